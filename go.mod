@@ -1,0 +1,3 @@
+module gomenuos
+
+go 1.26
