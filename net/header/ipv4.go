@@ -24,9 +24,9 @@ const (
 
 // IPv4 flag bits in the flags/fragment-offset word (RFC 791 §3.1).
 const (
-	IPv4FlagDF uint16 = 0x4000 // don't fragment
-	IPv4FlagMF uint16 = 0x2000 // more fragments
-	ipv4OffMask       = 0x1fff
+	IPv4FlagDF  uint16 = 0x4000 // don't fragment
+	IPv4FlagMF  uint16 = 0x2000 // more fragments
+	ipv4OffMask        = 0x1fff
 )
 
 // IPv4 is a view of one IPv4 datagram, trimmed to its total length.
