@@ -1,0 +1,176 @@
+package harness
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The test binary doubles as a fake serial console: with fakeEnv set it
+// prints a banner and a prompt and answers lines, so the harness is tested
+// without QEMU or a kernel image.
+const fakeEnv = "GOMENUOS_HARNESS_FAKE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(fakeEnv) != "" {
+		fakeConsole()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func fakeConsole() {
+	fmt.Print("BANNER\nMenuOS>>")
+	in := bufio.NewScanner(os.Stdin)
+	for in.Scan() {
+		switch line := in.Text(); line {
+		case "quit":
+			os.Exit(0)
+		case "crash":
+			fmt.Print("fault\n")
+			os.Exit(3)
+		case "hang":
+			time.Sleep(time.Hour)
+		default:
+			fmt.Printf("%s\ngot %d bytes\nMenuOS>>", line, len(line))
+		}
+	}
+	os.Exit(7) // EOF on the console
+}
+
+func fake(t *testing.T, timeout time.Duration) *Machine {
+	t.Helper()
+	return StartT(t, Config{Command: []string{os.Args[0]}, Env: []string{fakeEnv + "=1"},
+		Timeout: timeout, BuildDir: t.TempDir()})
+}
+
+func TestExpectConsumesOutput(t *testing.T) {
+	m := fake(t, 10*time.Second)
+	got, err := m.Expect("MenuOS>>", 5*time.Second)
+	if err != nil || got != "BANNER\nMenuOS>>" {
+		t.Fatalf("Expect = %q, %v; want the banner and the prompt", got, err)
+	}
+	// The prompt was consumed: a second Expect must wait for new output.
+	if _, err := m.Expect("MenuOS>>", 200*time.Millisecond); err == nil {
+		t.Fatal("second Expect matched already-consumed output")
+	}
+	if err := m.Send("hello\n"); err != nil {
+		t.Fatal(err)
+	}
+	text, groups, err := m.ExpectRegexp(regexp.MustCompile(`got (\d+) bytes\n`), 5*time.Second)
+	if err != nil || text != "hello\ngot 5 bytes\n" || groups[1] != "5" {
+		t.Fatalf("ExpectRegexp = %q %q %v", text, groups, err)
+	}
+}
+
+func TestWaitExitStatus(t *testing.T) {
+	for _, tc := range []struct {
+		input string
+		want  int
+	}{{"quit\n", 0}, {"crash\n", 3}} {
+		m := fake(t, 10*time.Second)
+		if _, err := m.Expect("MenuOS>>", 5*time.Second); err != nil {
+			t.Fatal(err)
+		}
+		m.Send(tc.input)
+		if got, err := m.Wait(5 * time.Second); err != nil || got != tc.want {
+			t.Errorf("after %q: Wait = %d, %v; want %d", tc.input, got, err, tc.want)
+		}
+	}
+}
+
+func TestExpectFailsFastWhenGuestExits(t *testing.T) {
+	m := fake(t, 10*time.Second)
+	m.Send("crash\n")
+	start := time.Now()
+	_, err := m.Expect("never printed", 5*time.Second)
+	if err == nil || !strings.Contains(err.Error(), "console closed") {
+		t.Fatalf("Expect after exit: %v; want a console closed error", err)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("Expect took %v after the guest exited", d)
+	}
+}
+
+func TestWatchdogKillsHungGuest(t *testing.T) {
+	m := fake(t, 300*time.Millisecond)
+	m.Send("hang\n")
+	if _, err := m.Wait(5 * time.Second); !errors.Is(err, ErrWatchdog) {
+		t.Fatalf("Wait = %v; want ErrWatchdog", err)
+	}
+}
+
+func TestWaitTimeoutKills(t *testing.T) {
+	m := fake(t, 10*time.Second)
+	m.Send("hang\n")
+	if _, err := m.Wait(200 * time.Millisecond); err == nil {
+		t.Fatal("Wait on a hung guest returned no error")
+	}
+	select {
+	case <-m.done:
+	default:
+		t.Fatal("guest still running after Wait timed out")
+	}
+}
+
+func TestSaveTranscript(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv(TranscriptEnv, dir)
+	m := fake(t, 10*time.Second)
+	m.Send("abc\nquit\n")
+	m.Wait(5 * time.Second)
+	path, err := m.SaveTranscript("TestX/sub")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if path != filepath.Join(dir, "TestX_sub.log") {
+		t.Errorf("path = %s", path)
+	}
+	b, _ := os.ReadFile(path)
+	if !strings.Contains(string(b), "BANNER\nMenuOS>>abc\ngot 3 bytes\nMenuOS>>") {
+		t.Errorf("transcript lacks the console output:\n%s", b)
+	}
+}
+
+func TestArgsQEMUCommandLine(t *testing.T) {
+	c := Config{BuildDir: "/b", Cmdline: "selftest=gc", GDBPort: 4321, WaitGDB: true,
+		ExtraArgs: []string{"-netdev", "user,id=n0"}}
+	want := "qemu-system-x86_64 -accel tcg -m 512M -nographic -no-reboot -kernel /b/boot.elf " +
+		"-initrd /b/kernel.elf,/b/initramfs.cpio -append selftest=gc " +
+		"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio -monitor none " +
+		"-gdb tcp:127.0.0.1:4321 -S -netdev user,id=n0"
+	if got := strings.Join(c.Args(), " "); got != want {
+		t.Errorf("Args =\n%s\nwant\n%s", got, want)
+	}
+}
+
+func TestCheckImageMissing(t *testing.T) {
+	err := CheckImage(t.TempDir())
+	if err == nil || !strings.Contains(err.Error(), "boot.elf") {
+		t.Fatalf("CheckImage(empty dir) = %v; want an error naming boot.elf", err)
+	}
+}
+
+func TestBuildDirFromEnv(t *testing.T) {
+	t.Setenv(BuildEnv, "/x/build")
+	if got := BuildDir(); got != "/x/build" {
+		t.Errorf("BuildDir = %s", got)
+	}
+	t.Setenv(BuildEnv, "")
+	if got := BuildDir(); !strings.HasSuffix(got, "/build") || strings.Contains(got, "qemu/") {
+		t.Errorf("BuildDir fallback = %s; want <repo root>/build", got)
+	}
+}
+
+func TestFreePort(t *testing.T) {
+	p, err := FreePort()
+	if err != nil || p <= 0 || p > 65535 {
+		t.Fatalf("FreePort = %d, %v", p, err)
+	}
+}
