@@ -1,0 +1,82 @@
+package sched
+
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Task is an interruptible unit of work: a shell job, a server loop. It
+// plays the part of Linux's task_struct for the only things the portable
+// code needs from it: a name, an id and a pending-signal flag. Interrupt
+// wakes the task wherever it sleeps on a WaitQueue, and the wait returns
+// ErrRestartSys, like a signal ending wait_event_interruptible.
+//
+// Lock contract: mu guards interrupted and sleeping. mu is a leaf lock:
+// nothing else is taken while it is held.
+type Task struct {
+	id   uint64
+	name string
+
+	mu          sync.Mutex
+	interrupted bool            // a "signal" is pending (Linux: signal_pending)
+	sleeping    chan<- struct{} // wake channel of the wait the task is in, or nil
+}
+
+var lastTaskID atomic.Uint64
+
+// NewTask returns a task with a fresh id, not interrupted.
+func NewTask(name string) *Task {
+	return &Task{id: lastTaskID.Add(1), name: name}
+}
+
+// Name is the name given to NewTask.
+func (t *Task) Name() string { return t.name }
+
+// ID is unique among the tasks of this process, counting from 1.
+func (t *Task) ID() uint64 { return t.id }
+
+// Interrupt marks the task interrupted and wakes it if it sleeps in an
+// interruptible wait. The mark stays until ClearInterrupt, so a wait that
+// starts later also returns ErrRestartSys at once (Linux: a pending signal).
+func (t *Task) Interrupt() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.interrupted = true
+	if t.sleeping != nil {
+		kick(t.sleeping)
+	}
+}
+
+// Interrupted reports whether Interrupt was called since the last
+// ClearInterrupt.
+func (t *Task) Interrupted() bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.interrupted
+}
+
+// ClearInterrupt drops a pending interrupt (the shell does this when it
+// starts the task's next command).
+func (t *Task) ClearInterrupt() {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.interrupted = false
+}
+
+// setSleeping records (or, with nil, forgets) the wake channel of the wait
+// the task is in and reports whether an interrupt is pending.
+func (t *Task) setSleeping(wake chan<- struct{}) (interrupted bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.sleeping = wake
+	return t.interrupted
+}
+
+// kick makes a pending wake-up on a one-slot wake channel; a second kick
+// before the sleeper runs is absorbed, as waking a running task is a no-op.
+func kick(wake chan<- struct{}) {
+	select {
+	case wake <- struct{}{}:
+	default:
+	}
+}
