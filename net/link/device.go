@@ -1,0 +1,75 @@
+// Package link defines the network device interface the stack drives
+// (Linux: struct net_device and its net_device_ops) and the devices that
+// need no hardware: a loopback device and an in-memory point-to-point pipe
+// with impairments for tests.
+//
+// A driver implements Device. Received frames go up through the Receiver
+// the stack attaches (Linux: netif_receive_skb); transmitted frames come
+// down through Device.Transmit (Linux: ndo_start_xmit via dev_queue_xmit).
+// Drivers call DeliverFrame from their own receive goroutine, never from
+// inside Transmit, so the stack is never re-entered from its own output path.
+package link
+
+import (
+	"errors"
+
+	"gomenuos/net/header"
+)
+
+// Features are the capability bits of a device (Linux: IFF_* and NETIF_F_*).
+type Features uint32
+
+const (
+	// FeatureLoopback: frames never leave the host (IFF_LOOPBACK).
+	FeatureLoopback Features = 1 << iota
+	// FeatureNoARP: the device needs no neighbour resolution (IFF_NOARP).
+	FeatureNoARP
+	// FeatureRxChecksum: the device verified transport checksums of the
+	// frames it delivers (NETIF_F_RXCSUM, CHECKSUM_UNNECESSARY).
+	FeatureRxChecksum
+	// FeatureTxChecksum: the device fills in transport checksums (NETIF_F_HW_CSUM).
+	FeatureTxChecksum
+)
+
+// Has reports whether every bit of want is set in f.
+func (f Features) Has(want Features) bool { return f&want == want }
+
+// Device is a network device as the stack sees it. Implementations must be
+// safe for concurrent use: the stack may transmit from any goroutine.
+type Device interface {
+	// Name is the interface name ("lo", "eth0").
+	Name() string
+	// MTU is the largest network-layer packet (Ethernet payload) the
+	// device carries.
+	MTU() int
+	// HardwareAddr is the device's Ethernet address (zero for loopback).
+	HardwareAddr() header.MAC
+	// Features reports the device's capability bits.
+	Features() Features
+	// Transmit sends one complete Ethernet frame (Linux: ndo_start_xmit).
+	// Ownership of frame passes to the driver whether or not it returns an
+	// error; the caller must not touch it again.
+	Transmit(frame []byte) error
+	// Attach sets the receiver that the driver hands every received frame
+	// to. It is called once, before the device is used.
+	Attach(r Receiver)
+}
+
+// Receiver takes frames a device received (Linux: netif_receive_skb). The
+// frame belongs to the receiver from then on. DeliverFrame is called from
+// the driver's receive goroutine and may block briefly while the stack
+// processes the frame; it must not be called from inside Transmit.
+type Receiver interface {
+	DeliverFrame(dev Device, frame []byte)
+}
+
+// Errors returned by Transmit.
+var (
+	// ErrQueueFull: the device's transmit or backlog queue is full and the
+	// frame was dropped (Linux: NET_XMIT_DROP, ENOBUFS).
+	ErrQueueFull = errors.New("link: queue full")
+	// ErrClosed: the device has been closed.
+	ErrClosed = errors.New("link: device closed")
+	// ErrTooBig: the frame exceeds the device MTU plus link header.
+	ErrTooBig = errors.New("link: frame larger than MTU")
+)
