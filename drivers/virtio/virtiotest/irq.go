@@ -1,0 +1,53 @@
+package virtiotest
+
+import (
+	"errors"
+	"sync"
+
+	"gomenuos/drivers/hw"
+)
+
+// ErrIRQClosed ends a Wait after Close.
+var ErrIRQClosed = errors.New("virtiotest: interrupt source closed")
+
+// IRQ is a fake hw.IRQ: Fire latches, Wait consumes the latch.
+type IRQ struct {
+	fired chan struct{}
+	once  sync.Once
+	done  chan struct{}
+}
+
+// NewIRQ returns an idle interrupt source.
+func NewIRQ() *IRQ { return &IRQ{fired: make(chan struct{}, 1), done: make(chan struct{})} }
+
+// Fire raises the interrupt.
+func (i *IRQ) Fire() {
+	select {
+	case i.fired <- struct{}{}:
+	default:
+	}
+}
+
+// Wait implements hw.IRQ.
+func (i *IRQ) Wait() error {
+	select {
+	case <-i.fired:
+		return nil
+	case <-i.done:
+		return ErrIRQClosed
+	}
+}
+
+// Close makes every Wait return ErrIRQClosed.
+func (i *IRQ) Close() { i.once.Do(func() { close(i.done) }) }
+
+// Allocator hands out the device's IRQ for its legacy line.
+type Allocator struct{ Dev *Device }
+
+// LegacyIRQ implements hw.IRQAllocator.
+func (a Allocator) LegacyIRQ(line uint8) (hw.IRQ, error) {
+	if line != 11 {
+		return nil, hw.ErrNoIRQ
+	}
+	return a.Dev.IRQ, nil
+}
