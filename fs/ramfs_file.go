@@ -1,0 +1,69 @@
+package fs
+
+import (
+	"sync"
+
+	"gomenuos/sched"
+)
+
+// MaxRamFileSize bounds one ramfs file so a runaway writer gets EFBIG
+// instead of exhausting the kernel's memory.
+const MaxRamFileSize = 16 << 20
+
+// ramFile is a ramfs regular file's data.
+// Lock contract: mu guards data; the inode's size is updated under it.
+type ramFile struct {
+	mu   sync.RWMutex
+	data []byte
+}
+
+// ramFileOps read and write a ramFile at the file position
+// (Linux: ramfs_file_operations over the page cache).
+type ramFileOps struct{ NoFileOps }
+
+// Open truncates under O_TRUNC (Linux: do_truncate from do_open).
+func (ramFileOps) Open(inode *Inode, f *File) error {
+	if f.Flags&O_TRUNC == 0 {
+		return nil
+	}
+	rf := inode.Private.(*ramFile)
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	rf.data = nil
+	inode.SetSize(0)
+	return nil
+}
+
+// Read copies from *off and advances it; 0 at the end of the file.
+func (ramFileOps) Read(_ *sched.Task, f *File, p []byte, off *int64) (int, error) {
+	rf := f.Inode.Private.(*ramFile)
+	rf.mu.RLock()
+	defer rf.mu.RUnlock()
+	if *off >= int64(len(rf.data)) {
+		return 0, nil
+	}
+	n := copy(p, rf.data[*off:])
+	*off += int64(n)
+	return n, nil
+}
+
+// Write stores p at *off (at the end under O_APPEND), growing the file.
+func (ramFileOps) Write(_ *sched.Task, f *File, p []byte, off *int64) (int, error) {
+	rf := f.Inode.Private.(*ramFile)
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if f.Flags&O_APPEND != 0 {
+		*off = int64(len(rf.data))
+	}
+	end := *off + int64(len(p))
+	if end > MaxRamFileSize {
+		return 0, EFBIG
+	}
+	if end > int64(len(rf.data)) {
+		rf.data = append(rf.data, make([]byte, end-int64(len(rf.data)))...)
+	}
+	copy(rf.data[*off:], p)
+	*off = end
+	f.Inode.SetSize(int64(len(rf.data)))
+	return len(p), nil
+}
