@@ -1,0 +1,75 @@
+package menu
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/u-root/u-root/pkg/shlex"
+
+	"gomenuos/sched"
+)
+
+// WrongCmd is MenuOS's answer to an unknown command.
+const WrongCmd = "This is a wrong cmd!"
+
+// dispatch runs one command line: empty lines do nothing, `CMD &` starts a
+// background job, anything else runs in the foreground. It is the function
+// to break on in gdb (`break 'gomenuos/kernel/menu.(*Shell).dispatch'`),
+// so it is kept out of line.
+//
+//go:noinline
+func (s *Shell) dispatch(line string) error {
+	line, background := splitBackground(line)
+	args := shlex.Argv(line)
+	if len(args) == 0 {
+		return nil
+	}
+	cmd, ok := s.lookup(args[0])
+	if !ok {
+		fmt.Fprintln(s.con, WrongCmd)
+		return nil
+	}
+	if background {
+		s.startJob(cmd, args)
+		return nil
+	}
+	return s.runForeground(cmd, args)
+}
+
+// splitBackground strips a trailing `&`, which asks for a background job.
+func splitBackground(line string) (string, bool) {
+	trimmed := strings.TrimRight(line, " \t")
+	if rest, ok := strings.CutSuffix(trimmed, "&"); ok {
+		return rest, true
+	}
+	return line, false
+}
+
+// runForeground runs cmd with a fresh task that Ctrl-C interrupts.
+func (s *Shell) runForeground(cmd Command, args []string) error {
+	task := sched.NewTask(cmd.Name)
+	s.con.SetForeground(task.Interrupt)
+	err := runCommand(cmd, &Ctx{Out: s.con, Task: task, Shell: s}, args)
+	s.con.SetForeground(nil)
+	switch {
+	case err == errQuit:
+		return errQuit
+	case task.Interrupted() || errors.Is(err, sched.ErrRestartSys):
+		fmt.Fprintf(s.con, "%s: interrupted\n", cmd.Name)
+	case err != nil:
+		fmt.Fprintf(s.con, "%s: %v\n", cmd.Name, err)
+	}
+	return nil
+}
+
+// runCommand calls cmd.Run, turning a panic into an error so one broken
+// command cannot take the shell down.
+func runCommand(cmd Command, c *Ctx, args []string) (err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("panic: %v", r)
+		}
+	}()
+	return cmd.Run(c, args[1:])
+}
