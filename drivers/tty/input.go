@@ -5,59 +5,72 @@ import (
 	"unicode/utf8"
 )
 
-// Input feeds bytes received on the line; the UART driver's bottom half
-// calls it from its goroutine. Linux: n_tty_receive_buf.
+// Input takes bytes received on the line; the UART driver's bottom half
+// calls it from its goroutine. Ctrl-C while a foreground command runs
+// interrupts it at once (and drops the type-ahead); everything else waits
+// for ReadLine. Linux: n_tty_receive_buf.
 func (t *TTY) Input(b []byte) {
 	t.mu.Lock()
 	var intr func()
-	woke := false
 	for _, c := range b {
-		switch t.receiveCharLocked(c) {
-		case lineDone:
-			woke = true
-		case interrupt:
-			woke = true
-			if t.intr != nil {
-				intr = t.intr
-			}
+		if c == ctrlC && t.intr != nil {
+			intr = t.intr
+			t.isigLocked()
+			continue
+		}
+		if len(t.raw) < maxRaw {
+			t.raw = append(t.raw, c)
 		}
 	}
 	t.mu.Unlock()
 	if intr != nil {
 		intr()
 	}
-	if woke {
-		t.readers.WakeUpInterruptible()
-	}
+	t.readers.WakeUpInterruptible()
 }
 
-// outcome says what one received byte did.
-type outcome int
+// isigLocked handles Ctrl-C for a running command: echo ^C and drop the
+// line being typed and the type-ahead. Linux: isig, with the input flush of
+// n_tty_receive_signal_char.
+func (t *TTY) isigLocked() {
+	t.echo([]byte("^C\n"))
+	t.raw = t.raw[:0]
+	t.resetLineLocked()
+}
 
-const (
-	edited    outcome = iota // the current line changed (or nothing happened)
-	lineDone                 // a line was completed or canceled
-	interrupt                // Ctrl-C
-)
+// editLocked edits received bytes into the current line until a line is
+// complete. Linux: the canonical-mode part of n_tty_receive_char.
+func (t *TTY) editLocked() (line, bool) {
+	for len(t.raw) > 0 {
+		c := t.raw[0]
+		t.raw = t.raw[1:]
+		if l, done := t.receiveCharLocked(c); done {
+			return l, true
+		}
+	}
+	t.raw = t.raw[:0] // reuse the buffer from its start
+	return line{}, false
+}
 
-// receiveCharLocked handles one byte. Linux: n_tty_receive_char.
-func (t *TTY) receiveCharLocked(c byte) outcome {
+// receiveCharLocked edits with one byte and reports a completed line.
+func (t *TTY) receiveCharLocked(c byte) (line, bool) {
 	wasCR := t.lastCR
 	t.lastCR = c == '\r'
 	if t.escLen > 0 {
 		t.escapeLocked(c)
-		return edited
+		return line{}, false
 	}
 	switch {
 	case c == '\r' || c == '\n':
 		if c == '\n' && wasCR {
-			return edited // CR LF is one newline
+			return line{}, false // CR LF is one newline
 		}
-		t.newlineLocked()
-		return lineDone
+		return t.newlineLocked(), true
 	case c == ctrlC:
-		t.isigLocked()
-		return interrupt
+		// ^C at the prompt: the reader starts over with a new prompt.
+		t.echo([]byte("^C\n"))
+		t.resetLineLocked()
+		return line{canceled: true}, true
 	case c == del || c == bs:
 		t.eraserLocked()
 	case c == ctrlU:
@@ -75,7 +88,7 @@ func (t *TTY) receiveCharLocked(c byte) outcome {
 	default:
 		t.utf8Locked(c)
 	}
-	return edited
+	return line{}, false
 }
 
 // escapeLocked swallows an escape sequence (arrow keys send ESC [ A): ESC
@@ -93,7 +106,8 @@ func (t *TTY) escapeLocked(c byte) {
 }
 
 // utf8Locked collects a multi-byte UTF-8 character; an invalid byte or a
-// control character is dropped so binary garbage never reaches the line as broken text.
+// control character is dropped so binary garbage never reaches the line as
+// broken text.
 func (t *TTY) utf8Locked(c byte) {
 	t.utf8buf = append(t.utf8buf, c)
 	for len(t.utf8buf) > 0 && utf8.FullRune(t.utf8buf) {
@@ -102,7 +116,7 @@ func (t *TTY) utf8Locked(c byte) {
 			t.utf8buf = t.utf8buf[1:]
 			continue
 		}
-		if !unicode.IsControl(r) { // C1 controls (U+0080..U+009F) are dropped too
+		if !unicode.IsControl(r) { // C1 controls (U+0080..U+009F)
 			t.addLocked(t.utf8buf[:n])
 		}
 		t.utf8buf = t.utf8buf[n:]
@@ -136,26 +150,13 @@ func (t *TTY) eraserLocked() {
 }
 
 // newlineLocked completes the current line.
-func (t *TTY) newlineLocked() {
+func (t *TTY) newlineLocked() line {
 	t.echo([]byte("\n"))
-	t.queueLocked(line{text: string(t.cur), tooLong: t.curLong})
+	l := line{text: string(t.cur), tooLong: t.curLong}
+	t.resetLineLocked()
+	return l
 }
 
-// isigLocked handles Ctrl-C: echo ^C, drop the line being typed and any
-// type-ahead; at the prompt the reader learns the line was canceled.
-// Linux: isig (with the input flush of n_tty_receive_signal_char).
-func (t *TTY) isigLocked() {
-	t.echo([]byte("^C\n"))
-	t.pending = nil
-	t.cur, t.curLong, t.utf8buf = nil, false, nil
-	if t.intr == nil {
-		t.queueLocked(line{canceled: true})
-	}
-}
-
-func (t *TTY) queueLocked(l line) {
-	t.cur, t.curLong, t.utf8buf = nil, false, nil
-	if len(t.pending) < maxPending {
-		t.pending = append(t.pending, l)
-	}
+func (t *TTY) resetLineLocked() {
+	t.cur, t.curLong, t.utf8buf, t.escLen = t.cur[:0], false, nil, 0
 }

@@ -1,7 +1,10 @@
 // Package tty is the console's line discipline (Linux: drivers/tty/n_tty.c,
 // canonical mode): the UART's bottom half feeds it raw bytes with Input, it
 // echoes and edits the current line, and ReadLine hands completed lines to
-// the shell. All console output goes through it too, so echo, foreground
+// the shell. Unlike n_tty, which edits and echoes as bytes arrive, editing
+// and echo happen when the shell reads (as readline does), so type-ahead
+// and piped input are echoed after the prompt, not into a command's
+// output. Only Ctrl-C acts at once. All console output goes through it too, so echo, foreground
 // output and background jobs never interleave mid-write.
 package tty
 
@@ -17,9 +20,9 @@ import (
 // bytes typed past it are dropped and the line is reported as too long.
 const MaxLine = 4095
 
-// maxPending bounds completed lines nobody has read yet (type-ahead); lines
-// beyond it are dropped, as a full n_tty buffer drops input.
-const maxPending = 64
+// maxRaw bounds input nobody has read yet (type-ahead); bytes beyond it
+// are dropped, as a full n_tty buffer drops input.
+const maxRaw = 64 << 10
 
 var (
 	// ErrLineTooLong: the line exceeded MaxLine; ReadLine returns its first
@@ -48,15 +51,15 @@ type line struct {
 
 // TTY is one console's line discipline.
 //
-// Lock contract: mu guards the input side (cur, curLong, pending, utf8buf,
+// Lock contract: mu guards the input side (raw, cur, curLong, utf8buf,
 // escLen, lastCR, intr). outMu guards the output side (out, col). Order: mu
 // before outMu (echo happens while editing); the interrupt hook is called
 // with neither held.
 type TTY struct {
 	mu      sync.Mutex
+	raw     []byte // received, not yet edited (type-ahead)
 	cur     []byte // the line being edited
 	curLong bool   // cur overflowed MaxLine
-	pending []line // completed lines, oldest first
 	utf8buf []byte // an incomplete UTF-8 sequence
 	escLen  int    // >0: inside an escape sequence, bytes seen so far
 	lastCR  bool   // the previous byte was CR: a following LF is the same newline
@@ -92,12 +95,9 @@ func (t *TTY) ReadLine(task *sched.Task) (string, error) {
 	err := t.readers.WaitEventInterruptible(task, func() bool {
 		t.mu.Lock()
 		defer t.mu.Unlock()
-		if len(t.pending) == 0 {
-			return false
-		}
-		l = t.pending[0]
-		t.pending = t.pending[1:]
-		return true
+		var done bool
+		l, done = t.editLocked()
+		return done
 	})
 	switch {
 	case err != nil:

@@ -143,12 +143,24 @@ func TestCtrlCInterruptsForeground(t *testing.T) {
 	}
 	tt.SetForeground(nil)
 	tt.Input([]byte("next\n"))
-	// ^C flushed the type-ahead; no canceled marker is queued for a
-	// foreground interrupt.
+	// ^C flushed the type-ahead (never echoed: nobody was reading) and
+	// queued no canceled marker, as the command got the interrupt.
 	if got, err := readLine(t, tt); got != "next" || err != nil {
 		t.Errorf("ReadLine = %q, %v; want \"next\"", got, err)
 	}
-	if want := "typeahead\r\nhal^C\r\nnext\r\n"; s.String() != want {
+	if want := "^C\r\nnext\r\n"; s.String() != want {
+		t.Errorf("screen = %q; want %q", s.String(), want)
+	}
+}
+
+func TestTypeAheadEchoedWhenRead(t *testing.T) {
+	tt, s := newTTY()
+	tt.Input([]byte("help\nquit\n"))
+	tt.Write([]byte("MenuOS>>"))
+	readLine(t, tt)
+	tt.Write([]byte("help text\nMenuOS>>"))
+	readLine(t, tt)
+	if want := "MenuOS>>help\r\nhelp text\r\nMenuOS>>quit\r\n"; s.String() != want {
 		t.Errorf("screen = %q; want %q", s.String(), want)
 	}
 }
@@ -208,15 +220,26 @@ func TestWriteTranslatesNewlines(t *testing.T) {
 func TestBackgroundOutputRedrawsPrompt(t *testing.T) {
 	tt, s := newTTY()
 	tt.Write([]byte("MenuOS>>"))
+	got := make(chan string, 1)
+	go func() {
+		l, _ := tt.ReadLine(nil)
+		got <- l
+	}()
 	tt.Input([]byte("hel"))
+	for deadline := time.Now().Add(2 * time.Second); s.String() != "MenuOS>>hel"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("screen = %q; want the echo of hel", s.String())
+		}
+		time.Sleep(time.Millisecond)
+	}
 	tt.Background().Write([]byte("[1] done\n"))
 	tt.Input([]byte("p\n"))
+	if l := <-got; l != "help" {
+		t.Errorf("line = %q", l)
+	}
 	want := "MenuOS>>hel\r\n[1] done\r\nMenuOS>>help\r\n"
 	if s.String() != want {
 		t.Errorf("screen = %q; want %q", s.String(), want)
-	}
-	if got, _ := readLine(t, tt); got != "help" {
-		t.Errorf("line = %q", got)
 	}
 }
 
@@ -260,14 +283,18 @@ func FuzzInput(f *testing.F) {
 		tt.Input(in)
 		tt.mu.Lock()
 		defer tt.mu.Unlock()
-		if len(tt.cur) > MaxLine || len(tt.pending) > maxPending {
-			t.Fatalf("line %d bytes, %d pending", len(tt.cur), len(tt.pending))
-		}
-		for _, l := range tt.pending {
+		for {
+			l, done := tt.editLocked()
+			if !done {
+				break
+			}
 			if len(l.text) > MaxLine || !utf8.ValidString(l.text) ||
 				strings.ContainsFunc(l.text, unicode.IsControl) {
 				t.Fatalf("completed line %q: too long, invalid UTF-8 or control characters", l.text)
 			}
+		}
+		if len(tt.cur) > MaxLine || len(tt.raw) != 0 {
+			t.Fatalf("line %d bytes, %d raw left", len(tt.cur), len(tt.raw))
 		}
 	})
 }
