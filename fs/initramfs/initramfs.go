@@ -1,0 +1,106 @@
+// Package initramfs unpacks the boot archive, a cpio file in the "newc"
+// format that the boot loader hands over as a multiboot module, into the
+// root file system (Linux: init/initramfs.c, unpack_to_rootfs).
+package initramfs
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/u-root/u-root/pkg/cpio"
+
+	"gomenuos/fs"
+)
+
+// Unpack creates every directory, regular file and character device of
+// the newc archive data in ns, in archive order; a directory that exists
+// already is kept. Other entry types (symlinks, sockets, FIFOs) are
+// refused with ErrUnsupported, naming the entry. An archive must end with
+// its trailer record (a cut-off one is io.ErrUnexpectedEOF); empty data is
+// an empty archive. Linux: unpack_to_rootfs.
+func Unpack(ns *fs.Namespace, data []byte) error {
+	if len(data) == 0 {
+		return nil
+	}
+	src := &cutDetector{r: bytes.NewReader(data)}
+	rr := cpio.Newc.Reader(src) // returns io.EOF at the trailer
+	for {
+		r, err := rr.ReadRecord()
+		switch {
+		case err == io.EOF && src.cut:
+			return io.ErrUnexpectedEOF
+		case err == io.EOF:
+			return nil
+		case err != nil:
+			return err
+		}
+		if err := unpackRecord(ns, r); err != nil {
+			return fmt.Errorf("initramfs: %s: %w", r.Name, err)
+		}
+	}
+}
+
+// cutDetector notes a read past the end of the archive: u-root's reader
+// reports both the trailer and a cut-off archive as io.EOF, and only the
+// cut one ever reads short.
+type cutDetector struct {
+	r   *bytes.Reader
+	cut bool
+}
+
+func (c *cutDetector) ReadAt(p []byte, off int64) (int, error) {
+	n, err := c.r.ReadAt(p, off)
+	if n < len(p) {
+		c.cut = true
+	}
+	return n, err
+}
+
+// ErrUnsupported is an archive entry of a type the root file system has no
+// place for.
+var ErrUnsupported = errors.New("entry type not supported")
+
+// unpackRecord creates one entry (Linux: do_name + do_copy).
+func unpackRecord(ns *fs.Namespace, r cpio.Record) error {
+	if r.Name == "." {
+		return nil // the archive's root is ours already
+	}
+	if r.Name == ".." || strings.HasPrefix(r.Name, "../") {
+		return fs.EINVAL
+	}
+	path := "/" + r.Name
+	mode := fs.Mode(r.Mode)
+	perm := mode & fs.ModePerm
+	switch mode.Type() {
+	case fs.ModeDir:
+		if err := ns.Mkdir(path, perm); err != nil && err != fs.EEXIST {
+			return err
+		}
+		return nil
+	case fs.ModeChr:
+		return ns.Mknod(path, fs.ModeChr|perm, fs.Mkdev(uint32(r.Rmajor), uint32(r.Rminor)))
+	case fs.ModeReg:
+		return unpackFile(ns, path, perm, r)
+	}
+	return ErrUnsupported
+}
+
+// unpackFile copies a regular file's contents into a new ramfs file.
+func unpackFile(ns *fs.Namespace, path string, perm fs.Mode, r cpio.Record) error {
+	f, err := ns.Open(path, fs.O_WRONLY|fs.O_CREAT|fs.O_TRUNC, perm)
+	if err != nil {
+		return err
+	}
+	defer f.Put()
+	data, err := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
+	if err != nil {
+		return err
+	}
+	if uint64(len(data)) != r.FileSize {
+		return io.ErrUnexpectedEOF
+	}
+	return fs.WriteAll(nil, f, data)
+}
