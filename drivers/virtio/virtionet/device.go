@@ -1,0 +1,209 @@
+package virtionet
+
+import (
+	"errors"
+	"sync"
+
+	"gomenuos/drivers/hw"
+	"gomenuos/drivers/pci"
+	"gomenuos/drivers/virtio"
+	"gomenuos/net/header"
+	"gomenuos/net/link"
+)
+
+// Queue indexes (virtio 1.2 §5.1.2): receiveq1 and transmitq1.
+const (
+	rxQueue = 0
+	txQueue = 1
+)
+
+// Device configuration layout (virtio 1.2 §5.1.4).
+const (
+	cfgMAC        = 0
+	cfgStatus     = 6
+	statusLinkUp  = 1
+	defaultMTU    = 1500
+	maxLinkHeader = ethHdrLen + 4 // Ethernet + one VLAN tag
+	defaultQueue  = 256
+)
+
+// ErrNoIRQ reports a device without a usable interrupt.
+var ErrNoIRQ = errors.New("virtionet: no interrupt line or vector")
+
+// Options tune Probe; the zero value is the normal configuration.
+type Options struct {
+	Name        string // interface name; "eth0" when empty
+	RxQueueSize uint16 // descriptors per queue; 256 when zero
+	TxQueueSize uint16
+	// NoChecksumOffload leaves CSUM and GUEST_CSUM unnegotiated.
+	NoChecksumOffload bool
+}
+
+// Device is one virtio-net NIC, a link.Device.
+//
+// Lock contract: txMu guards txq and txPool. rxq and rxPool belong to the
+// receive goroutine once Attach has started it (Probe fills them before).
+// recv is written once by Attach before the goroutine starts. Stats are
+// atomic. The remaining fields are immutable after Probe.
+type Device struct {
+	name     string
+	v        *virtio.Device
+	mac      header.MAC
+	mtu      int
+	features uint64
+	irq      hw.IRQ
+	msix     bool
+	Stats    Stats
+
+	rxq    *virtio.Queue
+	rxPool *dmaPool
+
+	txMu    sync.Mutex
+	txq     *virtio.Queue
+	txPool  *dmaPool
+	txSpace chan struct{} // poked by the receive goroutine on each interrupt
+
+	recv link.Receiver
+}
+
+// Probe brings up the virtio-net function pd: feature negotiation, receive
+// and transmit queues, interrupt, MAC address; the receive ring is filled
+// and the device is live (DRIVER_OK) when it returns. Frames flow once the
+// stack calls Attach.
+//
+// Linux: virtnet_probe
+func Probe(pd *pci.Device, mem hw.Memory, irqs hw.IRQAllocator, opts Options) (*Device, error) {
+	v, err := virtio.NewPCIDevice(pd, mem)
+	if err != nil {
+		return nil, err
+	}
+	want := uint64(FeatureMAC | FeatureStatus | FeatureMrgRxbuf)
+	if !opts.NoChecksumOffload {
+		want |= FeatureCsum | FeatureGuestCsum
+	}
+	f, err := v.Negotiate(want)
+	if err != nil {
+		return nil, err
+	}
+	d := &Device{name: opts.Name, v: v, mtu: defaultMTU, features: f, txSpace: make(chan struct{}, 1)}
+	if d.name == "" {
+		d.name = "eth0"
+	}
+	if err := d.setup(mem, irqs, opts); err != nil {
+		v.Fail()
+		return nil, err
+	}
+	d.mac = d.readMAC()
+	d.fillRx()
+	v.Ready()
+	d.kick(d.rxq)
+	return d, nil
+}
+
+func (d *Device) setup(mem hw.Memory, irqs hw.IRQAllocator, opts Options) error {
+	vector, err := d.setupIRQ(irqs)
+	if err != nil {
+		return err
+	}
+	if d.rxq, err = d.v.SetupQueue(rxQueue, orDefault(opts.RxQueueSize), vector); err != nil {
+		return err
+	}
+	if d.txq, err = d.v.SetupQueue(txQueue, orDefault(opts.TxQueueSize), vector); err != nil {
+		return err
+	}
+	// Transmit completions are reclaimed lazily by Transmit; it asks for an
+	// interrupt only while it waits for a full ring to drain.
+	d.txq.DisableInterrupts()
+	if d.rxPool, err = newPool(mem, d.rxq.Size()); err != nil {
+		return err
+	}
+	d.txPool, err = newPool(mem, d.txq.Size())
+	return err
+}
+
+func orDefault(n uint16) uint16 {
+	if n == 0 {
+		return defaultQueue
+	}
+	return n
+}
+
+// setupIRQ takes the legacy INTx line the firmware routed (config 0x3C).
+func (d *Device) setupIRQ(irqs hw.IRQAllocator) (uint16, error) {
+	pd := d.v.PCI
+	if pd.IRQPin == 0 || pd.IRQLine == 0xFF {
+		return 0, ErrNoIRQ
+	}
+	irq, err := irqs.LegacyIRQ(pd.IRQLine)
+	if err != nil {
+		return 0, err
+	}
+	d.irq = irq
+	return virtio.NoVector, nil
+}
+
+// readMAC reads config.mac, retrying while config_generation changes
+// (virtio 1.2 §4.1.4.3.1); without VIRTIO_NET_F_MAC it uses a fixed locally
+// administered address.
+func (d *Device) readMAC() header.MAC {
+	if d.features&FeatureMAC == 0 {
+		return header.MAC{0x02, 0x00, 0x00, 0x00, 0x00, 0x01}
+	}
+	var mac header.MAC
+	for try := 0; try < 16; try++ {
+		gen := d.v.ConfigGeneration()
+		for i := range mac {
+			mac[i] = d.v.Config().Read8(uintptr(cfgMAC + i))
+		}
+		if d.v.ConfigGeneration() == gen {
+			break
+		}
+	}
+	return mac
+}
+
+func (d *Device) kick(q *virtio.Queue) {
+	if q.Kick() {
+		d.Stats.Kicks.Add(1)
+	}
+}
+
+// Name implements link.Device.
+func (d *Device) Name() string { return d.name }
+
+// MTU implements link.Device.
+func (d *Device) MTU() int { return d.mtu }
+
+// HardwareAddr implements link.Device.
+func (d *Device) HardwareAddr() header.MAC { return d.mac }
+
+// Features implements link.Device: checksum offloads as negotiated.
+func (d *Device) Features() link.Features {
+	var f link.Features
+	if d.features&FeatureGuestCsum != 0 {
+		f |= link.FeatureRxChecksum
+	}
+	if d.features&FeatureCsum != 0 {
+		f |= link.FeatureTxChecksum
+	}
+	return f
+}
+
+// NegotiatedFeatures returns the virtio feature bits in use.
+func (d *Device) NegotiatedFeatures() uint64 { return d.features }
+
+// LinkUp reports the carrier from config.status (always up without
+// VIRTIO_NET_F_STATUS).
+func (d *Device) LinkUp() bool {
+	if d.features&FeatureStatus == 0 {
+		return true
+	}
+	return d.v.Config().Read16(cfgStatus)&statusLinkUp != 0
+}
+
+// Attach implements link.Device: it records the stack's receiver and starts
+// the receive goroutine.
+func (d *Device) Attach(r link.Receiver) {
+	d.recv = r
+	go d.receiveLoop()
+}

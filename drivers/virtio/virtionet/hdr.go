@@ -1,0 +1,88 @@
+// Package virtionet drives a virtio-net device (virtio 1.2 §5.1) over the
+// modern PCI transport and presents it to the stack as a link.Device.
+package virtionet
+
+import (
+	"encoding/binary"
+	"errors"
+)
+
+// Feature bits (virtio 1.2 §5.1.3).
+const (
+	FeatureCsum      = 1 << 0  // device completes partial checksums we send
+	FeatureGuestCsum = 1 << 1  // we accept partial / pre-validated checksums
+	FeatureMTU       = 1 << 3  // config.mtu is valid
+	FeatureMAC       = 1 << 5  // config.mac is valid
+	FeatureMrgRxbuf  = 1 << 15 // a received packet may span several buffers
+	FeatureStatus    = 1 << 16 // config.status is valid
+)
+
+// struct virtio_net_hdr (virtio 1.2 §5.1.6). With VERSION_1 it always
+// carries num_buffers, so it is 12 bytes.
+const (
+	hdrLen          = 12
+	hdrFNeedsCsum   = 1 // VIRTIO_NET_HDR_F_NEEDS_CSUM
+	hdrFDataValid   = 2 // VIRTIO_NET_HDR_F_DATA_VALID
+	hdrGSONone      = 0
+	hdrOffFlags     = 0
+	hdrOffGSOType   = 1
+	hdrOffCsumStart = 6
+	hdrOffCsumOff   = 8
+	hdrOffNumBufs   = 10
+)
+
+// Errors from parsing a received header.
+var (
+	ErrShortHdr    = errors.New("virtionet: buffer shorter than virtio_net_hdr")
+	ErrGSO         = errors.New("virtionet: GSO packet although no GSO feature was negotiated")
+	ErrNumBuffers  = errors.New("virtionet: num_buffers out of range")
+	ErrCsumRange   = errors.New("virtionet: csum_start/csum_offset outside the frame")
+	ErrShortFrame  = errors.New("virtionet: frame shorter than an Ethernet header")
+	ErrOversize    = errors.New("virtionet: frame longer than the MTU allows")
+	ErrMissingBufs = errors.New("virtionet: packet's continuation buffers missing")
+	ErrBadCsum     = errors.New("virtionet: transport checksum does not verify")
+)
+
+// netHdr is a validated virtio_net_hdr.
+type netHdr struct {
+	flags      uint8
+	csumStart  uint16
+	csumOffset uint16
+	numBuffers uint16
+}
+
+// parseNetHdr validates the header at the start of a receive buffer. It is
+// the single entry point for device-written headers; mergeable says whether
+// num_buffers is meaningful (VIRTIO_NET_F_MRG_RXBUF).
+func parseNetHdr(b []byte, mergeable bool, maxBufs int) (netHdr, error) {
+	if len(b) < hdrLen {
+		return netHdr{}, ErrShortHdr
+	}
+	h := netHdr{
+		flags:      b[hdrOffFlags],
+		csumStart:  binary.LittleEndian.Uint16(b[hdrOffCsumStart:]),
+		csumOffset: binary.LittleEndian.Uint16(b[hdrOffCsumOff:]),
+		numBuffers: 1,
+	}
+	if b[hdrOffGSOType] != hdrGSONone {
+		return netHdr{}, ErrGSO
+	}
+	if mergeable {
+		h.numBuffers = binary.LittleEndian.Uint16(b[hdrOffNumBufs:])
+		if h.numBuffers == 0 || int(h.numBuffers) > maxBufs {
+			return netHdr{}, ErrNumBuffers
+		}
+	}
+	return h, nil
+}
+
+// putTxHdr writes the header of a transmitted frame: either all zero, or
+// asking the device to complete a partial checksum (csumStart > 0).
+func putTxHdr(b []byte, csumStart, csumOffset uint16) {
+	clear(b[:hdrLen])
+	if csumStart != 0 {
+		b[hdrOffFlags] = hdrFNeedsCsum
+		binary.LittleEndian.PutUint16(b[hdrOffCsumStart:], csumStart)
+		binary.LittleEndian.PutUint16(b[hdrOffCsumOff:], csumOffset)
+	}
+}

@@ -1,0 +1,397 @@
+package virtionet_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"sync"
+	"testing"
+	"time"
+
+	"gomenuos/drivers/pci"
+	"gomenuos/drivers/pci/pcitest"
+	"gomenuos/drivers/virtio"
+	"gomenuos/drivers/virtio/virtionet"
+	"gomenuos/drivers/virtio/virtiotest"
+	"gomenuos/net/checksum"
+	"gomenuos/net/header"
+	"gomenuos/net/link"
+)
+
+const allFeatures = virtio.FeatureVersion1 | virtionet.FeatureMAC | virtionet.FeatureStatus |
+	virtionet.FeatureMrgRxbuf | virtionet.FeatureCsum | virtionet.FeatureGuestCsum
+
+var (
+	nicMAC  = header.MAC{0x52, 0x54, 0x00, 0x12, 0x34, 0x56}
+	peerMAC = header.MAC{0x52, 0x55, 0x0a, 0x00, 0x02, 0x02}
+)
+
+// nic is a driver bound to an emulated device, with the stack replaced by a
+// channel of delivered frames.
+type nic struct {
+	t    *testing.T
+	dev  *virtionet.Device
+	fake *virtiotest.Device
+	rx   chan []byte
+}
+
+type chanReceiver chan []byte
+
+func (c chanReceiver) DeliverFrame(_ link.Device, f []byte) { c <- f }
+
+func newNIC(t *testing.T, offered uint64, rxSize, txSize uint16) *nic {
+	t.Helper()
+	mem := virtiotest.NewMemory()
+	cfg := append(nicMAC[:], 1, 0) // mac, status = LINK_UP
+	fake := virtiotest.New(mem, offered, []uint16{rxSize, txSize}, cfg)
+	bus := pcitest.NewBus()
+	fake.Install(bus, pci.Addr{Dev: 3}, virtio.PCIDeviceNetLegacy)
+	pd := pci.Find(pci.Scan(pci.NewConfig(bus)), virtio.PCIVendor, virtio.PCIDeviceNetLegacy)
+	dev, err := virtionet.Probe(pd, mem, virtiotest.Allocator{Dev: fake}, virtionet.Options{})
+	if err != nil {
+		t.Fatalf("Probe: %v", err)
+	}
+	n := &nic{t: t, dev: dev, fake: fake, rx: make(chan []byte, 1024)}
+	dev.Attach(chanReceiver(n.rx))
+	t.Cleanup(fake.IRQ.Close)
+	return n
+}
+
+// hdr builds a virtio_net_hdr.
+func hdr(flags uint8, gso uint8, csumStart, csumOff, numBufs uint16) []byte {
+	h := make([]byte, 12)
+	h[0], h[1] = flags, gso
+	binary.LittleEndian.PutUint16(h[6:], csumStart)
+	binary.LittleEndian.PutUint16(h[8:], csumOff)
+	binary.LittleEndian.PutUint16(h[10:], numBufs)
+	return h
+}
+
+// put has the device fill the next posted receive buffer with b.
+func (n *nic) put(b []byte) {
+	n.t.Helper()
+	c, ok := n.fake.Pop(0)
+	if !ok || len(c.Segs) != 1 || !c.Segs[0].Writable || len(c.Segs[0].Data) != 2048 {
+		n.t.Fatalf("no 2048-byte writable receive buffer posted: %+v", c)
+	}
+	n.fake.Push(0, c.Head, uint32(copy(c.Segs[0].Data, b)))
+}
+
+func (n *nic) expectFrames(want ...[]byte) {
+	n.t.Helper()
+	for i, w := range want {
+		select {
+		case got := <-n.rx:
+			if !bytes.Equal(got, w) {
+				n.t.Fatalf("frame %d:\n got % x\nwant % x", i, got, w)
+			}
+		case <-time.After(2 * time.Second):
+			n.t.Fatalf("frame %d not delivered", i)
+		}
+	}
+	select {
+	case extra := <-n.rx:
+		n.t.Fatalf("unexpected frame % x", extra)
+	case <-time.After(20 * time.Millisecond):
+	}
+}
+
+func ethFrame(payload string) []byte {
+	f := make([]byte, 14, 14+len(payload))
+	header.PutEthernet(f, nicMAC, peerMAC, header.EtherTypeIPv4)
+	return append(f, payload...)
+}
+
+func TestProbeNegotiatesAndFillsReceiveRing(t *testing.T) {
+	n := newNIC(t, allFeatures|1<<22 /* MQ: not wanted */, 256, 256)
+	if got := n.dev.NegotiatedFeatures(); got != allFeatures {
+		t.Fatalf("features %#x, want %#x", got, uint64(allFeatures))
+	}
+	if n.dev.HardwareAddr() != nicMAC || n.dev.Name() != "eth0" || n.dev.MTU() != 1500 {
+		t.Fatalf("mac %v name %q mtu %d", n.dev.HardwareAddr(), n.dev.Name(), n.dev.MTU())
+	}
+	if n.dev.Features() != link.FeatureRxChecksum|link.FeatureTxChecksum {
+		t.Fatalf("link features %#x", n.dev.Features())
+	}
+	if log := n.fake.StatusLog(); !bytes.Equal(log, []byte{0, 1, 3, 11, 15}) {
+		t.Fatalf("status writes %v", log)
+	}
+	if <-n.fake.Notified() != 0 {
+		t.Fatal("receive queue not kicked after DRIVER_OK")
+	}
+	posted := 0
+	for {
+		if _, ok := n.fake.Pop(0); !ok {
+			break
+		}
+		posted++
+	}
+	if posted != 256 {
+		t.Fatalf("%d receive buffers posted, want 256", posted)
+	}
+	if !n.dev.LinkUp() {
+		t.Fatal("link down")
+	}
+	n.fake.SetConfig(6, []byte{0, 0})
+	if n.dev.LinkUp() {
+		t.Fatal("link still up after the device cleared VIRTIO_NET_S_LINK_UP")
+	}
+}
+
+func TestReceiveDeliversFramesInOrder(t *testing.T) {
+	n := newNIC(t, allFeatures, 8, 8)
+	var want [][]byte
+	for i := 0; i < 20; i++ { // more than the ring: refill must keep up
+		f := ethFrame(string(rune('a' + i)))
+		want = append(want, f)
+		n.put(append(hdr(2, 0, 0, 0, 1), f...))
+		n.fake.Interrupt(0)
+		if i%4 == 3 {
+			n.expectFrames(want...)
+			want = nil
+		}
+	}
+	if n.dev.Stats.RxPackets.Load() != 20 || n.dev.Stats.RxBytes.Load() != 20*15 || n.dev.Stats.RxErrors.Load() != 0 {
+		t.Fatalf("rx packets %d bytes %d errors %d", n.dev.Stats.RxPackets.Load(), n.dev.Stats.RxBytes.Load(), n.dev.Stats.RxErrors.Load())
+	}
+}
+
+func TestReceiveMergesBuffers(t *testing.T) {
+	n := newNIC(t, allFeatures, 8, 8)
+	f := ethFrame(string(bytes.Repeat([]byte("x"), 1400)))
+	n.put(append(hdr(2, 0, 0, 0, 2), f[:1000]...))
+	n.put(f[1000:])
+	n.fake.Interrupt(0)
+	n.expectFrames(f)
+}
+
+func TestMalformedFramesAreCountedAndDropped(t *testing.T) {
+	n := newNIC(t, allFeatures, 16, 8)
+	big := bytes.Repeat([]byte{0xee}, 2000)
+	n.put(append(hdr(2, 0, 0, 0, 1), 1, 2, 3))          // shorter than Ethernet
+	n.put(append(hdr(2, 0, 0, 0, 2), big...))           // 2000 + ...
+	n.put(big)                                          // ... 2000 bytes: oversize
+	n.put(append(hdr(2, 1, 0, 0, 1), ethFrame("g")...)) // GSO not negotiated
+	n.put(append(hdr(2, 0, 0, 0, 0), ethFrame("z")...)) // num_buffers 0
+	n.put(hdr(2, 0, 0, 0, 1)[:5])                       // not even a header
+	n.put(append(hdr(1, 0, 4, 6, 1), ethFrame("c")...)) // csum_start inside Ethernet
+	good := ethFrame("ok")
+	n.put(append(hdr(2, 0, 0, 0, 1), good...))
+	n.fake.Interrupt(0)
+	n.expectFrames(good)
+	s := &n.dev.Stats
+	if s.RxErrors.Load() != 6 || s.RxShort.Load() != 1 || s.RxOversize.Load() != 1 || s.RxBadHdr.Load() != 4 {
+		var b bytes.Buffer
+		s.WriteTo(&b)
+		t.Fatalf("counters:\n%s", b.String())
+	}
+}
+
+func TestBogusUsedEntryIsCounted(t *testing.T) {
+	n := newNIC(t, allFeatures, 8, 8)
+	c, _ := n.fake.Pop(0)
+	n.fake.Push(0, 100, 20) // no such descriptor
+	n.fake.Push(0, c.Head, uint32(copy(c.Segs[0].Data, append(hdr(2, 0, 0, 0, 1), ethFrame("ok")...))))
+	n.fake.Interrupt(0)
+	n.expectFrames(ethFrame("ok"))
+	if n.dev.Stats.RxBadUsed.Load() != 1 {
+		t.Fatalf("bad used %d", n.dev.Stats.RxBadUsed.Load())
+	}
+}
+
+// tcpFrame builds an IPv4/TCP frame with a correct checksum.
+func tcpFrame(payload string) []byte {
+	seg := make([]byte, 20+len(payload))
+	binary.BigEndian.PutUint16(seg[0:], 5001)
+	binary.BigEndian.PutUint16(seg[2:], 40000)
+	seg[12] = 5 << 4
+	copy(seg[20:], payload)
+	ip := []byte{0x45, 0, 0, 0, 0, 0, 0x40, 0, 64, 6, 0, 0, 10, 0, 2, 2, 10, 0, 2, 15}
+	binary.BigEndian.PutUint16(ip[2:], uint16(20+len(seg)))
+	binary.BigEndian.PutUint16(ip[10:], checksum.Checksum(ip, 0))
+	ph := checksum.PseudoHeaderIPv4([4]byte(ip[12:16]), [4]byte(ip[16:20]), 6, uint16(len(seg)))
+	binary.BigEndian.PutUint16(seg[16:], checksum.Checksum(seg, ph))
+	return append(append(ethFrame("")[:14], ip...), seg...)
+}
+
+// partial turns a frame's TCP checksum into the pseudo-header sum a host
+// leaves with VIRTIO_NET_HDR_F_NEEDS_CSUM.
+func partial(f []byte) []byte {
+	p := append([]byte(nil), f...)
+	ph := checksum.PseudoHeaderIPv4([4]byte(p[26:30]), [4]byte(p[30:34]), 6, uint16(len(p)-34))
+	binary.BigEndian.PutUint16(p[50:], checksum.Fold(ph))
+	return p
+}
+
+func TestReceiveChecksumContract(t *testing.T) {
+	n := newNIC(t, allFeatures, 8, 8)
+	good := tcpFrame("hello")
+	corrupt := append([]byte(nil), good...)
+	corrupt[len(corrupt)-1] ^= 0xff
+	n.put(append(hdr(1, 0, 34, 16, 1), partial(good)...)) // NEEDS_CSUM: completed
+	n.put(append(hdr(0, 0, 0, 0, 1), corrupt...))         // unflagged and bad: dropped
+	n.put(append(hdr(0, 0, 0, 0, 1), good...))            // unflagged and good
+	n.put(append(hdr(2, 0, 0, 0, 1), corrupt...))         // DATA_VALID: trusted
+	n.fake.Interrupt(0)
+	n.expectFrames(good, good, corrupt)
+	if n.dev.Stats.RxBadCsum.Load() != 1 {
+		t.Fatalf("csum errors %d", n.dev.Stats.RxBadCsum.Load())
+	}
+}
+
+// take has the device consume one transmitted chain and returns its bytes.
+func (n *nic) take() []byte {
+	n.t.Helper()
+	c, ok := n.fake.Pop(1)
+	if !ok || len(c.Segs) != 1 || c.Segs[0].Writable {
+		n.t.Fatalf("transmit chain %+v", c)
+	}
+	n.fake.Push(1, c.Head, 0)
+	return append([]byte(nil), c.Segs[0].Data...)
+}
+
+func TestTransmitCopiesOnceBehindHeader(t *testing.T) {
+	n := newNIC(t, allFeatures, 8, 8)
+	<-n.fake.Notified() // the receive kick from Probe
+	f := tcpFrame("hi")
+	if err := n.dev.Transmit(f); err != nil {
+		t.Fatal(err)
+	}
+	if q := <-n.fake.Notified(); q != 1 {
+		t.Fatalf("notified queue %d", q)
+	}
+	if got := n.take(); !bytes.Equal(got, append(hdr(0, 0, 0, 0, 0), f...)) {
+		t.Fatalf("device got % x", got)
+	}
+	if err := n.dev.TransmitPartial(partial(f), 34, 16); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.take(); !bytes.Equal(got, append(hdr(1, 0, 34, 16, 0), partial(f)...)) {
+		t.Fatalf("partial: device got % x", got)
+	}
+	if err := n.dev.Transmit(make([]byte, 1519)); !errors.Is(err, link.ErrTooBig) {
+		t.Fatalf("oversized: %v", err)
+	}
+	s := &n.dev.Stats
+	if s.TxPackets.Load() != 2 || s.TxBytes.Load() != 2*uint64(len(f)) || s.TxDropped.Load() != 1 {
+		t.Fatalf("tx packets %d bytes %d dropped %d", s.TxPackets.Load(), s.TxBytes.Load(), s.TxDropped.Load())
+	}
+}
+
+func TestTransmitPartialWithoutOffloadCompletesInSoftware(t *testing.T) {
+	n := newNIC(t, allFeatures&^virtionet.FeatureCsum, 8, 8)
+	if n.dev.Features().Has(link.FeatureTxChecksum) {
+		t.Fatal("tx checksum offload advertised without VIRTIO_NET_F_CSUM")
+	}
+	f := tcpFrame("hi")
+	if err := n.dev.TransmitPartial(partial(f), 34, 16); err != nil {
+		t.Fatal(err)
+	}
+	if got := n.take(); !bytes.Equal(got, append(hdr(0, 0, 0, 0, 0), f...)) {
+		t.Fatalf("device got % x", got)
+	}
+}
+
+func TestTransmitWaitsForFullRingToDrain(t *testing.T) {
+	n := newNIC(t, allFeatures, 8, 4)
+	for i := 0; i < 4; i++ {
+		if err := n.dev.Transmit(ethFrame("fill")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error)
+	go func() { done <- n.dev.Transmit(ethFrame("fifth")) }()
+	select {
+	case err := <-done:
+		t.Fatalf("fifth frame into a full 4-entry ring returned %v", err)
+	case <-time.After(30 * time.Millisecond):
+	}
+	n.take()
+	// The waiting transmitter asked for a completion interrupt.
+	if !n.fake.Interrupt(1) {
+		t.Fatal("transmit queue interrupts still suppressed while waiting")
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 3; i++ {
+		n.take()
+	}
+	if got := n.take(); !bytes.Equal(got[12:], ethFrame("fifth")) {
+		t.Fatalf("fifth frame % x", got)
+	}
+}
+
+func TestConcurrentTransmitAndReceive(t *testing.T) {
+	n := newNIC(t, allFeatures, 64, 16)
+	const frames = 2000
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	go func() { // the device: completes transmissions, loops them back as receives
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			c, ok := n.fake.Pop(1)
+			if !ok {
+				time.Sleep(50 * time.Microsecond)
+				continue
+			}
+			out := append([]byte(nil), c.Segs[0].Data[12:]...)
+			n.fake.Push(1, c.Head, 0)
+			n.fake.Interrupt(1)
+			for {
+				if rc, ok := n.fake.Pop(0); ok {
+					n.fake.Push(0, rc.Head, uint32(copy(rc.Segs[0].Data, append(hdr(2, 0, 0, 0, 1), out...))))
+					n.fake.Interrupt(0)
+					break
+				}
+				time.Sleep(50 * time.Microsecond)
+			}
+		}
+	}()
+	for g := 0; g < 4; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < frames/4; i++ {
+				if err := n.dev.Transmit(ethFrame("payload")); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	for i := 0; i < frames; i++ {
+		select {
+		case f := <-n.rx:
+			if !bytes.Equal(f, ethFrame("payload")) {
+				t.Fatalf("frame %d: % x", i, f)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("only %d of %d frames came back", i, frames)
+		}
+	}
+	wg.Wait()
+	close(stop)
+	if n.dev.Stats.TxPackets.Load() != frames || n.dev.Stats.RxPackets.Load() != frames || n.dev.Stats.TxDropped.Load() != 0 {
+		t.Fatalf("tx %d rx %d dropped %d", n.dev.Stats.TxPackets.Load(), n.dev.Stats.RxPackets.Load(), n.dev.Stats.TxDropped.Load())
+	}
+}
+
+func TestProbeFailsWithoutInterrupt(t *testing.T) {
+	mem := virtiotest.NewMemory()
+	fake := virtiotest.New(mem, allFeatures, []uint16{8, 8}, make([]byte, 8))
+	bus := pcitest.NewBus()
+	f := fake.Install(bus, pci.Addr{Dev: 3}, virtio.PCIDeviceNetLegacy)
+	f.Config[0x3D] = 0 // no interrupt pin
+	pd := pci.Scan(pci.NewConfig(bus))[0]
+	if _, err := virtionet.Probe(pd, mem, virtiotest.Allocator{Dev: fake}, virtionet.Options{}); !errors.Is(err, virtionet.ErrNoIRQ) {
+		t.Fatalf("err %v", err)
+	}
+	if fake.Status()&virtio.StatusFailed == 0 {
+		t.Fatal("FAILED not set")
+	}
+}

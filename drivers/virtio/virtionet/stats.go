@@ -1,0 +1,52 @@
+package virtionet
+
+import (
+	"fmt"
+	"io"
+	"sync/atomic"
+)
+
+// Stats are the device counters (Linux: struct rtnl_link_stats64 plus
+// virtio-net's per-reason detail). All fields are atomic.
+type Stats struct {
+	RxPackets, RxBytes, RxDropped, RxErrors atomic.Uint64
+	TxPackets, TxBytes, TxDropped, TxErrors atomic.Uint64
+	// Receive errors by reason; each also counts in RxErrors.
+	RxShort, RxOversize, RxBadHdr, RxMissingBufs, RxBadUsed, RxBadCsum atomic.Uint64
+	// Interrupts taken by the receive goroutine and notifications sent.
+	Interrupts, Kicks atomic.Uint64
+}
+
+// rxError counts a malformed receive under its reason.
+func (s *Stats) rxError(err error) {
+	s.RxErrors.Add(1)
+	switch err {
+	case ErrShortFrame:
+		s.RxShort.Add(1)
+	case ErrOversize:
+		s.RxOversize.Add(1)
+	case ErrMissingBufs:
+		s.RxMissingBufs.Add(1)
+	case ErrBadCsum:
+		s.RxBadCsum.Add(1)
+	default:
+		s.RxBadHdr.Add(1)
+	}
+}
+
+// WriteTo writes the counters in ifconfig's layout.
+func (s *Stats) WriteTo(w io.Writer) (int64, error) {
+	n, err := fmt.Fprintf(w,
+		"RX packets %d  bytes %d\n"+
+			"RX errors %d  dropped %d  (short %d oversize %d header %d missing-bufs %d bad-used %d csum %d)\n"+
+			"TX packets %d  bytes %d\n"+
+			"TX errors %d  dropped %d\n"+
+			"interrupts %d  kicks %d\n",
+		s.RxPackets.Load(), s.RxBytes.Load(),
+		s.RxErrors.Load(), s.RxDropped.Load(), s.RxShort.Load(), s.RxOversize.Load(), s.RxBadHdr.Load(),
+		s.RxMissingBufs.Load(), s.RxBadUsed.Load(), s.RxBadCsum.Load(),
+		s.TxPackets.Load(), s.TxBytes.Load(),
+		s.TxErrors.Load(), s.TxDropped.Load(),
+		s.Interrupts.Load(), s.Kicks.Load())
+	return int64(n), err
+}
