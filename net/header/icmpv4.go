@@ -65,10 +65,15 @@ func (m ICMPv4) NextHopMTU() uint16 { return binary.BigEndian.Uint16(m[6:8]) }
 // offending datagram of an error message.
 func (m ICMPv4) Body() []byte { return m[ICMPv4HeaderLen:] }
 
-// IsError reports whether the type is one of the error messages that quote
-// an offending datagram (RFC 1122 §3.2.2).
-func (m ICMPv4) IsError() bool {
-	switch m.Type() {
+// IsError reports whether the message is an error that quotes an
+// offending datagram.
+func (m ICMPv4) IsError() bool { return ICMPv4TypeIsError(m.Type()) }
+
+// ICMPv4TypeIsError reports whether typ is one of the error messages of
+// RFC 1122 §3.2.2 (destination unreachable, source quench, redirect, time
+// exceeded, parameter problem).
+func ICMPv4TypeIsError(typ uint8) bool {
+	switch typ {
 	case ICMPv4DestUnreach, ICMPv4SourceQuench, ICMPv4Redirect, ICMPv4TimeExceeded, ICMPv4ParamProblem:
 		return true
 	}

@@ -1,0 +1,268 @@
+package stack
+
+import (
+	"net/netip"
+	"sync"
+	"time"
+
+	"gomenuos/net/clock"
+	"gomenuos/net/header"
+)
+
+// Neighbour (ARP cache) parameters, Linux's defaults for arp_tbl.
+const (
+	arpRetransTime   = time.Second      // retrans_time_ms: gap between solicitations
+	arpMaxProbes     = 3                // mcast_solicit / ucast_solicit
+	arpReachableTime = 30 * time.Second // base_reachable_time
+	arpGCStaleTime   = 60 * time.Second // gc_stale_time: unused stale entries go
+	arpQueueLen      = 16               // unres_qlen: packets waiting per neighbour
+	arpMaxEntries    = 1024             // gc_thresh3
+	arpLockTime      = time.Second      // locktime: ignore a new MAC this soon after an update
+)
+
+// neighState is a simplified Linux NUD state. Linux's DELAY state is
+// folded into PROBE: the stack gets no reachability confirmation from
+// TCP through the fixed seam, so a stale entry in use is probed at once.
+type neighState uint8
+
+const (
+	neighIncomplete neighState = iota // NUD_INCOMPLETE: resolving, packets queued
+	neighReachable                    // NUD_REACHABLE: confirmed within arpReachableTime
+	neighStale                        // NUD_STALE: usable, not recently confirmed
+	neighProbe                        // NUD_PROBE: in use while unicast probes run
+)
+
+type neighKey struct {
+	ifindex int
+	ip      netip.Addr
+}
+
+// neighbour is one ARP cache entry (Linux: struct neighbour). All fields
+// are guarded by neighTable.mu.
+type neighbour struct {
+	ifc     *Interface
+	ip      netip.Addr
+	mac     header.MAC
+	state   neighState
+	updated time.Time // MAC last set or confirmed
+	used    time.Time // last output through the entry
+	probes  int
+	queue   [][]byte // frames awaiting resolution, link header room in front
+	timer   clock.Timer
+}
+
+// neighTable is the ARP cache (Linux: arp_tbl). Lock contract: mu guards
+// entries and every neighbour in it; no device or transport is called with
+// mu held — work found under the lock is returned as a neighWork and done
+// after unlocking.
+type neighTable struct {
+	s       *Stack
+	mu      sync.Mutex
+	entries map[neighKey]*neighbour
+}
+
+func (t *neighTable) init(s *Stack) {
+	t.s = s
+	t.entries = map[neighKey]*neighbour{}
+}
+
+// neighWork is what to do once the table lock is released.
+type neighWork struct {
+	ifc      *Interface
+	solicit  bool       // send an ARP request for ip
+	unicast  header.MAC // probe this MAC instead of broadcasting
+	ip       netip.Addr
+	send     [][]byte // frames now resolved, to transmit
+	failed   [][]byte // frames whose resolution failed
+	queueErr bool     // the new frame pushed an older one out of the queue
+}
+
+func (s *Stack) doNeighWork(w neighWork) {
+	if w.solicit {
+		s.arpSolicit(w.ifc, w.ip, w.unicast)
+	}
+	for _, f := range w.send {
+		s.devQueueXmit(w.ifc, f)
+	}
+	for _, f := range w.failed {
+		s.drop(DropNeighFailed)
+		s.ipv4LinkFailure(f[header.EthernetHeaderLen:])
+	}
+	if w.queueErr {
+		s.drop(DropNeighQueueFull)
+	}
+}
+
+// neighResolveOutput sends frame (link header room in front, IPv4 after)
+// to neighbour ip on ifc, resolving its MAC first if needed (Linux:
+// neigh_resolve_output + __neigh_event_send).
+func (s *Stack) neighResolveOutput(ifc *Interface, ip netip.Addr, frame []byte) error {
+	t := &s.neigh
+	t.mu.Lock()
+	now := s.clock.Now()
+	e := t.entries[neighKey{ifc.index, ip}]
+	if e == nil {
+		var ok bool
+		if e, ok = t.createLocked(ifc, ip, now); !ok {
+			t.mu.Unlock()
+			s.drop(DropNeighQueueFull)
+			return ErrNoBufferSpace
+		}
+	}
+	e.used = now
+	var w neighWork
+	if e.state == neighIncomplete {
+		w = t.enqueueLocked(e, frame)
+		t.mu.Unlock()
+		s.doNeighWork(w)
+		return nil
+	}
+	mac := e.mac
+	if e.state == neighReachable && now.Sub(e.updated) >= arpReachableTime {
+		e.state = neighStale
+	}
+	if e.state == neighStale {
+		w = t.startProbeLocked(e)
+	}
+	t.mu.Unlock()
+	s.doNeighWork(w)
+	header.PutEthernet(frame, mac, ifc.dev.HardwareAddr(), header.EtherTypeIPv4)
+	return s.devQueueXmit(ifc, frame)
+}
+
+// createLocked adds an INCOMPLETE entry and starts soliciting, evicting an
+// unused entry when the table is full (Linux: neigh_alloc + neigh_forced_gc).
+func (t *neighTable) createLocked(ifc *Interface, ip netip.Addr, now time.Time) (*neighbour, bool) {
+	if len(t.entries) >= arpMaxEntries && !t.forcedGCLocked() {
+		return nil, false
+	}
+	e := &neighbour{ifc: ifc, ip: ip, state: neighIncomplete, used: now}
+	t.entries[neighKey{ifc.index, ip}] = e
+	e.timer = t.s.clock.AfterFunc(arpRetransTime, func() { t.s.neighTimer(e) })
+	return e, true
+}
+
+// forcedGCLocked removes one entry that is not resolving.
+func (t *neighTable) forcedGCLocked() bool {
+	for k, e := range t.entries {
+		if e.state == neighStale {
+			t.removeLocked(k, e)
+			return true
+		}
+	}
+	return false
+}
+
+func (t *neighTable) removeLocked(k neighKey, e *neighbour) {
+	e.timer.Stop()
+	delete(t.entries, k)
+}
+
+// enqueueLocked queues frame on an INCOMPLETE entry, dropping the oldest
+// when full as Linux does, and solicits if this is the first packet.
+func (t *neighTable) enqueueLocked(e *neighbour, frame []byte) neighWork {
+	w := neighWork{ifc: e.ifc, ip: e.ip}
+	if len(e.queue) >= arpQueueLen {
+		e.queue = e.queue[1:]
+		w.queueErr = true
+	}
+	e.queue = append(e.queue, frame)
+	if e.probes == 0 {
+		e.probes = 1
+		w.solicit = true
+	}
+	return w
+}
+
+// startProbeLocked moves a STALE entry in use to PROBE and sends the first
+// unicast probe.
+func (t *neighTable) startProbeLocked(e *neighbour) neighWork {
+	e.state = neighProbe
+	e.probes = 1
+	e.timer.Reset(arpRetransTime)
+	return neighWork{ifc: e.ifc, ip: e.ip, solicit: true, unicast: e.mac}
+}
+
+// neighTimer advances one entry's state machine (Linux: neigh_timer_handler).
+func (s *Stack) neighTimer(e *neighbour) {
+	t := &s.neigh
+	t.mu.Lock()
+	k := neighKey{e.ifc.index, e.ip}
+	if t.entries[k] != e {
+		t.mu.Unlock()
+		return
+	}
+	w := neighWork{ifc: e.ifc, ip: e.ip}
+	now := s.clock.Now()
+	switch e.state {
+	case neighIncomplete, neighProbe:
+		if e.probes >= arpMaxProbes {
+			// Linux: NUD_FAILED; queued packets get host unreachable.
+			w.failed = e.queue
+			t.removeLocked(k, e)
+			break
+		}
+		e.probes++
+		w.solicit = true
+		if e.state == neighProbe {
+			w.unicast = e.mac
+		}
+		e.timer.Reset(arpRetransTime)
+	case neighReachable:
+		e.state = neighStale
+		e.timer.Reset(arpGCStaleTime)
+	case neighStale:
+		if idle := now.Sub(e.used); idle < arpGCStaleTime {
+			e.timer.Reset(arpGCStaleTime - idle)
+			break
+		}
+		t.removeLocked(k, e) // Linux: neigh_periodic_work
+	}
+	t.mu.Unlock()
+	s.doNeighWork(w)
+}
+
+// neighUpdate records mac for ip on ifc (Linux: neigh_update). confirmed
+// marks proof of reachability (a reply to our request); otherwise the entry
+// becomes STALE. create says whether a missing entry may be added. Frames
+// queued on an INCOMPLETE entry are sent.
+func (s *Stack) neighUpdate(ifc *Interface, ip netip.Addr, mac header.MAC, confirmed, create bool) {
+	t := &s.neigh
+	t.mu.Lock()
+	now := s.clock.Now()
+	k := neighKey{ifc.index, ip}
+	e := t.entries[k]
+	if e == nil {
+		var ok bool
+		if !create {
+			t.mu.Unlock()
+			return
+		}
+		if e, ok = t.createLocked(ifc, ip, now); !ok {
+			t.mu.Unlock()
+			return
+		}
+	}
+	if e.state != neighIncomplete && e.mac != mac && now.Sub(e.updated) < arpLockTime {
+		t.mu.Unlock() // Linux: locktime guards against ARP flapping between two answers
+		return
+	}
+	if !confirmed && e.state != neighIncomplete && e.mac == mac {
+		t.mu.Unlock() // Linux: neigh_update keeps the state when nothing new was learned
+		return
+	}
+	w := neighWork{ifc: ifc, ip: ip, send: e.queue}
+	e.queue = nil
+	e.mac, e.updated, e.probes = mac, now, 0
+	e.state = neighStale
+	e.timer.Reset(arpGCStaleTime)
+	if confirmed {
+		e.state = neighReachable
+		e.timer.Reset(arpReachableTime)
+	}
+	for _, f := range w.send {
+		header.PutEthernet(f, mac, ifc.dev.HardwareAddr(), header.EtherTypeIPv4)
+	}
+	t.mu.Unlock()
+	s.doNeighWork(w)
+}
