@@ -12,27 +12,27 @@ type DropReason int
 
 // Drop reasons, named after Linux's SKB_DROP_REASON_* where one exists.
 const (
-	DropNotSpecified    DropReason = iota
-	DropPktTooSmall                // PKT_TOO_SMALL: shorter than its header
-	DropOtherHost                  // OTHERHOST: link destination is not us
-	DropUnhandledProto             // UNHANDLED_PROTO: EtherType we do not speak
-	DropIPCsum                     // IP_CSUM: bad IPv4 header checksum
-	DropIPInHdr                    // IP_INHDR: bad version or header length
-	DropIPInAddrErrors             // IP_INADDRERRORS: not for us and we do not forward
-	DropIPInvalidSource            // IP_INVALID_SOURCE: martian source address
-	DropIPNoProto                  // IP_NOPROTO: no transport for the protocol
-	DropFragReasmTimeout           // FRAG_REASM_TIMEOUT: reassembly timed out
-	DropFragTooFar                 // FRAG_TOO_FAR: overlapping or oversized fragment
-	DropFragMem                    // reassembly memory limit reached
-	DropICMPCsum                   // ICMP_CSUM: bad ICMP checksum
-	DropICMPInvalid                // malformed or unsolicited ICMP
-	DropARPInvalid                 // malformed, unsupported or unsafe ARP
-	DropARPConflict                // ARP claiming one of our own addresses
-	DropNeighFailed                // NEIGH_FAILED: resolution failed
-	DropNeighQueueFull             // NEIGH_QUEUEFULL: too many packets awaiting resolution
-	DropNoRoute                    // IP_OUTNOROUTES: no route for an internal reply
-	DropTxQueueFull                // device refused the frame (queue full, closed)
-	DropICMPRateLimit              // ICMP error suppressed by the rate limit
+	DropNotSpecified     DropReason = iota
+	DropPktTooSmall                 // PKT_TOO_SMALL: shorter than its header
+	DropOtherHost                   // OTHERHOST: link destination is not us
+	DropUnhandledProto              // UNHANDLED_PROTO: EtherType we do not speak
+	DropIPCsum                      // IP_CSUM: bad IPv4 header checksum
+	DropIPInHdr                     // IP_INHDR: bad version or header length
+	DropIPInAddrErrors              // IP_INADDRERRORS: not for us and we do not forward
+	DropIPInvalidSource             // IP_INVALID_SOURCE: martian source address
+	DropIPNoProto                   // IP_NOPROTO: no transport for the protocol
+	DropFragReasmTimeout            // FRAG_REASM_TIMEOUT: reassembly timed out
+	DropFragTooFar                  // FRAG_TOO_FAR: overlapping or oversized fragment
+	DropFragMem                     // reassembly memory limit reached
+	DropICMPCsum                    // ICMP_CSUM: bad ICMP checksum
+	DropICMPInvalid                 // malformed or unsolicited ICMP
+	DropARPInvalid                  // malformed, unsupported or unsafe ARP
+	DropARPConflict                 // ARP claiming one of our own addresses
+	DropNeighFailed                 // NEIGH_FAILED: resolution failed
+	DropNeighQueueFull              // NEIGH_QUEUEFULL: too many packets awaiting resolution
+	DropNoRoute                     // IP_OUTNOROUTES: no route for an internal reply
+	DropTxQueueFull                 // device refused the frame (queue full, closed)
+	DropICMPRateLimit               // ICMP error suppressed by the rate limit
 	numDropReasons
 )
 

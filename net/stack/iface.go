@@ -145,7 +145,7 @@ type InterfaceInfo struct {
 // DevStatsSnapshot is a copy of DevStats.
 type DevStatsSnapshot struct {
 	RxBytes, RxPackets, RxErrors, RxDropped, RxMulticast uint64
-	TxBytes, TxPackets, TxErrors, TxDropped             uint64
+	TxBytes, TxPackets, TxErrors, TxDropped              uint64
 }
 
 // Interfaces returns a snapshot of every interface in index order.

@@ -16,14 +16,14 @@ type IPMIB struct {
 // (Linux: ICMP_MIB_* and the per-type ICMPMSG counters).
 type ICMPMIB struct {
 	InMsgs, InErrors, InCsumErrors, OutMsgs, OutErrors, OutRateLimitGlobal, OutRateLimitHost atomic.Uint64
-	InType, OutType                                                                        [256]atomic.Uint64
+	InType, OutType                                                                          [256]atomic.Uint64
 }
 
 // DevStats are the per-device counters of /proc/net/dev (Linux: struct
 // rtnl_link_stats64). Fields are updated atomically.
 type DevStats struct {
 	RxBytes, RxPackets, RxErrors, RxDropped, RxMulticast atomic.Uint64
-	TxBytes, TxPackets, TxErrors, TxDropped             atomic.Uint64
+	TxBytes, TxPackets, TxErrors, TxDropped              atomic.Uint64
 }
 
 // IPStats returns the stack's IP counters.
