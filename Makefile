@@ -1,0 +1,72 @@
+# gomenuos — see README.md.
+#   make run     boot to the MenuOS>> prompt (installs QEMU if missing)
+#   make test    host unit tests + QEMU integration tests
+#   make bench   benchmarks (print figures)
+#   make debug / make gdb   boot waiting for gdb on :1234 / attach gdb
+
+GO      ?= go
+BUILD   ?= build
+KLINK   := 0x4001000
+LDFLAGS := -E gomenuos/kernel/linux.entry -T $(KLINK)
+CFLAGS32 := -m32 -O2 -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
+	-fno-stack-protector -mno-sse -mno-mmx -Wall -Werror
+GOENV   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
+
+export GOMENUOS_BUILD := $(abspath $(BUILD))
+
+.PHONY: all image run debug gdb test unit integration bench clean generate deps FORCE
+
+all: image
+
+image: $(BUILD)/boot.elf $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
+
+$(BUILD):
+	mkdir -p $(BUILD)
+
+$(BUILD)/boot.elf: boot/multiboot.S boot/loader.c boot/link.ld | $(BUILD)
+	gcc $(CFLAGS32) -c boot/multiboot.S -o $(BUILD)/multiboot.o
+	gcc $(CFLAGS32) -c boot/loader.c -o $(BUILD)/loader.o
+	ld -m elf_i386 -z noexecstack --no-warn-rwx-segments -T boot/link.ld \
+		-o $@ $(BUILD)/multiboot.o $(BUILD)/loader.o
+
+# go build is incremental; always ask it.
+$(BUILD)/kernel.elf: FORCE | $(BUILD)
+	$(GOENV) $(GO) build -o $@ -ldflags "$(LDFLAGS)" ./kernel
+
+$(BUILD)/initramfs.cpio: FORCE | $(BUILD)
+	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs
+
+run: deps image
+	@qemu/run.sh run
+
+debug: deps image
+	@qemu/run.sh debug
+
+gdb:
+	@qemu/run.sh gdb
+
+# Tools the tests need on a fresh Debian machine.
+deps:
+	@command -v qemu-system-x86_64 >/dev/null 2>&1 && command -v gdb >/dev/null 2>&1 || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-x86 gdb; }
+
+unit:
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...  -skip 'TestQEMU'
+
+integration: deps image
+	$(GO) test -count=1 -timeout 30m -v -run 'TestQEMU' ./qemu/...
+
+test: deps image
+	$(GO) vet ./...
+	$(GO) test -count=1 -timeout 60m ./...
+
+bench: deps image
+	$(GO) test -run '^$$' -bench . -benchtime 1x ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
+	$(GO) run ./qemu/bench
+
+generate:
+	$(GO) generate ./arch/x86
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,51 @@
+package x86
+
+// VectorSyscall is the Vector recorded in frames built by SYSCALL.
+const VectorSyscall = 256
+
+// First vectors of the remapped legacy PIC lines.
+const (
+	VectorIRQBase = 32
+	VectorTimer   = VectorIRQBase + 0
+)
+
+var trapHandler func(tf *TrapFrame)
+
+// SetTrapHandler installs the kernel's trap handler. Call it once during
+// early boot, before interrupts are enabled.
+func SetTrapHandler(h func(tf *TrapFrame)) { trapHandler = h }
+
+// trapDispatch is called by alltraps on a kernel stack with the kernel TLS.
+func trapDispatch(tf *TrapFrame) { trapHandler(tf) }
+
+// Entry addresses of assembly entry points (not Go func values: those
+// would point at ABI wrappers).
+func syscallEntryPC() uintptr
+
+// IdleLoopPC is where idle threads start.
+func IdleLoopPC() uintptr
+
+// exceptionNames names the 32 architectural exception vectors.
+var exceptionNames = [32]string{
+	"#DE divide error", "#DB debug", "NMI", "#BP breakpoint", "#OF overflow",
+	"#BR bound range exceeded", "#UD invalid opcode", "#NM device not available",
+	"#DF double fault", "coprocessor segment overrun", "#TS invalid TSS",
+	"#NP segment not present", "#SS stack-segment fault", "#GP general protection",
+	"#PF page fault", "reserved (15)", "#MF x87 floating-point", "#AC alignment check",
+	"#MC machine check", "#XM SIMD floating-point", "#VE virtualization",
+	"#CP control protection", "reserved (22)", "reserved (23)", "reserved (24)",
+	"reserved (25)", "reserved (26)", "reserved (27)", "#HV hypervisor injection",
+	"#VC VMM communication", "#SX security", "reserved (31)",
+}
+
+// ExceptionName names vector v for crash reports.
+func ExceptionName(v uint64) string {
+	switch {
+	case v < 32:
+		return exceptionNames[v]
+	case v == VectorSyscall:
+		return "syscall"
+	default:
+		return "interrupt"
+	}
+}

@@ -1,0 +1,130 @@
+package linux
+
+// Goroutine-context API: what the rest of the kernel (drivers, /proc, the
+// shell) may call once the runtime runs. Nothing here runs in trap context.
+
+import (
+	"errors"
+	"os"
+	"syscall"
+
+	"gomenuos/drivers/power"
+	"gomenuos/kernel/mm"
+	"gomenuos/sched"
+)
+
+// IRQ delivers one legacy interrupt line to a goroutine.
+type IRQ struct {
+	f   *os.File
+	buf [8]byte
+}
+
+// OpenIRQ binds legacy IRQ line to a new IRQ. top, if not nil, runs in
+// trap context on every interrupt before the waiter is woken: it must
+// acknowledge the device and follow trap-context rules.
+func OpenIRQ(line uint8, top func()) (*IRQ, error) {
+	irqTop[line] = top
+	fd, _, errno := syscall.Syscall(SysIRQFD, uintptr(line), 0, 0)
+	if errno != 0 {
+		return nil, errno
+	}
+	return &IRQ{f: os.NewFile(fd, "irq")}, nil
+}
+
+// Wait blocks until the line has interrupted since the last Wait and
+// returns how many interrupts there were.
+func (q *IRQ) Wait() (uint64, error) {
+	n, err := q.f.Read(q.buf[:])
+	if err != nil {
+		return 0, err
+	}
+	if n != 8 {
+		return 0, errors.New("irq: short read")
+	}
+	v := uint64(0)
+	for i := 7; i >= 0; i-- {
+		v = v<<8 | uint64(q.buf[i])
+	}
+	return v, nil
+}
+
+// PowerOff turns the machine off (QEMU exits 0).
+func PowerOff() { power.Off() }
+
+// Exit leaves QEMU with status 2·code+1 after the exit report.
+func Exit(code uint8) { syscall.Syscall(231, uintptr(code), 0, 0) }
+
+// AllocDMA returns physically contiguous memory outside the Go heap and
+// its physical address (identity mapped, so equal to its address).
+func AllocDMA(size, align int) ([]byte, uint64, error) {
+	pa := mm.AllocContig(uintptr(size), uintptr(align))
+	if pa == 0 {
+		return nil, 0, errors.New("dma: out of memory")
+	}
+	return unsafeSlice(pa, size), uint64(pa), nil
+}
+
+// MemInfo reports physical memory in bytes.
+func MemInfo() (total, free, dma uint64) {
+	f, t := mm.FreeFrames()
+	return uint64(t) * 4096, uint64(f) * 4096, mm.DMAPoolSize
+}
+
+// ThreadInfo is one row of the thread table for ps and /proc.
+type ThreadInfo struct {
+	TID      int32
+	State    string
+	Wait     string
+	Switches uint64
+	CPUTime  int64
+}
+
+// Threads snapshots the thread table (racy but consistent enough for ps).
+func Threads() []ThreadInfo {
+	var out []ThreadInfo
+	for i := 1; i < sched.MaxThreads; i++ {
+		t := sched.Table[i]
+		if t.State == sched.Free {
+			continue
+		}
+		out = append(out, ThreadInfo{t.TID, t.State.String(), t.Wait.Kind.String(), t.Switches, t.CPUTime})
+	}
+	return out
+}
+
+// SyscallCounts returns the per-number syscall counters.
+func SyscallCounts() map[int]uint64 {
+	m := map[int]uint64{}
+	for nr, c := range Counters.Syscalls {
+		if c != 0 {
+			m[nr] = c
+		}
+	}
+	return m
+}
+
+// IRQCounts returns interrupts per legacy line.
+func IRQCounts() [16]uint64 { return Counters.IRQs }
+
+// SchedStats returns context switches, preemptions and signals delivered.
+func SchedStats() (switches, preemptions, signals uint64) {
+	return sched.Stats.Switches, sched.Stats.Preemptions, Counters.Signals
+}
+
+// PageFaults returns demand-zero faults served and pages unmapped.
+func PageFaults() (faults, unmapped uint64) { return mm.Stats.PageFaults, mm.Stats.Unmapped }
+
+// PeakMemory returns the most frames ever in use, in bytes.
+func PeakMemory() uint64 { return uint64(mm.Stats.PeakUsed) * 4096 }
+
+// BootTimes returns TSC ticks per second and the TSC at kernel entry and
+// at runtime entry.
+func BootTimes() (hz, entry, runtime uint64) { return Boot.TSCHz, Boot.EntryTSC, Boot.RuntimeTSC }
+
+// Initrd returns the initramfs module's bytes (nil if none).
+func Initrd() []byte {
+	if Boot.InitrdEnd <= Boot.InitrdStart {
+		return nil
+	}
+	return unsafeSlice(uintptr(Boot.InitrdStart), int(Boot.InitrdEnd-Boot.InitrdStart))
+}

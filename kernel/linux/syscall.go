@@ -1,0 +1,435 @@
+package linux
+
+import (
+	"gomenuos/arch/x86"
+	"gomenuos/drivers/uart"
+	"gomenuos/kernel/mm"
+	"gomenuos/sched"
+)
+
+// Linux x86-64 syscall numbers the runtime uses, plus gomenuos' own.
+const (
+	sysRead             = 0
+	sysWrite            = 1
+	sysClose            = 3
+	sysFstat            = 5
+	sysMmap             = 9
+	sysMprotect         = 10
+	sysMunmap           = 11
+	sysRtSigaction      = 13
+	sysRtSigprocmask    = 14
+	sysRtSigreturnNr    = 15
+	sysIoctl            = 16
+	sysPread64          = 17
+	sysSchedYield       = 24
+	sysMadvise          = 28
+	sysNanosleep        = 35
+	sysGetpid           = 39
+	sysClone            = 56
+	sysExit             = 60
+	sysKill             = 62
+	sysUname            = 63
+	sysFcntl            = 72
+	sysSigaltstack      = 131
+	sysPrctl            = 157
+	sysArchPrctl        = 158
+	sysGettid           = 186
+	sysFutex            = 202
+	sysSchedGetaffinity = 204
+	sysClockGettime     = 228
+	sysClockNanosleep   = 230
+	sysExitGroup        = 231
+	sysEpollWait        = 232
+	sysEpollCtl         = 233
+	sysTgkill           = 234
+	sysOpenat           = 257
+	sysEpollPwait       = 281
+	sysEventfd2         = 290
+	sysEpollCreate1     = 291
+	sysPrlimit64        = 302
+	sysGetrandom        = 318
+
+	// SysIRQFD (gomenuos) returns a non-blocking eventfd that counts the
+	// interrupts of a legacy IRQ line, so a goroutine can wait for them
+	// through the runtime's netpoller.
+	SysIRQFD    = 1000
+	nrSyscalls  = 1001
+	noReturnVal = -1 << 63 // the handler set RAX itself (or switched threads)
+)
+
+// Errno values.
+const (
+	ePERM   = 1
+	eNOENT  = 2
+	eINTR   = 4
+	eBADF   = 9
+	eAGAIN  = 11
+	eNOMEM  = 12
+	eFAULT  = 14
+	eINVAL  = 22
+	eMFILE  = 24
+	eNOTTY  = 25
+	eNOSYS  = 38
+	eTIMEDOUT = 110
+)
+
+var unknownLogged [nrSyscalls]bool
+
+// doSyscall dispatches a SYSCALL (Linux: do_syscall_64). Arguments arrive in
+// RDI, RSI, RDX, R10, R8, R9; the result goes back in RAX.
+func doSyscall(tf *x86.TrapFrame) {
+	nr := tf.RAX
+	if nr < nrSyscalls {
+		Counters.Syscalls[nr]++
+	}
+	r := dispatch(tf, nr, uintptr(tf.RDI), uintptr(tf.RSI), uintptr(tf.RDX), uintptr(tf.R10), uintptr(tf.R8))
+	if r != noReturnVal {
+		tf.RAX = uint64(r)
+	}
+}
+
+func dispatch(tf *x86.TrapFrame, nr uint64, a0, a1, a2, a3, a4 uintptr) int64 {
+	now := monotonicNS()
+	switch nr {
+	case sysRead:
+		return sysReadImpl(int(a0), a1, a2)
+	case sysWrite:
+		return sysWriteImpl(int(a0), a1, a2)
+	case sysClose:
+		return fdClose(int(a0))
+	case sysMmap:
+		return sysMmapImpl(a0, a1, uint32(a2), uint32(a3), int32(a4))
+	case sysMprotect:
+		return int64(mm.Mprotect(a0, a1, uint32(a2)))
+	case sysMunmap:
+		return int64(mm.Munmap(a0, a1))
+	case sysMadvise:
+		if a2 == 4 { // MADV_DONTNEED
+			return int64(mm.MadviseDontNeed(a0, a1))
+		}
+		return 0 // hints (NOHUGEPAGE, ...) are fine to ignore
+	case sysRtSigaction:
+		return sysRtSigactionImpl(int(a0), a1, a2)
+	case sysRtSigprocmask:
+		return sysRtSigprocmaskImpl(int(a0), a1, a2)
+	case sysRtSigreturnNr:
+		sysRtSigreturn(tf)
+		return noReturnVal
+	case sysSigaltstack:
+		return sysSigaltstackImpl(a0, a1)
+	case sysSchedYield:
+		tf.RAX = 0
+		sched.Yield(tf, now)
+		return noReturnVal
+	case sysNanosleep:
+		return sysNanosleepImpl(tf, a0, now)
+	case sysClockNanosleep:
+		return sysNanosleepImpl(tf, a2, now)
+	case sysGetpid:
+		return 1
+	case sysGettid:
+		return int64(sched.Cur().TID)
+	case sysClone:
+		return sysCloneImpl(tf, uint64(a0), uint64(a1), uint64(a4), now)
+	case sysExit:
+		sched.Exit(tf, now)
+		return noReturnVal
+	case sysExitGroup:
+		shutdown(uint8(a0))
+		return 0
+	case sysTgkill:
+		return sysTgkillImpl(int32(a1), uint32(a2))
+	case sysKill:
+		return sysTgkillImpl(sched.Cur().TID, uint32(a1))
+	case sysFutex:
+		return sysFutexImpl(tf, a0, int(a1), uint32(a2), a3, now)
+	case sysArchPrctl:
+		return sysArchPrctlImpl(tf, int(a0), a1)
+	case sysClockGettime:
+		return sysClockGettimeImpl(int(a0), a1)
+	case sysSchedGetaffinity:
+		if a1 < 8 || !userOK(a2, 8) {
+			return -eINVAL
+		}
+		store64(a2, 1) // one CPU
+		return 8
+	case sysGetrandom:
+		if !userOK(a0, a1) {
+			return -eFAULT
+		}
+		fillRandom(a0, a1)
+		return int64(a1)
+	case sysFcntl:
+		return fdFcntl(int(a0), int(a1), a2)
+	case sysOpenat:
+		return -eNOENT // no files behind the runtime's own opens
+	case sysPrctl:
+		return -eINVAL // PR_SET_VMA: EINVAL once and the runtime stops asking
+	case sysFstat, sysIoctl:
+		if !fdValid(int(a0)) {
+			return -eBADF
+		}
+		return -eNOTTY
+	case sysPread64:
+		return -eBADF
+	case sysEventfd2:
+		return eventfdCreate(uint64(a0), int(a1))
+	case sysEpollCreate1:
+		return epollCreate()
+	case sysEpollCtl:
+		return epollCtl(int(a0), int(a1), int(a2), a3)
+	case sysEpollWait, sysEpollPwait:
+		return epollWait(tf, int(a0), a1, int(a2), int(a3), now)
+	case SysIRQFD:
+		return irqfdCreate(int(a0))
+	}
+	if nr < nrSyscalls && !unknownLogged[nr] {
+		unknownLogged[nr] = true
+		kputs("gomenuos: unimplemented syscall ")
+		kputDec(int64(nr))
+		kputs(" (ENOSYS)\n")
+	}
+	return -eNOSYS
+}
+
+func sysReadImpl(fd int, buf, n uintptr) int64 {
+	if !fdValid(fd) {
+		return -eBADF
+	}
+	if !userOK(buf, n) {
+		return -eFAULT
+	}
+	if files[fd].kind == fdEventfd {
+		return eventfdRead(fd, buf, n)
+	}
+	return -eAGAIN
+}
+
+func sysWriteImpl(fd int, buf, n uintptr) int64 {
+	if !fdValid(fd) {
+		return -eBADF
+	}
+	if !userOK(buf, n) {
+		return -eFAULT
+	}
+	switch files[fd].kind {
+	case fdEventfd:
+		return eventfdWrite(fd, buf, n)
+	case fdConsole:
+		for i := uintptr(0); i < n; i++ {
+			c := *(*byte)(ptr(buf + i))
+			if c == '\n' {
+				uart.PutByte('\r')
+			}
+			uart.PutByte(c)
+		}
+		return int64(n)
+	}
+	return -eBADF
+}
+
+func sysMmapImpl(addr, length uintptr, prot, flags uint32, fd int32) int64 {
+	const mapFixed, mapAnon = 0x10, 0x20
+	if flags&mapAnon == 0 || fd != -1 {
+		return -eNOSYS // file mappings: nothing to map
+	}
+	a, err := mm.Mmap(addr, length, prot, flags&mapFixed != 0)
+	if err != 0 {
+		return int64(err)
+	}
+	return int64(a)
+}
+
+func sysArchPrctlImpl(tf *x86.TrapFrame, code int, addr uintptr) int64 {
+	switch code {
+	case 0x1002: // ARCH_SET_FS
+		tf.FSBase = uint64(addr)
+		return 0
+	case 0x1003: // ARCH_GET_FS
+		if !userOK(addr, 8) {
+			return -eFAULT
+		}
+		store64(addr, tf.FSBase)
+		return 0
+	}
+	return -eINVAL
+}
+
+func sysClockGettimeImpl(clk int, ts uintptr) int64 {
+	if !userOK(ts, 16) {
+		return -eFAULT
+	}
+	var ns int64
+	switch clk {
+	case 0, 5, 8, 11: // REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI
+		ns = realtimeNS()
+	case 1, 4, 6, 7, 9: // MONOTONIC(_RAW/_COARSE), BOOTTIME(_ALARM)
+		ns = monotonicNS()
+	case 2, 3: // process/thread CPU time: approximate by the thread's
+		ns = sched.Cur().CPUTime + 1
+	default:
+		return -eINVAL
+	}
+	store64(ts, uint64(ns/1_000_000_000))
+	store64(ts+8, uint64(ns%1_000_000_000))
+	return 0
+}
+
+func timespecNS(ts uintptr) int64 {
+	return int64(load64(ts))*1_000_000_000 + int64(load64(ts+8))
+}
+
+func sysNanosleepImpl(tf *x86.TrapFrame, req uintptr, now int64) int64 {
+	if !userOK(req, 16) {
+		return -eFAULT
+	}
+	d := timespecNS(req)
+	if d <= 0 {
+		return 0
+	}
+	sched.Block(tf, sched.Wait{Kind: sched.WaitSleep, Deadline: now + d}, now)
+	return noReturnVal
+}
+
+func sysCloneImpl(tf *x86.TrapFrame, flags, stack, tls uint64, now int64) int64 {
+	const cloneThread, cloneSetTLS = 0x10000, 0x80000
+	if flags&cloneThread == 0 {
+		return -eNOSYS // only threads: there is one process
+	}
+	if flags&cloneSetTLS == 0 {
+		tls = tf.FSBase
+	}
+	tid := sched.Clone(tf, stack, tls, now)
+	if tid < 0 {
+		return -eAGAIN
+	}
+	return int64(tid)
+}
+
+// Futex operations (Linux: kernel/futex). Only the private WAIT/WAKE pair
+// the runtime uses; the clock and private flags are accepted and ignored.
+func sysFutexImpl(tf *x86.TrapFrame, addr uintptr, op int, val uint32, timeout uintptr, now int64) int64 {
+	if !userOK(addr, 4) || addr&3 != 0 {
+		return -eINVAL
+	}
+	switch op & 0x7F {
+	case 0, 9: // FUTEX_WAIT, FUTEX_WAIT_BITSET
+		if load32(addr) != val {
+			return -eAGAIN
+		}
+		w := sched.Wait{Kind: sched.WaitFutex, Addr: addr, TimeoutResult: -eTIMEDOUT}
+		if timeout != 0 {
+			d := timespecNS(timeout)
+			if op&0x7F == 9 { // absolute
+				d -= now
+			}
+			if d <= 0 {
+				return -eTIMEDOUT
+			}
+			w.Deadline = now + d
+		}
+		sched.Block(tf, w, now)
+		return noReturnVal
+	case 1, 10: // FUTEX_WAKE, FUTEX_WAKE_BITSET
+		woken := int64(0)
+		for i := 1; i < sched.MaxThreads && woken < int64(val); i++ {
+			t := &sched.Table[i]
+			if t.State == sched.Blocked && t.Wait.Kind == sched.WaitFutex && t.Wait.Addr == addr {
+				sched.Wake(t, 0)
+				woken++
+			}
+		}
+		return woken
+	}
+	return -eNOSYS
+}
+
+func sysTgkillImpl(tid int32, sig uint32) int64 {
+	if sig == 0 || sig > nSig {
+		return -eINVAL
+	}
+	t := sched.ByTID(tid)
+	if t == nil {
+		return -3 // ESRCH
+	}
+	t.SigPending |= sigbit(sig)
+	return 0
+}
+
+func sysRtSigactionImpl(sig int, act, old uintptr) int64 {
+	if sig < 1 || sig > nSig || sig == sigKILL || sig == 19 {
+		return -eINVAL
+	}
+	if old != 0 {
+		if !userOK(old, 32) {
+			return -eFAULT
+		}
+		a := sigactions[sig]
+		store64(old, a.handler)
+		store64(old+8, a.flags)
+		store64(old+16, a.restorer)
+		store64(old+24, a.mask)
+	}
+	if act != 0 {
+		if !userOK(act, 32) {
+			return -eFAULT
+		}
+		sigactions[sig] = sigaction{load64(act), load64(act + 8), load64(act + 16), load64(act + 24)}
+	}
+	return 0
+}
+
+func sysRtSigprocmaskImpl(how int, set, old uintptr) int64 {
+	t := sched.Cur()
+	if old != 0 {
+		if !userOK(old, 8) {
+			return -eFAULT
+		}
+		store64(old, t.SigMask)
+	}
+	if set == 0 {
+		return 0
+	}
+	if !userOK(set, 8) {
+		return -eFAULT
+	}
+	m := load64(set) &^ (sigbit(sigKILL) | sigbit(19))
+	switch how {
+	case 0:
+		t.SigMask |= m
+	case 1:
+		t.SigMask &^= m
+	case 2:
+		t.SigMask = m
+	default:
+		return -eINVAL
+	}
+	return 0
+}
+
+func sysSigaltstackImpl(ss, old uintptr) int64 {
+	t := sched.Cur()
+	if old != 0 {
+		if !userOK(old, 24) {
+			return -eFAULT
+		}
+		store64(old, t.AltStackSP)
+		flags := uint64(0)
+		if t.AltDisabled {
+			flags = ssDisable
+		}
+		store64(old+8, flags)
+		store64(old+16, t.AltStackLen)
+	}
+	if ss != 0 {
+		if !userOK(ss, 24) {
+			return -eFAULT
+		}
+		if load32(ss+8)&ssDisable != 0 {
+			t.AltDisabled = true
+			return 0
+		}
+		t.AltStackSP, t.AltStackLen, t.AltDisabled = load64(ss), load64(ss+16), false
+	}
+	return 0
+}

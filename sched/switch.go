@@ -1,0 +1,133 @@
+package sched
+
+// Scheduling decisions and the context switch. Trap context only.
+
+import "gomenuos/arch/x86"
+
+// SliceNS is the time slice after which the timer tick preempts a thread.
+const SliceNS = 10_000_000
+
+// switchTo saves the interrupted context in tf into prev and loads next's
+// into tf, so the trap exit path (IRETQ) resumes next: registers and stack,
+// FPU/SSE state (the frame's FXSAVE image), FS base (the thread's TLS) and
+// the kernel stack for its next SYSCALL (TSS.RSP0). Linux: switch_to /
+// __switch_to.
+func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
+	if prev == next {
+		return
+	}
+	p, n := &Table[prev], &Table[next]
+	p.Frame = *tf
+	p.CPUTime += now - p.SliceStart
+	*tf = n.Frame
+	n.State = Running
+	n.SliceStart = now
+	n.Switches++
+	Current = next
+	x86.BootCPU.SetKernelStack(n.KStackTop)
+	x86.BootCPU.PerCPU.Current = uint64(n.TID)
+	Stats.Switches++
+}
+
+// schedule picks the next thread for the CPU after the current one has
+// blocked, exited or been requeued (Linux: __schedule).
+func schedule(tf *x86.TrapFrame, now int64) {
+	next := dequeue()
+	if next < 0 {
+		next = 0 // idle
+	}
+	switchTo(Current, next, tf, now)
+}
+
+// Block puts the running thread to sleep on w and runs another. The
+// thread resumes when Wake (or its deadline) writes the syscall result.
+func Block(tf *x86.TrapFrame, w Wait, now int64) {
+	t := &Table[Current]
+	t.State = Blocked
+	t.Wait = w
+	schedule(tf, now)
+}
+
+// Wake makes a blocked thread runnable with rax as its syscall result
+// (Linux: try_to_wake_up).
+func Wake(t *Thread, rax int64) {
+	if t.State != Blocked {
+		return
+	}
+	t.Frame.RAX = uint64(rax)
+	t.Wait = Wait{}
+	t.State = Runnable
+	enqueue(t.index())
+}
+
+func (t *Thread) index() int {
+	for i := range Table {
+		if &Table[i] == t {
+			return i
+		}
+	}
+	return -1
+}
+
+// Yield requeues the running thread behind the others (sched_yield).
+func Yield(tf *x86.TrapFrame, now int64) {
+	if RunqLen() == 0 {
+		return
+	}
+	t := &Table[Current]
+	if Current != 0 {
+		t.State = Runnable
+		enqueue(Current)
+	}
+	schedule(tf, now)
+}
+
+// Exit ends the running thread; its slot is reused by a later Clone. The
+// thread's stack is not touched again.
+func Exit(tf *x86.TrapFrame, now int64) {
+	t := &Table[Current]
+	t.State = Free
+	Stats.Exits++
+	next := dequeue()
+	if next < 0 {
+		next = 0
+	}
+	n := &Table[next]
+	*tf = n.Frame
+	n.State = Running
+	n.SliceStart = now
+	Current = next
+	x86.BootCPU.SetKernelStack(n.KStackTop)
+	Stats.Switches++
+}
+
+// Tick runs on every timer interrupt: it wakes threads whose deadline has
+// passed and preempts the running thread when its slice is used up or it
+// is the idle thread and work arrived.
+func Tick(tf *x86.TrapFrame, now int64) {
+	for i := 1; i < MaxThreads; i++ {
+		t := &Table[i]
+		if t.State == Blocked && t.Wait.Deadline != 0 && now >= t.Wait.Deadline {
+			Wake(t, t.Wait.TimeoutResult)
+		}
+	}
+	Reschedule(tf, now)
+}
+
+// Reschedule lets a runnable thread take the CPU from the idle thread, or
+// from a thread whose slice is over.
+func Reschedule(tf *x86.TrapFrame, now int64) {
+	if RunqLen() == 0 {
+		return
+	}
+	if Current == 0 {
+		schedule(tf, now)
+		return
+	}
+	if now-Table[Current].SliceStart >= SliceNS {
+		Stats.Preemptions++
+		Table[Current].State = Runnable
+		enqueue(Current)
+		schedule(tf, now)
+	}
+}
