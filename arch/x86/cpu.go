@@ -71,7 +71,6 @@ func ReadRFLAGS() uint64
 func ZeroPage(addr uintptr)
 func CopyPage(dst, src uintptr)
 
-
 // RFLAGS bits.
 const (
 	FlagIF = 1 << 9

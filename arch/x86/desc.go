@@ -31,7 +31,7 @@ type tss [104]byte
 func (t *tss) set64(off int, v uint64) { *(*uint64)(unsafe.Pointer(&t[off])) = v }
 
 // SetRSP0 sets the stack the CPU loads on a ring 3 → ring 0 transition.
-func (t *tss) SetRSP0(v uint64) { t.set64(4, v) }
+func (t *tss) SetRSP0(v uint64)       { t.set64(4, v) }
 func (t *tss) setIST(n int, v uint64) { t.set64(36+8*(n-1), v) }
 
 // CPU is one processor's descriptor tables, stacks and GS block.

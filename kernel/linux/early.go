@@ -28,16 +28,16 @@ var (
 
 // Boot records what early() found, for /proc and the shell.
 var Boot struct {
-	RAMBytes      uint64
-	KernelStart   uint64
-	KernelEnd     uint64
-	InitrdStart   uint64
-	InitrdEnd     uint64
-	Cmdline       [512]byte
-	CmdlineLen    int
-	TSCHz         uint64
-	EntryTSC      uint64 // TSC at kernel entry
-	RuntimeTSC    uint64 // TSC when the runtime was entered
+	RAMBytes    uint64
+	KernelStart uint64
+	KernelEnd   uint64
+	InitrdStart uint64
+	InitrdEnd   uint64
+	Cmdline     [512]byte
+	CmdlineLen  int
+	TSCHz       uint64
+	EntryTSC    uint64 // TSC at kernel entry
+	RuntimeTSC  uint64 // TSC when the runtime was entered
 }
 
 type multibootInfo struct {

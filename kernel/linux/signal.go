@@ -48,22 +48,22 @@ var sigactions [nSig + 1]sigaction
 
 // rt_sigframe layout.
 const (
-	frameUC      = 8                 // ucontext after the return address
-	ucStack      = 16                // stack_t
-	ucMcontext   = 40                // struct sigcontext
-	ucSigmask    = 296               //
-	ucSize       = 304               //
-	frameInfo    = frameUC + ucSize  // siginfo
-	frameSize    = frameInfo + 128   //
-	fxSize       = 512               //
-	redZone      = 128               //
-	mcFPState    = 184               // sigcontext.fpstate
-	mcOldmask    = 168               //
-	mcCR2        = 176               //
-	mcTrapno     = 160               //
-	mcErr        = 152               //
-	mcRIP, mcRSP = 128, 120          //
-	mcEflags     = 136               //
+	frameUC      = 8                // ucontext after the return address
+	ucStack      = 16               // stack_t
+	ucMcontext   = 40               // struct sigcontext
+	ucSigmask    = 296              //
+	ucSize       = 304              //
+	frameInfo    = frameUC + ucSize // siginfo
+	frameSize    = frameInfo + 128  //
+	fxSize       = 512              //
+	redZone      = 128              //
+	mcFPState    = 184              // sigcontext.fpstate
+	mcOldmask    = 168              //
+	mcCR2        = 176              //
+	mcTrapno     = 160              //
+	mcErr        = 152              //
+	mcRIP, mcRSP = 128, 120         //
+	mcEflags     = 136              //
 )
 
 // mcRegs is the order of general registers in struct sigcontext.

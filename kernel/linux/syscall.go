@@ -59,17 +59,17 @@ const (
 
 // Errno values.
 const (
-	ePERM   = 1
-	eNOENT  = 2
-	eINTR   = 4
-	eBADF   = 9
-	eAGAIN  = 11
-	eNOMEM  = 12
-	eFAULT  = 14
-	eINVAL  = 22
-	eMFILE  = 24
-	eNOTTY  = 25
-	eNOSYS  = 38
+	ePERM     = 1
+	eNOENT    = 2
+	eINTR     = 4
+	eBADF     = 9
+	eAGAIN    = 11
+	eNOMEM    = 12
+	eFAULT    = 14
+	eINVAL    = 22
+	eMFILE    = 24
+	eNOTTY    = 25
+	eNOSYS    = 38
 	eTIMEDOUT = 110
 )
 

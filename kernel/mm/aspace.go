@@ -8,8 +8,8 @@ import "gomenuos/arch/x86"
 // never backs them eagerly: the first touch faults in a zeroed frame.
 
 const (
-	userMin  = 4 << 30       // below: the identity map
-	userMax  = 1 << 47       // canonical lower half
+	userMin  = 4 << 30 // below: the identity map
+	userMax  = 1 << 47 // canonical lower half
 	mmapBase = 0x7f00_0000_0000
 )
 
@@ -180,10 +180,10 @@ type FaultResult int
 
 // Page-fault outcomes.
 const (
-	FaultMapped  FaultResult = iota // a zero page was mapped in
-	FaultNoVMA                      // address not mapped: SIGSEGV (nil dereference, ...)
-	FaultProt                       // access violates the VMA's protection
-	FaultOOM                        // no free frame
+	FaultMapped FaultResult = iota // a zero page was mapped in
+	FaultNoVMA                     // address not mapped: SIGSEGV (nil dereference, ...)
+	FaultProt                      // access violates the VMA's protection
+	FaultOOM                       // no free frame
 )
 
 // HandleFault resolves a page fault at addr (Linux: handle_mm_fault for
