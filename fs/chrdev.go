@@ -156,13 +156,16 @@ func (defChrFops) Open(inode *Inode, f *File) error {
 	if err != nil {
 		return err
 	}
-	f.ReplaceOps(chrdevFile{cd.fops, cd})
+	f.ReplaceOps(cd.fops)
 	if o, ok := cd.fops.(Opener); ok {
 		if err := o.Open(inode, f); err != nil {
 			chrdevPut(cd)
 			return err
 		}
 	}
+	// Wrap what the driver chose (it may pick per-minor operations), so
+	// the last close always drops the open count.
+	f.ReplaceOps(chrdevFile{f.Ops(), cd})
 	return nil
 }
 

@@ -95,10 +95,10 @@ func TestDeviceNodeOpensTheDriverAndBusyBlocksUnregister(t *testing.T) {
 	ns := newTree(t)
 	major, err := RegisterChrdev(0, "echo", echoDev{})
 	mustOK(t, err)
-	mustOK(t, ns.Mknod("/tmp/echo3", ModeChr|0o666, Mkdev(major, 3)))
-	mustOK(t, ns.Mknod("/tmp/nodrv", ModeChr|0o666, Mkdev(99, 0)))
+	mustOK(t, ns.Mknod(nil, "/tmp/echo3", ModeChr|0o666, Mkdev(major, 3)))
+	mustOK(t, ns.Mknod(nil, "/tmp/nodrv", ModeChr|0o666, Mkdev(99, 0)))
 
-	f, err := ns.Open("/tmp/echo3", O_RDONLY, 0)
+	f, err := ns.Open(nil, "/tmp/echo3", O_RDONLY, 0)
 	mustOK(t, err)
 	buf := make([]byte, 4)
 	if n, err := f.Read(nil, buf); err != nil || string(buf[:n]) != "3" {
@@ -114,10 +114,37 @@ func TestDeviceNodeOpensTheDriverAndBusyBlocksUnregister(t *testing.T) {
 	}
 	mustOK(t, g.Put())
 	mustOK(t, UnregisterChrdev(major, "echo"))
-	if _, err := ns.Open("/tmp/echo3", O_RDONLY, 0); err != ENXIO {
+	if _, err := ns.Open(nil, "/tmp/echo3", O_RDONLY, 0); err != ENXIO {
 		t.Fatalf("open after unregister: %v, want ENXIO", err)
 	}
-	if _, err := ns.Open("/tmp/nodrv", O_RDONLY, 0); err != ENXIO {
+	if _, err := ns.Open(nil, "/tmp/nodrv", O_RDONLY, 0); err != ENXIO {
 		t.Fatalf("open with no driver: %v, want ENXIO", err)
 	}
+}
+
+// memLike picks per-minor operations at open, as Linux's memory_open does;
+// the open count must survive the switch.
+type memLike struct{ NoFileOps }
+
+func (memLike) Open(inode *Inode, f *File) error {
+	f.ReplaceOps(echoDev{})
+	return nil
+}
+
+func TestDriverChosenOpsStillCountOpens(t *testing.T) {
+	ns := newTree(t)
+	major, err := RegisterChrdev(0, "memlike", memLike{})
+	mustOK(t, err)
+	mustOK(t, ns.Mknod(nil, "/tmp/m7", ModeChr|0o666, Mkdev(major, 7)))
+	f, err := ns.Open(nil, "/tmp/m7", O_RDONLY, 0)
+	mustOK(t, err)
+	buf := make([]byte, 1)
+	if n, _ := f.Read(nil, buf); n != 1 || buf[0] != '7' {
+		t.Fatalf("read %q, want the per-minor ops' \"7\"", buf[:n])
+	}
+	if err := UnregisterChrdev(major, "memlike"); err != EBUSY {
+		t.Fatalf("unregister while open: %v, want EBUSY", err)
+	}
+	mustOK(t, f.Put())
+	mustOK(t, UnregisterChrdev(major, "memlike"))
 }

@@ -17,8 +17,9 @@ import (
 // so a blocked device read does not hold up anyone. opsMu guards ops.
 type File struct {
 	Inode   *Inode
-	Flags   int // O_* flags given at open
-	Private any // the file operations' own state (a socket, a driver buffer)
+	Flags   int    // O_* flags given at open
+	Private any    // the file operations' own state (a socket, a driver buffer)
+	Path    string // the name /proc/<id>/fd shows: the opened path, "socket:[ino]"
 
 	refs  atomic.Int64
 	opsMu sync.RWMutex

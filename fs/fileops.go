@@ -47,9 +47,9 @@ type Opener interface {
 }
 
 // Linker is implemented by the inode operations of symbolic links
-// (Linux: i_op->get_link, as readlink shows it).
+// (Linux: i_op->get_link). The target may depend on who asks (/proc/self).
 type Linker interface {
-	Readlink(link *Inode) (string, error)
+	Readlink(t *sched.Task, link *Inode) (string, error)
 }
 
 // PollMask is a readiness bitmask with Linux's EPOLL* values.

@@ -1,43 +1,91 @@
 package fs
 
-import "strings"
+import (
+	"strings"
 
-// MaxNameLen is the longest path component (Linux: NAME_MAX).
-const MaxNameLen = 255
+	"gomenuos/sched"
+)
+
+// Path-walk limits (Linux: NAME_MAX, MAXSYMLINKS).
+const (
+	MaxNameLen  = 255
+	MaxSymlinks = 40
+)
+
+// walker is one path walk in progress (Linux: struct nameidata): the
+// directories it came through (so ".." goes back the way it came) and the
+// components still to walk.
+type walker struct {
+	ns    *Namespace
+	t     *sched.Task // whose view: /proc/self depends on it
+	stack []*Inode
+	rest  []string
+	links int // symbolic links followed so far
+}
 
 // walk resolves path from the namespace root, component by component
 // (Linux: link_path_walk). "." stays, ".." goes back to the directory the
 // walk came from (so from a mounted root it reaches the mount point's
-// parent, and at the root it stays at the root), and a directory with a
-// file system mounted on it is replaced by that file system's root.
-// Relative paths start at the root too: tasks have no working directory.
-// Symbolic links are not followed.
-func (ns *Namespace) walk(path string) (*Inode, error) {
-	stack := []*Inode{ns.root}
-	for _, name := range strings.Split(path, "/") {
-		cur := stack[len(stack)-1]
-		switch name {
-		case "", ".":
-			if !cur.Mode.IsDir() {
-				return nil, ENOTDIR
-			}
-			continue
-		case "..":
-			if !cur.Mode.IsDir() {
-				return nil, ENOTDIR
-			}
-			if len(stack) > 1 {
-				stack = stack[:len(stack)-1]
-			}
-			continue
-		}
-		next, err := ns.lookupChild(cur, name)
-		if err != nil {
+// parent, and at the root it stays at the root), a directory with a file
+// system mounted on it is replaced by that file system's root, and
+// symbolic links are followed, the last one only if followLast. Relative
+// paths start at the root too: tasks have no working directory.
+func (ns *Namespace) walk(t *sched.Task, path string, followLast bool) (*Inode, error) {
+	w := &walker{ns: ns, t: t, stack: []*Inode{ns.root}, rest: strings.Split(path, "/")}
+	for len(w.rest) > 0 {
+		name := w.rest[0]
+		w.rest = w.rest[1:]
+		if err := w.step(name, followLast || len(w.rest) > 0); err != nil {
 			return nil, err
 		}
-		stack = append(stack, next)
 	}
-	return stack[len(stack)-1], nil
+	return w.top(), nil
+}
+
+func (w *walker) top() *Inode { return w.stack[len(w.stack)-1] }
+
+// step walks one component (Linux: walk_component).
+func (w *walker) step(name string, follow bool) error {
+	cur := w.top()
+	if !cur.Mode.IsDir() {
+		return ENOTDIR
+	}
+	switch name {
+	case "", ".":
+		return nil
+	case "..":
+		if len(w.stack) > 1 {
+			w.stack = w.stack[:len(w.stack)-1]
+		}
+		return nil
+	}
+	next, err := w.ns.lookupChild(cur, name)
+	if err != nil {
+		return err
+	}
+	if next.Mode.Type() == ModeLink && follow {
+		return w.followLink(next)
+	}
+	w.stack = append(w.stack, next)
+	return nil
+}
+
+// followLink splices the link's target into the walk: an absolute target
+// restarts at the root, a relative one continues in the link's directory
+// (Linux: pick_link + step_into).
+func (w *walker) followLink(link *Inode) error {
+	if w.links++; w.links > MaxSymlinks {
+		return ELOOP
+	}
+	target, err := Readlink(w.t, link)
+	if err != nil {
+		return err
+	}
+	if strings.HasPrefix(target, "/") {
+		w.stack = w.stack[:1]
+	}
+	w.rest = append(strings.Split(target, "/"), w.rest...)
+	return nil
 }
 
 // lookupChild finds name in dir and crosses a mount on it
@@ -59,7 +107,7 @@ func (ns *Namespace) lookupChild(dir *Inode, name string) (*Inode, error) {
 // walkParent resolves all of path but its last component and returns the
 // directory and that component (Linux: filename_parentat). The last
 // component must be a real name: "/", "." and ".." are EINVAL.
-func (ns *Namespace) walkParent(path string) (*Inode, string, error) {
+func (ns *Namespace) walkParent(t *sched.Task, path string) (*Inode, string, error) {
 	path = strings.TrimRight(path, "/")
 	i := strings.LastIndexByte(path, '/')
 	name := path[i+1:]
@@ -69,7 +117,7 @@ func (ns *Namespace) walkParent(path string) (*Inode, string, error) {
 	case len(name) > MaxNameLen:
 		return nil, "", ENAMETOOLONG
 	}
-	dir, err := ns.walk(path[:i+1])
+	dir, err := ns.walk(t, path[:i+1], true)
 	if err != nil {
 		return nil, "", err
 	}

@@ -1,6 +1,7 @@
 package fs
 
 import (
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -44,7 +45,7 @@ func (ns *Namespace) RootInode() *Inode { return ns.root }
 // Mount attaches the file system whose root directory is fsRoot at the
 // directory path (Linux: do_mount). A directory takes one mount (EBUSY).
 func (ns *Namespace) Mount(path string, fsRoot *Inode) error {
-	dir, err := ns.walk(path)
+	dir, err := ns.walk(nil, path, true)
 	if err != nil {
 		return err
 	}
@@ -87,13 +88,22 @@ func (ns *Namespace) isMountPointLocked(i *Inode) bool {
 	return false
 }
 
-// Lookup returns the inode at path (Linux: kern_path).
-func (ns *Namespace) Lookup(path string) (*Inode, error) { return ns.walk(path) }
+// Lookup returns the inode at path as t sees it, following symbolic links
+// (Linux: kern_path with LOOKUP_FOLLOW).
+func (ns *Namespace) Lookup(t *sched.Task, path string) (*Inode, error) {
+	return ns.walk(t, path, true)
+}
+
+// LookupNoFollow is Lookup that returns a symbolic link at the end of path
+// itself, as lstat does.
+func (ns *Namespace) LookupNoFollow(t *sched.Task, path string) (*Inode, error) {
+	return ns.walk(t, path, false)
+}
 
 // Open opens path with O_* flags, creating a regular file with permission
 // bits perm under O_CREAT (Linux: do_sys_open → path_openat → vfs_open).
-func (ns *Namespace) Open(path string, flags int, perm Mode) (*File, error) {
-	inode, err := ns.openInode(path, flags, perm)
+func (ns *Namespace) Open(t *sched.Task, path string, flags int, perm Mode) (*File, error) {
+	inode, err := ns.openInode(t, path, flags, perm)
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +114,7 @@ func (ns *Namespace) Open(path string, flags int, perm Mode) (*File, error) {
 		return nil, ENXIO
 	}
 	f := NewFile(inode, flags, inode.Fops)
+	f.Path = cleanPath(path)
 	if o, ok := inode.Fops.(Opener); ok {
 		if err := o.Open(inode, f); err != nil {
 			return nil, err
@@ -114,7 +125,7 @@ func (ns *Namespace) Open(path string, flags int, perm Mode) (*File, error) {
 
 // OpenFD opens path and installs the file in t's descriptor table.
 func (ns *Namespace) OpenFD(t *sched.Task, path string, flags int, perm Mode) (int, error) {
-	f, err := ns.Open(path, flags, perm)
+	f, err := ns.Open(t, path, flags, perm)
 	if err != nil {
 		return -1, err
 	}
@@ -126,15 +137,15 @@ func (ns *Namespace) OpenFD(t *sched.Task, path string, flags int, perm Mode) (i
 }
 
 // openInode finds or, under O_CREAT, creates the inode to open.
-func (ns *Namespace) openInode(path string, flags int, perm Mode) (*Inode, error) {
-	inode, err := ns.walk(path)
+func (ns *Namespace) openInode(t *sched.Task, path string, flags int, perm Mode) (*Inode, error) {
+	inode, err := ns.walk(t, path, true)
 	switch {
 	case err == nil && flags&(O_CREAT|O_EXCL) == O_CREAT|O_EXCL:
 		return nil, EEXIST
 	case err == ENOENT && flags&O_CREAT != 0:
-		inode, err = ns.mknod(path, ModeReg|perm&ModePerm, 0)
+		inode, err = ns.mknod(t, path, ModeReg|perm&ModePerm, 0)
 		if err == EEXIST && flags&O_EXCL == 0 {
-			return ns.walk(path) // another task created it first
+			return ns.walk(t, path, true) // another task created it first
 		}
 	}
 	return inode, err
@@ -161,25 +172,25 @@ func mayOpen(inode *Inode, flags int) error {
 }
 
 // Mkdir creates the directory path (Linux: do_mkdirat → vfs_mkdir).
-func (ns *Namespace) Mkdir(path string, perm Mode) error {
-	_, err := ns.mknod(path, ModeDir|perm&ModePerm, 0)
+func (ns *Namespace) Mkdir(t *sched.Task, path string, perm Mode) error {
+	_, err := ns.mknod(t, path, ModeDir|perm&ModePerm, 0)
 	return err
 }
 
 // Mknod creates a device node, socket or regular file at path
 // (Linux: do_mknodat → vfs_mknod).
-func (ns *Namespace) Mknod(path string, mode Mode, rdev DevT) error {
+func (ns *Namespace) Mknod(t *sched.Task, path string, mode Mode, rdev DevT) error {
 	switch mode.Type() {
 	case ModeChr, ModeReg, ModeSock, ModeFIFO:
 	default:
 		return EINVAL
 	}
-	_, err := ns.mknod(path, mode, rdev)
+	_, err := ns.mknod(t, path, mode, rdev)
 	return err
 }
 
-func (ns *Namespace) mknod(path string, mode Mode, rdev DevT) (*Inode, error) {
-	dir, name, err := ns.walkParent(path)
+func (ns *Namespace) mknod(t *sched.Task, path string, mode Mode, rdev DevT) (*Inode, error) {
+	dir, name, err := ns.walkParent(t, path)
 	if err != nil {
 		if err == EINVAL {
 			err = EEXIST // "/", "." and ".." all exist
@@ -193,13 +204,13 @@ func (ns *Namespace) mknod(path string, mode Mode, rdev DevT) (*Inode, error) {
 }
 
 // Unlink removes the non-directory path (Linux: do_unlinkat).
-func (ns *Namespace) Unlink(path string) error { return ns.remove(path, false) }
+func (ns *Namespace) Unlink(t *sched.Task, path string) error { return ns.remove(t, path, false) }
 
 // Rmdir removes the empty directory path (Linux: do_rmdir).
-func (ns *Namespace) Rmdir(path string) error { return ns.remove(path, true) }
+func (ns *Namespace) Rmdir(t *sched.Task, path string) error { return ns.remove(t, path, true) }
 
-func (ns *Namespace) remove(path string, wantDir bool) error {
-	dir, name, err := ns.walkParent(path)
+func (ns *Namespace) remove(t *sched.Task, path string, wantDir bool) error {
+	dir, name, err := ns.walkParent(t, path)
 	if err != nil {
 		return err
 	}
@@ -220,8 +231,8 @@ func (ns *Namespace) remove(path string, wantDir bool) error {
 }
 
 // ReadDir lists the directory path sorted by name (Linux: iterate_dir).
-func (ns *Namespace) ReadDir(path string) ([]Dirent, error) {
-	dir, err := ns.walk(path)
+func (ns *Namespace) ReadDir(t *sched.Task, path string) ([]Dirent, error) {
+	dir, err := ns.walk(t, path, true)
 	if err != nil {
 		return nil, err
 	}
@@ -237,20 +248,32 @@ func (ns *Namespace) ReadDir(path string) ([]Dirent, error) {
 
 // Readlink returns the target of the symbolic link at path
 // (Linux: do_readlinkat).
-func (ns *Namespace) Readlink(path string) (string, error) {
-	inode, err := ns.walk(path)
+func (ns *Namespace) Readlink(t *sched.Task, path string) (string, error) {
+	inode, err := ns.walk(t, path, false)
 	if err != nil {
 		return "", err
 	}
-	return Readlink(inode)
+	return Readlink(t, inode)
 }
 
-// Readlink returns the target of the symbolic link inode (EINVAL for
-// anything else, as Linux's readlink).
-func Readlink(inode *Inode) (string, error) {
+// Readlink returns the target of the symbolic link inode as t sees it
+// (EINVAL for anything else, as Linux's readlink).
+func Readlink(t *sched.Task, inode *Inode) (string, error) {
 	l, ok := inode.Ops.(Linker)
 	if inode.Mode.Type() != ModeLink || !ok {
 		return "", EINVAL
 	}
-	return l.Readlink(inode)
+	return l.Readlink(t, inode)
+}
+
+// cleanPath is path as an absolute name without "." or "//" (".." is
+// kept: without following it the name of the directory is unknown).
+func cleanPath(path string) string {
+	var parts []string
+	for _, p := range strings.Split(path, "/") {
+		if p != "" && p != "." {
+			parts = append(parts, p)
+		}
+	}
+	return "/" + strings.Join(parts, "/")
 }

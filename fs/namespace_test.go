@@ -16,8 +16,8 @@ func fixedClock() time.Time { return epoch }
 func newTree(t *testing.T) *Namespace {
 	t.Helper()
 	ns := NewNamespace(NewRamfs(fixedClock))
-	mustOK(t, ns.Mkdir("/etc", 0o755))
-	mustOK(t, ns.Mkdir("/tmp", 0o1777))
+	mustOK(t, ns.Mkdir(nil, "/etc", 0o755))
+	mustOK(t, ns.Mkdir(nil, "/tmp", 0o1777))
 	writeFile(t, ns, "/etc/motd", "hello\n", O_WRONLY|O_CREAT|O_TRUNC)
 	return ns
 }
@@ -31,7 +31,7 @@ func mustOK(t *testing.T, err error) {
 
 func writeFile(t *testing.T, ns *Namespace, path, data string, flags int) {
 	t.Helper()
-	f, err := ns.Open(path, flags, 0o644)
+	f, err := ns.Open(nil, path, flags, 0o644)
 	mustOK(t, err)
 	mustOK(t, WriteAll(nil, f, []byte(data)))
 	mustOK(t, f.Put())
@@ -39,7 +39,7 @@ func writeFile(t *testing.T, ns *Namespace, path, data string, flags int) {
 
 func readFile(t *testing.T, ns *Namespace, path string) string {
 	t.Helper()
-	f, err := ns.Open(path, O_RDONLY, 0)
+	f, err := ns.Open(nil, path, O_RDONLY, 0)
 	mustOK(t, err)
 	defer f.Put()
 	var out []byte
@@ -56,10 +56,10 @@ func readFile(t *testing.T, ns *Namespace, path string) string {
 
 func TestPathLookupDotAndDotDot(t *testing.T) {
 	ns := newTree(t)
-	motd, err := ns.Lookup("/etc/motd")
+	motd, err := ns.Lookup(nil, "/etc/motd")
 	mustOK(t, err)
 	for _, p := range []string{"etc/motd", "/etc/./motd", "/tmp/../etc/motd", "/../../etc//motd", "/etc/../etc/../etc/motd"} {
-		got, err := ns.Lookup(p)
+		got, err := ns.Lookup(nil, p)
 		if err != nil || got != motd {
 			t.Errorf("Lookup(%q) = %v, %v; want /etc/motd", p, got, err)
 		}
@@ -75,18 +75,18 @@ func TestPathLookupDotAndDotDot(t *testing.T) {
 		{"/etc/motd/..", ENOTDIR},
 		{"/" + string(make([]byte, 256)), ENAMETOOLONG},
 	} {
-		if _, err := ns.Lookup(c.path); err != c.err {
+		if _, err := ns.Lookup(nil, c.path); err != c.err {
 			t.Errorf("Lookup(%q) err = %v, want %v", c.path, err, c.err)
 		}
 	}
-	if root, _ := ns.Lookup("/.."); root != ns.RootInode() {
+	if root, _ := ns.Lookup(nil, "/.."); root != ns.RootInode() {
 		t.Error("/.. is not the root")
 	}
 }
 
 func TestMountCrossingAndDotDotFromMountedRoot(t *testing.T) {
 	ns := newTree(t)
-	mustOK(t, ns.Mkdir("/dev", 0o755))
+	mustOK(t, ns.Mkdir(nil, "/dev", 0o755))
 	devRoot := NewRamfs(fixedClock)
 	mustOK(t, ns.Mount("/dev", devRoot))
 	if err := ns.Mount("/dev", NewRamfs(fixedClock)); err != EBUSY {
@@ -95,16 +95,16 @@ func TestMountCrossingAndDotDotFromMountedRoot(t *testing.T) {
 	if err := ns.Mount("/etc/motd", NewRamfs(fixedClock)); err != ENOTDIR {
 		t.Fatalf("mount on a file: %v, want ENOTDIR", err)
 	}
-	mustOK(t, ns.Mknod("/dev/null", ModeChr|0o666, Mkdev(1, 3)))
-	null, err := ns.Lookup("/dev/null")
+	mustOK(t, ns.Mknod(nil, "/dev/null", ModeChr|0o666, Mkdev(1, 3)))
+	null, err := ns.Lookup(nil, "/dev/null")
 	mustOK(t, err)
 	if null.Sb != devRoot.Sb || null.Rdev != Mkdev(1, 3) {
 		t.Fatalf("/dev/null on sb %v rdev %v, want the mounted ramfs and 1,3", null.Sb, null.Rdev)
 	}
-	if got, _ := ns.Lookup("/dev/../etc/motd"); got == nil {
+	if got, _ := ns.Lookup(nil, "/dev/../etc/motd"); got == nil {
 		t.Fatal("/dev/.. did not lead back to the root")
 	}
-	if err := ns.Rmdir("/dev"); err != EBUSY {
+	if err := ns.Rmdir(nil, "/dev"); err != EBUSY {
 		t.Fatalf("rmdir of a mount point: %v, want EBUSY", err)
 	}
 }
@@ -131,7 +131,7 @@ func TestRamfsReadWriteTruncateAppend(t *testing.T) {
 
 func mustLookup(t *testing.T, ns *Namespace, path string) *Inode {
 	t.Helper()
-	i, err := ns.Lookup(path)
+	i, err := ns.Lookup(nil, path)
 	mustOK(t, err)
 	return i
 }
@@ -149,11 +149,11 @@ func TestOpenErrors(t *testing.T) {
 		{"/etc", O_WRONLY, EISDIR},
 		{"/etc/motd", O_RDONLY | O_DIRECTORY, ENOTDIR},
 	} {
-		if _, err := ns.Open(c.path, c.flags, 0o644); err != c.err {
+		if _, err := ns.Open(nil, c.path, c.flags, 0o644); err != c.err {
 			t.Errorf("Open(%q, %#x) err = %v, want %v", c.path, c.flags, err, c.err)
 		}
 	}
-	f, err := ns.Open("/etc", O_RDONLY, 0)
+	f, err := ns.Open(nil, "/etc", O_RDONLY, 0)
 	mustOK(t, err)
 	if _, err := f.Read(nil, make([]byte, 8)); err != EISDIR {
 		t.Errorf("read of a directory: %v, want EISDIR", err)
@@ -161,8 +161,8 @@ func TestOpenErrors(t *testing.T) {
 	if _, err := f.Write(nil, []byte("x")); err != EBADF {
 		t.Errorf("write on O_RDONLY: %v, want EBADF", err)
 	}
-	mustOK(t, ns.Mknod("/tmp/sock", ModeSock|0o777, 0))
-	if _, err := ns.Open("/tmp/sock", O_RDWR, 0); err != ENXIO {
+	mustOK(t, ns.Mknod(nil, "/tmp/sock", ModeSock|0o777, 0))
+	if _, err := ns.Open(nil, "/tmp/sock", O_RDWR, 0); err != ENXIO {
 		t.Errorf("open of a mknod socket: %v, want ENXIO", err)
 	}
 }
@@ -170,29 +170,29 @@ func TestOpenErrors(t *testing.T) {
 func TestReadOnlyAndWriteProtectedFiles(t *testing.T) {
 	ns := newTree(t)
 	ro := NewRamfs(fixedClock)
-	mustOK(t, ns.Mkdir("/ro", 0o755))
+	mustOK(t, ns.Mkdir(nil, "/ro", 0o755))
 	mustOK(t, ns.Mount("/ro", ro))
-	mustOK(t, ns.Mknod("/ro/f", ModeReg|0o444, 0))
+	mustOK(t, ns.Mknod(nil, "/ro/f", ModeReg|0o444, 0))
 	ro.Sb.ReadOnly = true
-	if _, err := ns.Open("/ro/f", O_WRONLY, 0); err != EROFS {
+	if _, err := ns.Open(nil, "/ro/f", O_WRONLY, 0); err != EROFS {
 		t.Errorf("write-open on a read-only fs: %v, want EROFS", err)
 	}
-	if err := ns.Mkdir("/ro/d", 0o755); err != EROFS {
+	if err := ns.Mkdir(nil, "/ro/d", 0o755); err != EROFS {
 		t.Errorf("mkdir on a read-only fs: %v, want EROFS", err)
 	}
-	if err := ns.Unlink("/ro/f"); err != EROFS {
+	if err := ns.Unlink(nil, "/ro/f"); err != EROFS {
 		t.Errorf("unlink on a read-only fs: %v, want EROFS", err)
 	}
-	mustOK(t, ns.Mknod("/tmp/r", ModeReg|0o444, 0))
-	if _, err := ns.Open("/tmp/r", O_WRONLY, 0); err != EACCES {
+	mustOK(t, ns.Mknod(nil, "/tmp/r", ModeReg|0o444, 0))
+	if _, err := ns.Open(nil, "/tmp/r", O_WRONLY, 0); err != EACCES {
 		t.Errorf("write-open of a 0444 file: %v, want EACCES", err)
 	}
 }
 
 func TestMkdirUnlinkRmdirAndLinkCounts(t *testing.T) {
 	ns := newTree(t)
-	mustOK(t, ns.Mkdir("/tmp/a", 0o755))
-	mustOK(t, ns.Mkdir("/tmp/a/b", 0o755))
+	mustOK(t, ns.Mkdir(nil, "/tmp/a", 0o755))
+	mustOK(t, ns.Mkdir(nil, "/tmp/a/b", 0o755))
 	if n := mustLookup(t, ns, "/tmp/a").Stat().Nlink; n != 3 {
 		t.Fatalf("nlink of a dir with one subdir = %d, want 3", n)
 	}
@@ -201,28 +201,28 @@ func TestMkdirUnlinkRmdirAndLinkCounts(t *testing.T) {
 		err  error
 		want error
 	}{
-		{"mkdir existing", ns.Mkdir("/tmp/a", 0o755), EEXIST},
-		{"mkdir /", ns.Mkdir("/", 0o755), EEXIST},
-		{"mkdir under file", ns.Mkdir("/etc/motd/x", 0o755), ENOTDIR},
-		{"rmdir non-empty", ns.Rmdir("/tmp/a"), ENOTEMPTY},
-		{"unlink dir", ns.Unlink("/tmp/a/b"), EISDIR},
-		{"rmdir file", ns.Rmdir("/etc/motd"), ENOTDIR},
-		{"unlink missing", ns.Unlink("/tmp/zz"), ENOENT},
-		{"mknod dir type", ns.Mknod("/tmp/d", ModeDir|0o755, 0), EINVAL},
+		{"mkdir existing", ns.Mkdir(nil, "/tmp/a", 0o755), EEXIST},
+		{"mkdir /", ns.Mkdir(nil, "/", 0o755), EEXIST},
+		{"mkdir under file", ns.Mkdir(nil, "/etc/motd/x", 0o755), ENOTDIR},
+		{"rmdir non-empty", ns.Rmdir(nil, "/tmp/a"), ENOTEMPTY},
+		{"unlink dir", ns.Unlink(nil, "/tmp/a/b"), EISDIR},
+		{"rmdir file", ns.Rmdir(nil, "/etc/motd"), ENOTDIR},
+		{"unlink missing", ns.Unlink(nil, "/tmp/zz"), ENOENT},
+		{"mknod dir type", ns.Mknod(nil, "/tmp/d", ModeDir|0o755, 0), EINVAL},
 	} {
 		if c.err != c.want {
 			t.Errorf("%s: %v, want %v", c.op, c.err, c.want)
 		}
 	}
-	mustOK(t, ns.Rmdir("/tmp/a/b"))
-	mustOK(t, ns.Rmdir("/tmp/a"))
-	mustOK(t, ns.Unlink("/etc/motd"))
-	ents, err := ns.ReadDir("/")
+	mustOK(t, ns.Rmdir(nil, "/tmp/a/b"))
+	mustOK(t, ns.Rmdir(nil, "/tmp/a"))
+	mustOK(t, ns.Unlink(nil, "/etc/motd"))
+	ents, err := ns.ReadDir(nil, "/")
 	mustOK(t, err)
 	if len(ents) != 2 || ents[0].Name != "etc" || ents[1].Name != "tmp" {
 		t.Fatalf("ReadDir(/) = %v", ents)
 	}
-	if ents, _ := ns.ReadDir("/etc"); len(ents) != 0 {
+	if ents, _ := ns.ReadDir(nil, "/etc"); len(ents) != 0 {
 		t.Fatalf("/etc still lists %v", ents)
 	}
 }

@@ -76,12 +76,12 @@ func unpackRecord(ns *fs.Namespace, r cpio.Record) error {
 	perm := mode & fs.ModePerm
 	switch mode.Type() {
 	case fs.ModeDir:
-		if err := ns.Mkdir(path, perm); err != nil && err != fs.EEXIST {
+		if err := ns.Mkdir(nil, path, perm); err != nil && err != fs.EEXIST {
 			return err
 		}
 		return nil
 	case fs.ModeChr:
-		return ns.Mknod(path, fs.ModeChr|perm, fs.Mkdev(uint32(r.Rmajor), uint32(r.Rminor)))
+		return ns.Mknod(nil, path, fs.ModeChr|perm, fs.Mkdev(uint32(r.Rmajor), uint32(r.Rminor)))
 	case fs.ModeReg:
 		return unpackFile(ns, path, perm, r)
 	}
@@ -90,7 +90,7 @@ func unpackRecord(ns *fs.Namespace, r cpio.Record) error {
 
 // unpackFile copies a regular file's contents into a new ramfs file.
 func unpackFile(ns *fs.Namespace, path string, perm fs.Mode, r cpio.Record) error {
-	f, err := ns.Open(path, fs.O_WRONLY|fs.O_CREAT|fs.O_TRUNC, perm)
+	f, err := ns.Open(nil, path, fs.O_WRONLY|fs.O_CREAT|fs.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}

@@ -27,7 +27,7 @@ func archive(t testing.TB, records ...cpio.Record) []byte {
 
 func readAll(t *testing.T, ns *fs.Namespace, path string) string {
 	t.Helper()
-	f, err := ns.Open(path, fs.O_RDONLY, 0)
+	f, err := ns.Open(nil, path, fs.O_RDONLY, 0)
 	if err != nil {
 		t.Fatalf("open %s: %v", path, err)
 	}
@@ -48,7 +48,7 @@ func readAll(t *testing.T, ns *fs.Namespace, path string) string {
 
 func TestUnpackCreatesDirsFilesAndDeviceNodes(t *testing.T) {
 	ns := fs.NewRoot()
-	if err := ns.Mkdir("/dev", 0o755); err != nil {
+	if err := ns.Mkdir(nil, "/dev", 0o755); err != nil {
 		t.Fatal(err)
 	}
 	data := archive(t,
@@ -71,7 +71,7 @@ func TestUnpackCreatesDirsFilesAndDeviceNodes(t *testing.T) {
 		"/etc":       {Mode: fs.ModeDir | 0o755},
 		"/dev/null":  {Mode: fs.ModeChr | 0o666, Rdev: fs.Mkdev(1, 3)},
 	} {
-		i, err := ns.Lookup(path)
+		i, err := ns.Lookup(nil, path)
 		if err != nil {
 			t.Fatalf("%s: %v", path, err)
 		}

@@ -33,7 +33,7 @@ func TestPackRepoFolderRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want, _ := os.ReadFile("../../../initramfs/etc/hostname")
-	f, err := ns.Open("/etc/hostname", fs.O_RDONLY, 0)
+	f, err := ns.Open(nil, "/etc/hostname", fs.O_RDONLY, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -42,7 +42,7 @@ func TestPackRepoFolderRoundTrip(t *testing.T) {
 	if string(buf[:n]) != string(want) || n == 0 {
 		t.Fatalf("/etc/hostname = %q, want %q", buf[:n], want)
 	}
-	if _, err := ns.Lookup("/README"); err != nil {
+	if _, err := ns.Lookup(nil, "/README"); err != nil {
 		t.Fatal(err)
 	}
 }
