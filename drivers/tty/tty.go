@@ -72,7 +72,8 @@ type TTY struct {
 	colOK bool   // col is exact (false after an overlong line: no redraw)
 }
 
-// New returns a line discipline echoing and writing to out (the UART).
+// New returns a line discipline echoing and writing to out (the UART's
+// writer, which does the NL to CR NL translation; see outputLocked).
 func New(out io.Writer) *TTY {
 	return &TTY{out: out, colOK: true}
 }
