@@ -1,6 +1,7 @@
 package tty
 
 import (
+	"bytes"
 	"io"
 	"unicode/utf8"
 )
@@ -9,8 +10,8 @@ import (
 // input line plus slack); past it the line is not redrawn.
 const maxCol = MaxLine + 256
 
-// Write prints p on the console as foreground output; no other write is
-// interleaved with it. Linux: n_tty_write.
+// Write prints p on the console as foreground output: newlines become CR LF
+// and no other write is interleaved with it. Linux: n_tty_write.
 func (t *TTY) Write(p []byte) (int, error) {
 	t.outMu.Lock()
 	defer t.outMu.Unlock()
@@ -62,15 +63,18 @@ func (t *TTY) echo(p []byte) {
 	_ = t.outputLocked(p)
 }
 
-// outputLocked writes p and tracks the current output line. Newlines are
-// passed on as they are: the UART's writer turns them into CR LF (Linux's
-// ONLCR, done there because early kernel logs need it before a tty exists).
-// Linux: do_output_char.
+// outputLocked writes p with NL→CR NL and tracks the current output line.
+// Linux: do_output_char (ONLCR).
 func (t *TTY) outputLocked(p []byte) error {
+	var buf bytes.Buffer
 	for _, c := range p {
+		if c == '\n' {
+			buf.WriteByte('\r')
+		}
+		buf.WriteByte(c)
 		t.trackLocked(c)
 	}
-	_, err := t.out.Write(p)
+	_, err := t.out.Write(buf.Bytes())
 	return err
 }
 

@@ -72,8 +72,7 @@ type TTY struct {
 	colOK bool   // col is exact (false after an overlong line: no redraw)
 }
 
-// New returns a line discipline echoing and writing to out (the UART's
-// writer, which does the NL to CR NL translation; see outputLocked).
+// New returns a line discipline echoing and writing to out (the UART).
 func New(out io.Writer) *TTY {
 	return &TTY{out: out, colOK: true}
 }

@@ -61,18 +61,18 @@ func TestLineEditing(t *testing.T) {
 	for _, tc := range []struct {
 		name, in, line, echo string
 	}{
-		{"plain", "help\r", "help", "help\n"},
-		{"LF", "help\n", "help", "help\n"},
-		{"CRLF is one newline", "help\r\n", "help", "help\n"},
-		{"DEL erases", "helq\x7fp\r", "help", "helq\b \bp\n"},
-		{"BS erases", "hx\x08elp\n", "help", "hx\b \belp\n"},
-		{"erase at empty line is silent", "\x7f\x7fok\n", "ok", "ok\n"},
-		{"Ctrl-U kills the line", "abc\x15ok\n", "ok", "abc\b \b\b \b\b \bok\n"},
-		{"tab becomes a space", "a\tb\n", "a b", "a b\n"},
-		{"Ctrl-D and other controls ignored", "\x04\x01\x00ok\x07\n", "ok", "ok\n"},
-		{"arrow keys swallowed", "\x1b[A\x1b[1;5Cok\x1bOD\n", "ok", "ok\n"},
-		{"UTF-8 kept, erased whole", "é\x7fü\n", "ü", "é\b \bü\n"},
-		{"invalid UTF-8 dropped", "a\xff\xc3b\n", "ab", "ab\n"},
+		{"plain", "help\r", "help", "help\r\n"},
+		{"LF", "help\n", "help", "help\r\n"},
+		{"CRLF is one newline", "help\r\n", "help", "help\r\n"},
+		{"DEL erases", "helq\x7fp\r", "help", "helq\b \bp\r\n"},
+		{"BS erases", "hx\x08elp\n", "help", "hx\b \belp\r\n"},
+		{"erase at empty line is silent", "\x7f\x7fok\n", "ok", "ok\r\n"},
+		{"Ctrl-U kills the line", "abc\x15ok\n", "ok", "abc\b \b\b \b\b \bok\r\n"},
+		{"tab becomes a space", "a\tb\n", "a b", "a b\r\n"},
+		{"Ctrl-D and other controls ignored", "\x04\x01\x00ok\x07\n", "ok", "ok\r\n"},
+		{"arrow keys swallowed", "\x1b[A\x1b[1;5Cok\x1bOD\n", "ok", "ok\r\n"},
+		{"UTF-8 kept, erased whole", "é\x7fü\n", "ü", "é\b \bü\r\n"},
+		{"invalid UTF-8 dropped", "a\xff\xc3b\n", "ab", "ab\r\n"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tt, s := newTTY()
@@ -90,7 +90,7 @@ func TestLineEditing(t *testing.T) {
 
 func TestLinesQueueInOrder(t *testing.T) {
 	tt, _ := newTTY()
-	tt.Input([]byte("one\r\ntwo\r\r\nthree")) // CR LF is one newline, CR CR two
+	tt.Input([]byte("one\ntwo\n\nthree"))
 	for _, want := range []string{"one", "two", ""} {
 		if got, err := readLine(t, tt); got != want || err != nil {
 			t.Errorf("ReadLine = %q, %v; want %q", got, err, want)
@@ -109,7 +109,7 @@ func TestOverlongLine(t *testing.T) {
 	if !errors.Is(err, ErrLineTooLong) || got != strings.Repeat("x", MaxLine) {
 		t.Errorf("ReadLine = %d bytes, %v; want %d bytes, ErrLineTooLong", len(got), err, MaxLine)
 	}
-	if want := strings.Repeat("x", MaxLine) + "\n"; s.String() != want {
+	if want := strings.Repeat("x", MaxLine) + "\r\n"; s.String() != want {
 		t.Errorf("echo = %d bytes; want the first %d characters and a newline", len(s.String()), MaxLine)
 	}
 	tt.Input([]byte("ok\n"))
@@ -128,7 +128,7 @@ func TestCtrlCAtPromptCancelsLine(t *testing.T) {
 	if got, _ := readLine(t, tt); got != "ok" {
 		t.Errorf("next line = %q", got)
 	}
-	if want := "hel^C\nok\n"; s.String() != want {
+	if want := "hel^C\r\nok\r\n"; s.String() != want {
 		t.Errorf("screen = %q; want %q", s.String(), want)
 	}
 }
@@ -148,7 +148,7 @@ func TestCtrlCInterruptsForeground(t *testing.T) {
 	if got, err := readLine(t, tt); got != "next" || err != nil {
 		t.Errorf("ReadLine = %q, %v; want \"next\"", got, err)
 	}
-	if want := "^C\nnext\n"; s.String() != want {
+	if want := "^C\r\nnext\r\n"; s.String() != want {
 		t.Errorf("screen = %q; want %q", s.String(), want)
 	}
 }
@@ -160,7 +160,7 @@ func TestTypeAheadEchoedWhenRead(t *testing.T) {
 	readLine(t, tt)
 	tt.Write([]byte("help text\nMenuOS>>"))
 	readLine(t, tt)
-	if want := "MenuOS>>help\nhelp text\nMenuOS>>quit\n"; s.String() != want {
+	if want := "MenuOS>>help\r\nhelp text\r\nMenuOS>>quit\r\n"; s.String() != want {
 		t.Errorf("screen = %q; want %q", s.String(), want)
 	}
 }
@@ -209,6 +209,14 @@ func TestReadLineBlocksUntilNewline(t *testing.T) {
 	}
 }
 
+func TestWriteTranslatesNewlines(t *testing.T) {
+	tt, s := newTTY()
+	tt.Write([]byte("a\nb\n"))
+	if s.String() != "a\r\nb\r\n" {
+		t.Errorf("screen = %q", s.String())
+	}
+}
+
 func TestBackgroundOutputRedrawsPrompt(t *testing.T) {
 	tt, s := newTTY()
 	tt.Write([]byte("MenuOS>>"))
@@ -229,7 +237,7 @@ func TestBackgroundOutputRedrawsPrompt(t *testing.T) {
 	if l := <-got; l != "help" {
 		t.Errorf("line = %q", l)
 	}
-	want := "MenuOS>>hel\n[1] done\nMenuOS>>help\n"
+	want := "MenuOS>>hel\r\n[1] done\r\nMenuOS>>help\r\n"
 	if s.String() != want {
 		t.Errorf("screen = %q; want %q", s.String(), want)
 	}
@@ -239,7 +247,7 @@ func TestBackgroundOutputAtLineStart(t *testing.T) {
 	tt, s := newTTY()
 	tt.Background().Write([]byte("no newline"))
 	tt.Background().Write([]byte("x\n"))
-	if want := "no newline\nx\n"; s.String() != want {
+	if want := "no newline\r\nx\r\n"; s.String() != want {
 		t.Errorf("screen = %q; want %q", s.String(), want)
 	}
 }
@@ -258,7 +266,7 @@ func TestConcurrentWritersDoNotInterleave(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	want := strings.Repeat(strings.Repeat("z", 100)+"\n", 400)
+	want := strings.Repeat(strings.Repeat("z", 100)+"\r\n", 400)
 	if s.String() != want {
 		t.Error("concurrent writes were interleaved")
 	}

@@ -58,6 +58,9 @@ func newTerm(t *testing.T, extra ...Command) *term {
 	return m
 }
 
+// crlf turns a transcript written with \n into the bytes the tty emits.
+func crlf(s string) string { return strings.ReplaceAll(s, "\n", "\r\n") }
+
 // bannerText is the banner as printed, before the first prompt.
 func bannerText() string { return strings.Join(banner[:], "\n") + "\n" }
 
@@ -66,6 +69,7 @@ func (m *term) typ(s string) { m.tt.Input([]byte(s)) }
 // waitFor waits until the screen ends with want (CRLF-translated).
 func (m *term) waitFor(want string) {
 	m.t.Helper()
+	want = crlf(want)
 	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); {
 		if strings.HasSuffix(m.scr.String(), want) {
 			return
@@ -79,8 +83,8 @@ func (m *term) waitFor(want string) {
 func (m *term) session(want string) {
 	m.t.Helper()
 	m.waitFor(want)
-	if got := strings.TrimPrefix(m.scr.String(), bannerText()); got != want {
-		m.t.Errorf("transcript:\n%s\nwant:\n%s", got, want)
+	if got := strings.TrimPrefix(m.scr.String(), crlf(bannerText())); got != crlf(want) {
+		m.t.Errorf("transcript:\n%s\nwant:\n%s", got, crlf(want))
 	}
 }
 
@@ -93,7 +97,7 @@ func tail(s string) string {
 
 func TestBannerAndPrompt(t *testing.T) {
 	m := newTerm(t)
-	if got, want := m.scr.String(), bannerText()+"MenuOS>>"; got != want {
+	if got, want := m.scr.String(), crlf(bannerText()+"MenuOS>>"); got != want {
 		t.Errorf("boot screen:\n%q\nwant\n%q", got, want)
 	}
 	for i, l := range banner {
@@ -152,7 +156,7 @@ func TestQuitPowersOff(t *testing.T) {
 	if m.powerOff.Load() != 1 {
 		t.Errorf("power-off hook called %d times; want 1", m.powerOff.Load())
 	}
-	if got := m.scr.String(); !strings.HasSuffix(got, "MenuOS>>quit\n") {
+	if got := m.scr.String(); !strings.HasSuffix(got, crlf("MenuOS>>quit\n")) {
 		t.Errorf("screen ends %q", tail(got))
 	}
 }
@@ -175,7 +179,7 @@ func TestBinaryGarbage(t *testing.T) {
 	}
 	m.typ(string(garbage) + "\x03version\n")
 	m.waitFor(VersionLine() + "\nMenuOS>>")
-	if !strings.Contains(m.scr.String(), WrongCmd+"\n") {
+	if !strings.Contains(m.scr.String(), crlf(WrongCmd+"\n")) {
 		t.Error("garbage lines were not answered with the wrong-cmd message")
 	}
 }
@@ -343,7 +347,7 @@ func FuzzDispatch(f *testing.F) {
 		go func() { done <- sh.Run(task) }()
 		tt.Input(in)
 		tt.Input([]byte("\x03time\n"))
-		want := "time\ntime:2026:10:22:2:53:48\n"
+		want := crlf("time\ntime:2026:10:22:2:53:48\n")
 		for deadline := time.Now().Add(10 * time.Second); !strings.Contains(scr.String(), want); {
 			if time.Now().After(deadline) {
 				t.Fatalf("shell stopped answering; screen ends %q", tail(scr.String()))
