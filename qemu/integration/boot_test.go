@@ -68,7 +68,7 @@ func run(t *testing.T, m *harness.Machine, line string) string {
 	return out
 }
 
-func TestBootBannerAndPrompt(t *testing.T) {
+func TestQEMUBootBannerAndPrompt(t *testing.T) {
 	lines := strings.Split(strings.TrimSuffix(banner, "\r\n"), "\r\n")
 	for i, l := range lines {
 		if len(l) != 60 || len(lines) != 10 {
@@ -86,7 +86,7 @@ func TestBootBannerAndPrompt(t *testing.T) {
 	t.Logf("console before the banner: %d bytes; prompt after %v", i, m.Since())
 }
 
-func TestCommandTranscripts(t *testing.T) {
+func TestQEMUCommandTranscripts(t *testing.T) {
 	m := boot(t, harness.Config{})
 	for _, tc := range []struct{ line, want string }{
 		{"version", fmt.Sprintf("version\ngomenuos 0.1 (Go %s, MenuOS-compatible shell)\n", runtime.Version())},
@@ -110,7 +110,7 @@ const builtinHelp = "help\n" +
 	"kill - Interrupt background job N\n" +
 	"sleep - Sleep N seconds (Ctrl-C interrupts)\n"
 
-func TestHelp(t *testing.T) {
+func TestQEMUHelp(t *testing.T) {
 	m := boot(t, harness.Config{})
 	got := run(t, m, "help")
 	rest, ok := strings.CutPrefix(got, crlf(builtinHelp))
@@ -129,7 +129,7 @@ func TestHelp(t *testing.T) {
 	}
 }
 
-func TestTimeFromRTC(t *testing.T) {
+func TestQEMUTimeFromRTC(t *testing.T) {
 	m := boot(t, harness.Config{})
 	before := time.Now().UTC()
 	got := run(t, m, "time")
@@ -149,7 +149,7 @@ func TestTimeFromRTC(t *testing.T) {
 	}
 }
 
-func TestQuitPowersOff(t *testing.T) {
+func TestQEMUQuitPowersOff(t *testing.T) {
 	m := boot(t, harness.Config{})
 	m.Send("quit\r")
 	if _, err := m.Expect("quit\r\n", cmdTimeout); err != nil {

@@ -22,7 +22,7 @@ const dispatchSym = "gomenuos/kernel/menu.(*Shell).dispatch"
 // kernel: QEMU waits (-S) on a free port, gdb loads kernel.elf, breaks on the
 // shell's dispatcher and continues; typing a command stops the guest there,
 // RIP lies inside the function, and after gdb detaches the command runs.
-func TestGDBBreakpointOnDispatch(t *testing.T) {
+func TestQEMUGDBBreakpointOnDispatch(t *testing.T) {
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
 		t.Fatal(err)

@@ -12,7 +12,7 @@ import (
 	"gomenuos/qemu/harness"
 )
 
-func TestOverlongLine(t *testing.T) {
+func TestQEMUOverlongLine(t *testing.T) {
 	m := boot(t, harness.Config{})
 	got := run(t, m, strings.Repeat("a", 10000))
 	want := strings.Repeat("a", 4095) + "\r\nline too long (more than 4095 bytes)\r\n" + prompt
@@ -23,7 +23,7 @@ func TestOverlongLine(t *testing.T) {
 	versionStillWorks(t, m)
 }
 
-func TestBinaryGarbage(t *testing.T) {
+func TestQEMUBinaryGarbage(t *testing.T) {
 	m := boot(t, harness.Config{})
 	r := rand.New(rand.NewPCG(7, 11))
 	garbage := make([]byte, 2048)
@@ -51,7 +51,7 @@ func versionStillWorks(t *testing.T, m *harness.Machine) {
 	}
 }
 
-func TestCtrlCInterruptsCommand(t *testing.T) {
+func TestQEMUCtrlCInterruptsCommand(t *testing.T) {
 	m := boot(t, harness.Config{})
 	m.Send("sleep 600\r")
 	if _, err := m.Expect("sleep 600\r\n", cmdTimeout); err != nil {
@@ -70,7 +70,7 @@ func TestCtrlCInterruptsCommand(t *testing.T) {
 	versionStillWorks(t, m)
 }
 
-func TestBackgroundJob(t *testing.T) {
+func TestQEMUBackgroundJob(t *testing.T) {
 	m := boot(t, harness.Config{})
 	if got := run(t, m, "sleep 1 &"); got != "sleep 1 &\r\n[1] started\r\n"+prompt {
 		t.Fatalf("starting a job: %q", got)

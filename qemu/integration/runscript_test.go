@@ -15,7 +15,7 @@ import (
 
 // TestRunScriptPiped is `printf 'help\nquit\n' | make run`: qemu/run.sh
 // boots, the piped lines run in order and quit makes QEMU exit 0.
-func TestRunScriptPiped(t *testing.T) {
+func TestQEMURunScriptPiped(t *testing.T) {
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
 		t.Fatal(err)
