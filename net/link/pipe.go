@@ -108,13 +108,14 @@ func (e *PipeEnd) Transmit(frame []byte) error {
 	if len(frame) > e.pipe.mtu+header.EthernetHeaderLen {
 		return ErrTooBig
 	}
-	e.Stats.Sent.Add(1)
 	if c := e.pipe.capture; c != nil {
 		c(e, frame)
 	}
 	for _, d := range e.pipe.plan(e, frame) {
 		e.peer.deliverAfter(d.delay, d.frame)
 	}
+	// Counted last: a test that waits for Sent knows the delivery is armed.
+	e.Stats.Sent.Add(1)
 	return nil
 }
 

@@ -101,7 +101,7 @@ type ARPEntry struct {
 	State    string
 }
 
-var neighStateNames = [...]string{"INCOMPLETE", "REACHABLE", "STALE", "PROBE"}
+var neighStateNames = [...]string{"INCOMPLETE", "REACHABLE", "STALE", "DELAY", "PROBE"}
 
 // ARPTable returns the cache sorted by interface then address.
 func (s *Stack) ARPTable() []ARPEntry {

@@ -68,7 +68,7 @@ func TestARPFailureDropsQueueAndReportsHostUnreachable(t *testing.T) {
 	n.expectWire()
 }
 
-func TestARPReachableGoesStaleThenProbesUnicast(t *testing.T) {
+func TestARPReachableGoesStaleDelaysThenProbesUnicast(t *testing.T) {
 	n := newTestNet(t, link.Impairment{})
 	n.b.AddTransport(&recvTransport{proto: protoTest})
 	send(t, n.a, ipB, protoTest, "x")
@@ -76,18 +76,31 @@ func TestARPReachableGoesStaleThenProbesUnicast(t *testing.T) {
 	n.takeWire()
 	n.vc.Advance(arpReachableTime)
 	eq(t, "state", n.a.ARPTable()[0].State, "STALE")
+	// The stale MAC is used at once; the probe waits for the delay.
 	send(t, n.a, ipB, protoTest, "y")
-	n.vc.Advance(0)
+	n.expectWire("pipeA 02:00:00:00:00:0a>02:00:00:00:00:0b ip 10.0.0.1>10.0.0.2 proto 253 id 102 len 21")
+	eq(t, "state", n.a.ARPTable()[0].State, "DELAY")
+	n.vc.Advance(arpDelayTime)
 	n.expectWire(
-		// The stale MAC is used at once while a unicast probe checks it.
 		"pipeA 02:00:00:00:00:0a>02:00:00:00:00:0b arp who-has 10.0.0.2 tell 10.0.0.1",
-		"pipeA 02:00:00:00:00:0a>02:00:00:00:00:0b ip 10.0.0.1>10.0.0.2 proto 253 id 102 len 21",
 		"pipeB 02:00:00:00:00:0b>02:00:00:00:00:0a arp reply 10.0.0.2 is-at 02:00:00:00:00:0b",
 	)
 	eq(t, "state after probe reply", n.a.ARPTable()[0].State, "REACHABLE")
 	// Unused stale entries are collected.
 	n.vc.Advance(arpReachableTime + arpGCStaleTime)
 	eq(t, "entries after gc", len(n.a.ARPTable()), 0)
+}
+
+func TestARPProbeWithoutAnswerFails(t *testing.T) {
+	n := newTestNet(t, link.Impairment{})
+	n.a.neighUpdate(n.ifa, netip.MustParseAddr("10.0.0.9"), header.MAC{2, 0, 0, 0, 0, 9}, false, true)
+	send(t, n.a, netip.MustParseAddr("10.0.0.9"), protoTest, "x")
+	n.vc.Advance(arpDelayTime + 2*arpRetransTime)
+	probe := "pipeA 02:00:00:00:00:0a>02:00:00:00:00:09 arp who-has 10.0.0.9 tell 10.0.0.1"
+	n.expectWire("pipeA 02:00:00:00:00:0a>02:00:00:00:00:09 ip 10.0.0.1>10.0.0.9 proto 253 id 101 len 21", probe, probe, probe)
+	eq(t, "state", n.a.ARPTable()[0].State, "PROBE")
+	n.vc.Advance(arpRetransTime)
+	eq(t, "entries after failed probes", len(n.a.ARPTable()), 0)
 }
 
 // arpFrame builds an ARP frame as if sent by sha.

@@ -18,17 +18,20 @@ const (
 	arpQueueLen      = 16               // unres_qlen: packets waiting per neighbour
 	arpMaxEntries    = 1024             // gc_thresh3
 	arpLockTime      = time.Second      // locktime: ignore a new MAC this soon after an update
+	arpDelayTime     = 5 * time.Second  // delay_first_probe_time
 )
 
-// neighState is a simplified Linux NUD state. Linux's DELAY state is
-// folded into PROBE: the stack gets no reachability confirmation from
-// TCP through the fixed seam, so a stale entry in use is probed at once.
+// neighState is a Linux NUD state (without NOARP/PERMANENT: devices
+// without ARP never reach the table). Reachability is confirmed only by
+// ARP replies: the fixed seam carries no confirmation from TCP, so an entry
+// in use is re-probed every arpReachableTime + arpDelayTime.
 type neighState uint8
 
 const (
 	neighIncomplete neighState = iota // NUD_INCOMPLETE: resolving, packets queued
 	neighReachable                    // NUD_REACHABLE: confirmed within arpReachableTime
 	neighStale                        // NUD_STALE: usable, not recently confirmed
+	neighDelay                        // NUD_DELAY: used while stale; probe unless confirmed soon
 	neighProbe                        // NUD_PROBE: in use while unicast probes run
 )
 
@@ -122,7 +125,8 @@ func (s *Stack) neighResolveOutput(ifc *Interface, ip netip.Addr, frame []byte) 
 		e.state = neighStale
 	}
 	if e.state == neighStale {
-		w = t.startProbeLocked(e)
+		e.state = neighDelay
+		e.timer.Reset(arpDelayTime)
 	}
 	t.mu.Unlock()
 	s.doNeighWork(w)
@@ -174,15 +178,6 @@ func (t *neighTable) enqueueLocked(e *neighbour, frame []byte) neighWork {
 	return w
 }
 
-// startProbeLocked moves a STALE entry in use to PROBE and sends the first
-// unicast probe.
-func (t *neighTable) startProbeLocked(e *neighbour) neighWork {
-	e.state = neighProbe
-	e.probes = 1
-	e.timer.Reset(arpRetransTime)
-	return neighWork{ifc: e.ifc, ip: e.ip, solicit: true, unicast: e.mac}
-}
-
 // neighTimer advances one entry's state machine (Linux: neigh_timer_handler).
 func (s *Stack) neighTimer(e *neighbour) {
 	t := &s.neigh
@@ -207,6 +202,15 @@ func (s *Stack) neighTimer(e *neighbour) {
 		if e.state == neighProbe {
 			w.unicast = e.mac
 		}
+		e.timer.Reset(arpRetransTime)
+	case neighDelay:
+		if now.Sub(e.updated) < arpDelayTime {
+			e.state = neighReachable // confirmed while we waited
+			e.timer.Reset(arpReachableTime - now.Sub(e.updated))
+			break
+		}
+		e.state, e.probes = neighProbe, 1
+		w.solicit, w.unicast = true, e.mac
 		e.timer.Reset(arpRetransTime)
 	case neighReachable:
 		e.state = neighStale
