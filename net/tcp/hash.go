@@ -1,0 +1,147 @@
+package tcp
+
+import "net/netip"
+
+// bindBucket is every socket holding one local port (Linux:
+// inet_bind_bucket in tcp_hashinfo.bhash).
+type bindBucket struct {
+	port   uint16
+	owners []*Sock
+}
+
+// bindConflictLocked reports whether s may not share b's port (Linux:
+// inet_csk_bind_conflict). Two sockets conflict when their local addresses
+// overlap, unless both set SO_REUSEADDR and the other is not listening.
+// A TIME_WAIT socket yields to any SO_REUSEADDR binder, the case the
+// option exists for (Linux reaches the same through tw_reuse inherited
+// from the server socket that set it).
+func (s *Sock) bindConflictLocked(b *bindBucket, addr netip.Addr) bool {
+	for _, o := range b.owners {
+		if o == s {
+			continue
+		}
+		if addr.IsValid() && !addr.IsUnspecified() && o.laddr.IsValid() && !o.laddr.IsUnspecified() && o.laddr != addr {
+			continue
+		}
+		if s.reuseAddr && o.state == StateTimeWait {
+			continue
+		}
+		if s.reuseAddr && o.reuseAddr && o.state != StateListen {
+			continue
+		}
+		return true
+	}
+	return false
+}
+
+// inetCskGetPort binds s to port (0: pick an ephemeral port at random)
+// on addr (Linux: inet_csk_get_port).
+func (s *Sock) inetCskGetPortLocked(addr netip.Addr, port uint16) error {
+	p := s.proto
+	if port == 0 {
+		var ok bool
+		if port, ok = p.pickEphemeralLocked(); !ok {
+			return ErrAddrInUse
+		}
+	}
+	b := p.bhash[port]
+	if b == nil {
+		b = &bindBucket{port: port}
+		p.bhash[port] = b
+	} else if s.bindConflictLocked(b, addr) {
+		return ErrAddrInUse
+	}
+	b.owners = append(b.owners, s)
+	s.bound, s.laddr, s.lport = b, addr, port
+	return nil
+}
+
+// pickEphemeralLocked walks the ephemeral range from a random offset for
+// a port nobody holds (Linux: inet_csk_find_open_port and
+// __inet_hash_connect; we do not share ports between connecting sockets).
+func (p *Proto) pickEphemeralLocked() (uint16, bool) {
+	lo, hi := int(p.cfg.EphemeralLo), int(p.cfg.EphemeralHi)
+	n := hi - lo + 1
+	off := p.rng.IntN(n)
+	for i := range n {
+		port := uint16(lo + (off+i)%n)
+		if b := p.bhash[port]; b == nil || len(b.owners) == 0 {
+			return port, true
+		}
+	}
+	return 0, false
+}
+
+// releasePortLocked drops s from its bind bucket (Linux: inet_put_port).
+func (s *Sock) releasePortLocked() {
+	b := s.bound
+	if b == nil {
+		return
+	}
+	for i, o := range b.owners {
+		if o == s {
+			b.owners = append(b.owners[:i], b.owners[i+1:]...)
+			break
+		}
+	}
+	if len(b.owners) == 0 {
+		delete(s.proto.bhash, b.port)
+	}
+	s.bound = nil
+}
+
+// inetEhashInsertLocked adds s to the established hash (Linux:
+// inet_ehash_insert). It fails if the four-tuple is taken.
+func (s *Sock) inetEhashInsertLocked() bool {
+	t := s.tuple()
+	if _, taken := s.proto.ehash[t]; taken {
+		return false
+	}
+	s.proto.ehash[t] = s
+	s.hashed = true
+	return true
+}
+
+// unhashLocked removes s from ehash or lhash (Linux: inet_unhash).
+func (s *Sock) unhashLocked() {
+	p := s.proto
+	if s.hashed {
+		if p.ehash[s.tuple()] == s {
+			delete(p.ehash, s.tuple())
+		}
+		s.hashed = false
+	}
+	if s.state == StateListen || s.listen != nil {
+		ls := p.lhash[s.lport]
+		for i, o := range ls {
+			if o == s {
+				p.lhash[s.lport] = append(ls[:i:i], ls[i+1:]...)
+				break
+			}
+		}
+		if len(p.lhash[s.lport]) == 0 {
+			delete(p.lhash, s.lport)
+		}
+	}
+}
+
+// lookupEstablishedLocked finds the socket for a four-tuple (Linux:
+// __inet_lookup_established).
+func (p *Proto) lookupEstablishedLocked(t fourTuple) *Sock {
+	return p.ehash[t]
+}
+
+// lookupListenerLocked finds the listener for dst:port, preferring an
+// exact address over a wildcard (Linux: inet_lhash2_lookup scoring).
+func (p *Proto) lookupListenerLocked(dst netip.Addr, port uint16) *Sock {
+	var wild *Sock
+	for _, l := range p.lhash[port] {
+		if l.laddr == dst {
+			return l
+		}
+		if !l.laddr.IsValid() || l.laddr.IsUnspecified() {
+			wild = l
+		}
+	}
+	return wild
+}

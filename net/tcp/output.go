@@ -1,0 +1,167 @@
+package tcp
+
+import (
+	"net/netip"
+
+	"gomenuos/net/header"
+)
+
+const (
+	flagFin = header.TCPFlagFin
+	flagSyn = header.TCPFlagSyn
+	flagRst = header.TCPFlagRst
+	flagPsh = header.TCPFlagPsh
+	flagAck = header.TCPFlagAck
+)
+
+// emitLocked builds one segment and queues it for IP (the common tail of
+// Linux's tcp_transmit_skb, tcp_v4_send_reset and tcp_v4_send_ack).
+func (p *Proto) emitLocked(src, dst netip.Addr, f *header.TCPFields, data []byte) {
+	optLen := 0
+	if f.Options != nil {
+		optLen = f.Options.Len()
+	}
+	buf := make([]byte, MaxHeaderRoom+header.TCPMinimumSize+optLen+len(data))
+	seg := buf[MaxHeaderRoom:]
+	n := header.EncodeTCP(seg, f)
+	copy(seg[n:], data)
+	header.SetTCPChecksum(seg, src.As4(), dst.As4())
+	p.outq = append(p.outq, outSeg{src: src, dst: dst, buf: buf})
+	p.MIB.OutSegs.Add(1)
+	if f.Flags&flagRst != 0 {
+		p.MIB.OutRsts.Add(1)
+	}
+}
+
+// tcpTransmitSkbLocked sends one segment of this connection: it fills in
+// ACK, window and options from the socket (Linux: tcp_transmit_skb).
+func (s *Sock) tcpTransmitSkbLocked(seq seqnum, flags uint8, data []byte) {
+	var opts header.TCPOptions
+	var wnd uint16
+	if flags&flagSyn != 0 {
+		s.synOptionsLocked(&opts)
+		wnd = uint16(min(s.rcvWnd, 65535)) // RFC 7323 §2.2: SYN windows are never scaled
+	} else {
+		s.dataOptionsLocked(&opts, flags)
+		wnd = s.tcpSelectWindowLocked()
+	}
+	f := header.TCPFields{SrcPort: s.lport, DstPort: s.rport, Seq: uint32(seq), Flags: flags, Window: wnd, Options: &opts}
+	if flags&flagAck != 0 {
+		f.Ack = uint32(s.rcvNxt)
+		s.ackSentLocked()
+	}
+	s.proto.emitLocked(s.laddr, s.raddr, &f, data)
+}
+
+// synOptionsLocked fills the options of our SYN or SYN-ACK (Linux:
+// tcp_syn_options).
+func (s *Sock) synOptionsLocked(o *header.TCPOptions) {
+	o.HasMSS, o.MSS = true, uint16(s.advMSS)
+	cfg := &s.proto.cfg
+	if s.state == StateSynSent {
+		o.HasWS, o.WS = cfg.WindowScaling, s.rcvWS
+		o.SACKPermitted = cfg.SACK
+		o.HasTS = cfg.Timestamps
+	} else {
+		o.HasWS, o.WS = s.wsOK, s.rcvWS
+		o.SACKPermitted = s.sackOK
+		o.HasTS = s.tsOK
+	}
+	if o.HasTS {
+		o.TSVal, o.TSEcr = s.tsValLocked(), s.tsRecent
+	}
+}
+
+// dataOptionsLocked fills timestamps and SACK blocks (Linux:
+// tcp_established_options).
+func (s *Sock) dataOptionsLocked(o *header.TCPOptions, flags uint8) {
+	if s.tsOK {
+		o.HasTS, o.TSVal, o.TSEcr = true, s.tsValLocked(), s.tsRecent
+	}
+	if s.sackOK && flags&flagAck != 0 && len(s.ooo) > 0 {
+		maxBlocks := 4
+		if s.tsOK {
+			maxBlocks = header.MaxSACKBlocks
+		}
+		o.NumSACK = s.sackBlocksLocked(o.SACK[:maxBlocks])
+	}
+}
+
+func (s *Sock) tsValLocked() uint32 { return s.proto.tcpTimeStamp() + s.tsOffset }
+
+// tcpSelectWindowLocked returns the window field to announce and records
+// the new right edge (Linux: tcp_select_window / __tcp_select_window).
+func (s *Sock) tcpSelectWindowLocked() uint16 {
+	free := max(s.rcvBufSize-len(s.rcvBuf), 0)
+	cur := max(s.rcvWup.add(int(s.rcvWnd)).sub(s.rcvNxt), 0)
+	wnd := free
+	switch {
+	case wnd < cur:
+		// RFC 9293 §3.8.6.2.2: do not shrink the window we offered.
+		wnd = cur
+	case wnd-cur < min(s.rcvBufSize/2, s.advMSS) && wnd < s.rcvBufSize:
+		// RFC 1122 §4.2.3.3 (receiver SWS avoidance): open the window
+		// only by a full segment or half the buffer.
+		wnd = cur
+	}
+	wnd = min(wnd, 65535<<s.rcvWS)
+	field := (wnd + (1 << s.rcvWS) - 1) >> s.rcvWS
+	field = min(field, 65535)
+	s.rcvWnd = uint32(field) << s.rcvWS
+	s.rcvWup = s.rcvNxt
+	return uint16(field)
+}
+
+// ackSentLocked notes that an ACK left: pending delayed ACKs are covered
+// (Linux: tcp_event_ack_sent).
+func (s *Sock) ackSentLocked() {
+	s.segsSinceAck = 0
+	s.ackNow = false
+	s.delackT.stop()
+}
+
+// tcpSendAckLocked sends a bare ACK (Linux: tcp_send_ack).
+func (s *Sock) tcpSendAckLocked() {
+	s.tcpTransmitSkbLocked(s.sndNxt, flagAck, nil)
+}
+
+// tcpSendChallengeAckLocked answers a suspicious RST/SYN/ACK with an ACK,
+// rate-limited (RFC 5961 §7; Linux: tcp_send_challenge_ack).
+func (s *Sock) tcpSendChallengeAckLocked() {
+	p := s.proto
+	now := p.now()
+	if now.Sub(p.challengeWindow) >= 1e9 {
+		p.challengeWindow, p.challengeCount = now, 0
+	}
+	if p.challengeCount >= challengeAckLimit {
+		return
+	}
+	p.challengeCount++
+	p.MIB.TCPChallengeACK.Add(1)
+	s.tcpSendAckLocked()
+}
+
+// challengeAckLimit is Linux's tcp_challenge_ack_limit (per second).
+const challengeAckLimit = 1000
+
+// tcpV4SendResetLocked answers seg with a RST (RFC 9293 §3.10.7.1;
+// Linux: tcp_v4_send_reset). A RST is never answered.
+func (p *Proto) tcpV4SendResetLocked(seg *segment) {
+	if seg.flags&flagRst != 0 {
+		return
+	}
+	f := header.TCPFields{SrcPort: seg.dstPort, DstPort: seg.srcPort, Flags: flagRst}
+	if seg.flags&flagAck != 0 {
+		f.Seq = uint32(seg.ack)
+	} else {
+		f.Flags |= flagAck
+		f.Ack = uint32(seg.seq.add(seg.seqLen()))
+	}
+	p.emitLocked(seg.dst, seg.src, &f, nil)
+}
+
+// sendResetLocked aborts our side of a connection with a RST (Linux:
+// tcp_send_active_reset).
+func (s *Sock) sendResetLocked() {
+	s.tcpTransmitSkbLocked(s.sndNxt, flagRst|flagAck, nil)
+}

@@ -1,0 +1,117 @@
+package tcp
+
+import (
+	"bytes"
+	"net/netip"
+	"testing"
+	"time"
+)
+
+func TestHandshakeDataClose(t *testing.T) {
+	l, a, b := newPair(t, impair{delay: time.Millisecond})
+	c, s := connectPair(t, l, a, b)
+	if c.State() != StateEstablished || s.State() != StateEstablished {
+		t.Fatalf("states %v / %v", c.State(), s.State())
+	}
+	if n, err := c.Send([]byte("hello")); n != 5 || err != nil {
+		t.Fatalf("Send = %d, %v", n, err)
+	}
+	if n, err := s.Send([]byte("world!")); n != 6 || err != nil {
+		t.Fatalf("Send = %d, %v", n, err)
+	}
+	l.run(100 * time.Millisecond)
+	buf := make([]byte, 64)
+	if n, _ := s.Recv(buf, false); string(buf[:n]) != "hello" {
+		t.Fatalf("server got %q", buf[:n])
+	}
+	if n, _ := c.Recv(buf, false); string(buf[:n]) != "world!" {
+		t.Fatalf("client got %q", buf[:n])
+	}
+	c.Close()
+	l.run(100 * time.Millisecond)
+	if got := s.State(); got != StateCloseWait {
+		t.Fatalf("server state %v after client close, want CLOSE_WAIT", got)
+	}
+	if n, err := s.Recv(buf, false); n != 0 || err != nil {
+		t.Fatalf("server Recv at EOF = %d, %v", n, err)
+	}
+	s.Close()
+	l.run(100 * time.Millisecond)
+	if got := c.State(); got != StateTimeWait {
+		t.Fatalf("client state %v, want TIME_WAIT", got)
+	}
+	if got := s.State(); got != StateClose {
+		t.Fatalf("server state %v, want CLOSE", got)
+	}
+	l.run(61 * time.Second)
+	if got := c.State(); got != StateClose {
+		t.Fatalf("client state %v after 2MSL, want CLOSE", got)
+	}
+	if n := len(a.ehash) + len(b.ehash); n != 0 {
+		t.Fatalf("%d sockets left in ehash", n)
+	}
+}
+
+func TestConnectRefused(t *testing.T) {
+	l, a, _ := newPair(t, impair{delay: time.Millisecond})
+	c := a.NewSock()
+	_ = c.Connect(netip.AddrPortFrom(addrB, 81))
+	l.run(time.Second)
+	if done, err := c.ConnectResult(); !done || err != ErrConnRefused {
+		t.Fatalf("ConnectResult = %v, %v; want ECONNREFUSED", done, err)
+	}
+}
+
+func TestBulkTransfer(t *testing.T) {
+	l, a, b := newPair(t, impair{delay: 5 * time.Millisecond})
+	c, s := connectPair(t, l, a, b)
+	data := make([]byte, 4<<20)
+	for i := range data {
+		data[i] = byte(i * 7)
+	}
+	got := transfer(t, l, c, s, data, 10*time.Minute)
+	if !bytes.Equal(got, data) {
+		t.Fatalf("received %d bytes, differ from sent", len(got))
+	}
+}
+
+// transfer sends data from c to s, driving the clock in 1 ms steps.
+func transfer(t testing.TB, l *testLink, c, s *Sock, data []byte, limit time.Duration) []byte {
+	t.Helper()
+	var got []byte
+	buf := make([]byte, 64<<10)
+	sent := 0
+	closed := false
+	for elapsed := time.Duration(0); elapsed < limit; elapsed += time.Millisecond {
+		for sent < len(data) {
+			n, err := c.Send(data[sent:])
+			if err == ErrWouldBlock {
+				break
+			}
+			if err != nil {
+				t.Fatalf("Send: %v", err)
+			}
+			sent += n
+		}
+		if sent == len(data) && !closed {
+			must(t, c.Shutdown(ShutWr))
+			closed = true
+		}
+		l.run(time.Millisecond)
+		for {
+			n, err := s.Recv(buf, false)
+			if err == ErrWouldBlock {
+				break
+			}
+			if err != nil {
+				t.Fatalf("Recv: %v", err)
+			}
+			if n == 0 {
+				return got
+			}
+			got = append(got, buf[:n]...)
+		}
+	}
+	t.Fatalf("transfer stalled: %d of %d bytes sent, %d received; client %v server %v", sent, len(data), len(got), c.State(), s.State())
+	return nil
+}

@@ -1,0 +1,165 @@
+// Package tcp is the TCP of gomenuos, shaped after Linux's net/ipv4/tcp*.c:
+// the same tables (bind, established, listening hashes), the same
+// lightweight request socks for half-open connections, and the same
+// functions on the receive path (tcpV4Rcv → tcpV4DoRcv →
+// tcpRcvStateProcess / tcpRcvEstablished) and send path (tcpSendmsg →
+// tcpWriteXmit → tcpTransmitSkb). The IP layer sits behind the IP
+// interface; time comes from an injected clock.Clock.
+package tcp
+
+import (
+	"crypto/rand"
+	mrand "math/rand/v2"
+	"net/netip"
+	"sync"
+	"time"
+
+	"gomenuos/net/clock"
+)
+
+// MaxHeaderRoom is the headroom left in front of every segment for the
+// link and IPv4 headers (the value of stack.MaxHeaderRoom).
+const MaxHeaderRoom = 14 + 60
+
+// IP is what TCP needs from the IPv4 layer; *stack.Stack satisfies it.
+type IP interface {
+	// OutputIPv4 sends buf[off:], a complete segment; buf passes to the IP layer.
+	OutputIPv4(src, dst netip.Addr, proto, tos uint8, buf []byte, off int) error
+	// Route returns the source address and path MTU towards dst.
+	Route(dst netip.Addr) (src netip.Addr, mtu int, err error)
+	IsLocal(a netip.Addr) bool
+}
+
+// Config holds the sysctl-like knobs (Linux: net.ipv4.tcp_*).
+type Config struct {
+	TimeWait       time.Duration // TIME_WAIT length (Linux TCP_TIMEWAIT_LEN, 60 s)
+	SynRetries     int           // tcp_syn_retries
+	SynackRetries  int           // tcp_synack_retries
+	Retries2       int           // tcp_retries2
+	SynCookies     bool          // tcp_syncookies = 1: cookies when the SYN queue overflows
+	Somaxconn      int           // net.core.somaxconn
+	RcvBuf, SndBuf int           // default SO_RCVBUF / SO_SNDBUF
+	KeepIdle       time.Duration // tcp_keepalive_time
+	KeepIntvl      time.Duration // tcp_keepalive_intvl
+	KeepCnt        int           // tcp_keepalive_probes
+	Timestamps     bool          // tcp_timestamps
+	SACK           bool          // tcp_sack
+	WindowScaling  bool          // tcp_window_scaling
+	Congestion     string        // tcp_congestion_control: "cubic" or "reno"
+	EphemeralLo    uint16        // ip_local_port_range
+	EphemeralHi    uint16
+	Seed           *[32]byte // secret for ISNs, cookies and port choice; nil = random
+}
+
+// DefaultConfig returns Linux's defaults.
+func DefaultConfig() Config {
+	return Config{
+		TimeWait: 60 * time.Second, SynRetries: 6, SynackRetries: 5, Retries2: 15,
+		SynCookies: true, Somaxconn: 4096, RcvBuf: 256 << 10, SndBuf: 256 << 10,
+		KeepIdle: 2 * time.Hour, KeepIntvl: 75 * time.Second, KeepCnt: 9,
+		Timestamps: true, SACK: true, WindowScaling: true, Congestion: "cubic",
+		EphemeralLo: 32768, EphemeralHi: 60999,
+	}
+}
+
+// Proto is one TCP instance: its tables, counters and clock (Linux:
+// tcp_prot + tcp_hashinfo + the per-netns sysctls).
+//
+// Lock contract: mu guards the hash tables and every field of every Sock
+// and requestSock of this instance (one lock for the whole protocol; the
+// stack is small and this keeps lock order trivial). Segments to send and
+// wake-ups are queued under mu and performed by unlock, without mu held,
+// so the IP layer and wait queues never run under it.
+type Proto struct {
+	ip    IP
+	clock clock.Clock
+	cfg   Config
+	start time.Time
+	MIB   MIB
+
+	mu       sync.Mutex
+	bhash    map[uint16]*bindBucket // Linux: tcp_hashinfo.bhash
+	ehash    map[fourTuple]*Sock    // Linux: tcp_hashinfo.ehash
+	lhash    map[uint16][]*Sock     // Linux: tcp_hashinfo.lhash2
+	outq     []outSeg               // segments queued under mu
+	wakes    []func()               // wake-ups queued under mu
+	flushing bool                   // one goroutine drains outq at a time
+	rng      *mrand.Rand            // ports; seeded from the secret
+	secret   [32]byte               // RFC 6528 / SYN cookie key
+	socks    map[*Sock]struct{}     // every live socket, for /proc/net/tcp
+	ccs      map[string]func() CongestionControl
+
+	challengeWindow time.Time // start of the current challenge-ACK second
+	challengeCount  int
+}
+
+// outSeg is a built segment waiting for unlock to hand it to IP.
+type outSeg struct {
+	src, dst netip.Addr
+	buf      []byte
+}
+
+// New returns a TCP instance sending through ip and timing with clk.
+func New(ip IP, clk clock.Clock, cfg Config) *Proto {
+	p := &Proto{ip: ip, clock: clk, cfg: cfg, start: clk.Now(),
+		bhash: map[uint16]*bindBucket{}, ehash: map[fourTuple]*Sock{},
+		lhash: map[uint16][]*Sock{}, socks: map[*Sock]struct{}{}}
+	if cfg.Seed != nil {
+		p.secret = *cfg.Seed
+	} else {
+		_, _ = rand.Read(p.secret[:])
+	}
+	var s1, s2 uint64
+	for i := range 8 {
+		s1 = s1<<8 | uint64(p.secret[i])
+		s2 = s2<<8 | uint64(p.secret[8+i])
+	}
+	p.rng = mrand.New(mrand.NewPCG(s1, s2))
+	p.ccs = map[string]func() CongestionControl{
+		"reno":  func() CongestionControl { return &reno{} },
+		"cubic": func() CongestionControl { return &cubic{} },
+	}
+	return p
+}
+
+// Protocol returns TCP's IP protocol number.
+func (p *Proto) Protocol() uint8 { return 6 }
+
+// Config returns the instance's configuration.
+func (p *Proto) Config() Config { return p.cfg }
+
+func (p *Proto) lock() { p.mu.Lock() }
+
+// unlock releases mu, then sends queued segments and runs queued wake-ups.
+// A single goroutine drains at a time so segments leave in queue order; a
+// re-entrant call (IP delivering to us synchronously) just queues.
+func (p *Proto) unlock() {
+	if p.flushing {
+		p.mu.Unlock()
+		return
+	}
+	p.flushing = true
+	for len(p.outq) > 0 || len(p.wakes) > 0 {
+		out, wakes := p.outq, p.wakes
+		p.outq, p.wakes = nil, nil
+		p.mu.Unlock()
+		for _, o := range out {
+			_ = p.ip.OutputIPv4(o.src, o.dst, 6, 0, o.buf, MaxHeaderRoom)
+		}
+		for _, w := range wakes {
+			w()
+		}
+		p.mu.Lock()
+	}
+	p.flushing = false
+	p.mu.Unlock()
+}
+
+// tcpTimeStamp returns the TSval clock: milliseconds since the instance
+// started (Linux: tcp_time_stamp_ms).
+func (p *Proto) tcpTimeStamp() uint32 {
+	return uint32(p.clock.Now().Sub(p.start) / time.Millisecond)
+}
+
+// now reads the clock.
+func (p *Proto) now() time.Time { return p.clock.Now() }

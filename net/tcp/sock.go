@@ -1,0 +1,230 @@
+package tcp
+
+import (
+	"net/netip"
+	"time"
+)
+
+// fourTuple keys the established hash (Linux: INET_MATCH on the ports pair
+// and addresses).
+type fourTuple struct {
+	laddr, raddr netip.Addr
+	lport, rport uint16
+}
+
+// Sock is a TCP socket (Linux: struct tcp_sock with its inet_connection_sock
+// and sock parts). All fields are guarded by proto.mu.
+type Sock struct {
+	proto *Proto
+	state State
+
+	// Addressing (Linux: inet_sock). bound is the bind bucket we own a
+	// port in; hashed is true while we are in ehash.
+	laddr, raddr netip.Addr
+	lport, rport uint16
+	bound        *bindBucket
+	hashed       bool
+
+	// User-settable options.
+	reuseAddr  bool
+	noDelay    bool
+	keepOpen   bool // SO_KEEPALIVE
+	keepIdle   time.Duration
+	keepIntvl  time.Duration
+	keepCnt    int
+	lingerOn   bool
+	linger     time.Duration
+	rcvBufSize int
+	sndBufSize int
+	userMSS    int // TCP_MAXSEG; 0 = from route
+
+	// Send sequence space (RFC 9293 §3.3.1). sndBuf holds the octets from
+	// sndBufSeq on: unacknowledged ones first, then unsent ones.
+	iss       seqnum
+	sndUna    seqnum
+	sndNxt    seqnum
+	sndMax    seqnum // highest sequence ever sent; sndNxt rewinds on RTO
+	sndWnd    uint32 // peer's window, scaled
+	maxSndWnd uint32
+	sndWl1    seqnum
+	sndWl2    seqnum
+	sndBuf    []byte
+	sndBufSeq seqnum
+	finQueued bool // shutdown(SHUT_WR) or close: FIN follows the data
+	sndMSS    int  // effective MSS for our segments (Linux: mss_cache)
+	advMSS    int  // MSS we announce
+	peerMSS   int  // MSS the peer announced
+
+	// Receive sequence space. rcvWup + rcvWnd is the right edge we last
+	// announced (Linux: rcv_wup, rcv_wnd).
+	irs        seqnum
+	rcvNxt     seqnum
+	rcvWup     seqnum
+	rcvWnd     uint32
+	rcvBuf     []byte // in-order octets not yet read
+	ooo        []oooSeg
+	lastOOO    seqnum // start of the latest out-of-order arrival (first SACK block)
+	finRcvd    bool   // peer's FIN consumed: reads return EOF after rcvBuf
+	rcvShut    bool   // SHUT_RD
+	sndWS      uint8
+	rcvWS      uint8
+	wsOK       bool
+	sackOK     bool
+	tsOK       bool
+	tsRecent   uint32
+	tsRecentAt time.Time
+	tsOffset   uint32
+
+	// Loss recovery and congestion (RFC 6298, 5681, 6582).
+	rtt       rttEstimator
+	rttSeq    seqnum // segment being timed when timestamps are off
+	rttStart  time.Time
+	rttTiming bool
+	backoff   int
+	retrans   int // consecutive RTO expiries
+	ccState
+	cc         CongestionControl
+	dupAcks    int
+	inRecovery bool
+	recover    seqnum
+	highRxt    seqnum
+	sacked     scoreboard
+
+	// Timers (Linux: icsk_retransmit_timer, icsk_delack_timer, the probe
+	// timer, sk_timer for keepalive and FIN_WAIT2, the TIME_WAIT timer).
+	rtxT         sockTimer
+	delackT      sockTimer
+	persistT     sockTimer
+	keepT        sockTimer
+	twT          sockTimer
+	segsSinceAck int
+	ackNow       bool
+	probesOut    int
+	lastRecvAt   time.Time
+	finAcked     bool
+
+	// Listener (Linux: inet_connection_sock.icsk_accept_queue).
+	listen *listenQueue
+	parent *Sock // listener a child came from, until accepted
+
+	err     error // pending hard error (Linux: sk_err)
+	softErr error // last ICMP error (Linux: sk_err_soft)
+	done    bool  // tcpDone ran: no more TCP state
+	orphan  bool  // closed by the user
+	wake    func()
+	inode   uint64
+	uid     uint32
+}
+
+// NewSock returns a closed socket with the instance's defaults (Linux:
+// tcp_v4_init_sock via inet_create).
+func (p *Proto) NewSock() *Sock {
+	p.lock()
+	defer p.unlock()
+	return p.newSockLocked()
+}
+
+func (p *Proto) newSockLocked() *Sock {
+	s := &Sock{proto: p, state: StateClose,
+		keepIdle: p.cfg.KeepIdle, keepIntvl: p.cfg.KeepIntvl, keepCnt: p.cfg.KeepCnt,
+		rcvBufSize: p.cfg.RcvBuf, sndBufSize: p.cfg.SndBuf}
+	s.rtt.init()
+	p.socks[s] = struct{}{}
+	return s
+}
+
+func (s *Sock) tuple() fourTuple {
+	return fourTuple{laddr: s.laddr, raddr: s.raddr, lport: s.lport, rport: s.rport}
+}
+
+// setStateLocked moves the socket to st, keeping CurrEstab true (Linux:
+// tcp_set_state).
+func (s *Sock) setStateLocked(st State) {
+	old := s.state
+	if old == st {
+		return
+	}
+	m := &s.proto.MIB
+	if st == StateEstablished {
+		m.CurrEstab.Add(1)
+	}
+	if old == StateEstablished || old == StateCloseWait {
+		if st != StateCloseWait {
+			m.CurrEstab.Add(^uint64(0))
+		}
+	}
+	s.state = st
+	s.wakeLocked()
+}
+
+// wakeLocked queues a wake-up of whoever waits on this socket (Linux:
+// sk->sk_state_change / sk_data_ready / sk_write_space).
+func (s *Sock) wakeLocked() {
+	if s.wake != nil {
+		s.proto.wakes = append(s.proto.wakes, s.wake)
+	}
+	if s.parent != nil && s.parent.wake != nil {
+		s.proto.wakes = append(s.proto.wakes, s.parent.wake)
+	}
+}
+
+// SetWake installs the function called (without locks held) whenever the
+// socket's readiness may have changed; the socket layer wakes its wait
+// queue there.
+func (s *Sock) SetWake(f func()) {
+	s.proto.lock()
+	s.wake = f
+	s.proto.unlock()
+}
+
+// SetInode records the sockfs inode shown in /proc/net/tcp.
+func (s *Sock) SetInode(ino uint64, uid uint32) {
+	s.proto.lock()
+	s.inode, s.uid = ino, uid
+	s.proto.unlock()
+}
+
+// State returns the connection state.
+func (s *Sock) State() State {
+	s.proto.lock()
+	defer s.proto.unlock()
+	return s.state
+}
+
+// tcpDone moves the socket to CLOSE, stops its timers and unhashes it
+// (Linux: tcp_done).
+func (s *Sock) tcpDoneLocked() {
+	s.setStateLocked(StateClose)
+	s.clearTimersLocked()
+	s.unhashLocked()
+	s.done = true
+	if s.orphan {
+		s.destroyLocked()
+	}
+}
+
+func (s *Sock) clearTimersLocked() {
+	s.rtxT.stop()
+	s.delackT.stop()
+	s.persistT.stop()
+	s.keepT.stop()
+	s.twT.stop()
+}
+
+// destroyLocked forgets a closed, orphaned socket (Linux: inet_csk_destroy_sock).
+func (s *Sock) destroyLocked() {
+	s.unhashLocked()
+	s.releasePortLocked()
+	delete(s.proto.socks, s)
+}
+
+// resetLocked handles an incoming RST or a fatal error: report err and
+// close (Linux: tcp_reset).
+func (s *Sock) resetLocked(err error) {
+	s.err = err
+	if s.state == StateEstablished || s.state == StateCloseWait {
+		s.proto.MIB.EstabResets.Add(1)
+	}
+	s.sndBuf = nil
+	s.tcpDoneLocked()
+}

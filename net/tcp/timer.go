@@ -1,0 +1,214 @@
+package tcp
+
+import (
+	"time"
+
+	"gomenuos/net/clock"
+)
+
+// sockTimer is one per-socket timer. The deadline guards against a stale
+// callback (one already running when the timer was re-armed) acting early.
+// Guarded by proto.mu.
+type sockTimer struct {
+	t        clock.Timer
+	deadline time.Time
+	armed    bool
+}
+
+// arm (re)starts the timer to call f after d.
+func (st *sockTimer) arm(p *Proto, d time.Duration, f func()) {
+	st.deadline = p.now().Add(d)
+	st.armed = true
+	if st.t == nil {
+		st.t = p.clock.AfterFunc(d, f)
+	} else {
+		st.t.Reset(d)
+	}
+}
+
+func (st *sockTimer) stop() {
+	if st.armed {
+		st.armed = false
+		st.t.Stop()
+	}
+}
+
+// fire wraps a handler: take the lock, act only if this firing is the
+// current one, run handler, release (and flush).
+func (s *Sock) fire(st *sockTimer, handler func()) func() {
+	return func() {
+		p := s.proto
+		p.lock()
+		if st.armed && !p.now().Before(st.deadline) {
+			st.armed = false
+			if !s.done {
+				handler()
+			}
+		}
+		p.unlock()
+	}
+}
+
+const (
+	tcpRtoMin      = 200 * time.Millisecond // Linux TCP_RTO_MIN
+	tcpRtoMax      = 120 * time.Second      // Linux TCP_RTO_MAX
+	tcpTimeoutInit = time.Second            // RFC 6298 §2.1
+	tcpDelackMin   = 40 * time.Millisecond  // Linux TCP_DELACK_MIN
+	tcpFinTimeout  = 60 * time.Second       // Linux tcp_fin_timeout
+)
+
+// currentRto is the RTO with exponential backoff applied (RFC 6298 §5.5).
+func (s *Sock) currentRto() time.Duration {
+	rto := s.rtt.rto
+	for i := 0; i < s.backoff && rto < tcpRtoMax; i++ {
+		rto *= 2
+	}
+	return min(rto, tcpRtoMax)
+}
+
+// armRtoLocked starts the retransmission timer if it is not running
+// (RFC 6298 §5.1).
+func (s *Sock) armRtoLocked() {
+	if !s.rtxT.armed {
+		s.resetRtoLocked()
+	}
+}
+
+// resetRtoLocked restarts the retransmission timer (RFC 6298 §5.3).
+func (s *Sock) resetRtoLocked() {
+	s.rtxT.arm(s.proto, s.currentRto(), s.fire(&s.rtxT, s.tcpRetransmitTimerLocked))
+}
+
+// tcpRetransmitTimerLocked handles an RTO expiry (Linux:
+// tcp_retransmit_timer).
+func (s *Sock) tcpRetransmitTimerLocked() {
+	if s.sndUna == s.sndMax {
+		return
+	}
+	limit := s.proto.cfg.Retries2
+	if s.state == StateSynSent || s.state == StateSynRecv {
+		limit = s.proto.cfg.SynRetries
+	}
+	if s.retrans >= limit {
+		s.tcpWriteErrLocked()
+		return
+	}
+	s.retrans++
+	s.backoff++
+	s.rttTiming = false // RFC 6298 §3 (Karn): never time a retransmission
+	s.enterLossLocked()
+	switch s.state {
+	case StateSynSent:
+		s.tcpTransmitSkbLocked(s.iss, flagSyn, nil)
+		s.proto.MIB.RetransSegs.Add(1)
+	case StateSynRecv:
+		s.tcpTransmitSkbLocked(s.iss, flagSyn|flagAck, nil)
+		s.proto.MIB.RetransSegs.Add(1)
+	default:
+		// Go back N: resend from SND.UNA, skipping what the peer SACKed.
+		s.sndNxt = s.sndUna
+		s.tcpWriteXmitLocked()
+	}
+	s.resetRtoLocked()
+}
+
+// tcpWriteErrLocked gives up on an unresponsive peer (Linux: tcp_write_err).
+func (s *Sock) tcpWriteErrLocked() {
+	err := s.softErr
+	if err == nil {
+		err = ErrTimedOut
+	}
+	s.proto.MIB.TCPTimeouts.Add(1)
+	if s.state == StateSynSent {
+		s.proto.MIB.AttemptFails.Add(1)
+	}
+	s.err = err
+	s.tcpDoneLocked()
+}
+
+// tcpDelackTimerLocked sends the ACK we held back (Linux: tcp_delack_timer).
+func (s *Sock) tcpDelackTimerLocked() {
+	if s.state.synchronized() && s.state != StateTimeWait {
+		s.proto.MIB.DelayedACKs.Add(1)
+		s.tcpSendAckLocked()
+	}
+}
+
+// scheduleAckLocked arms the delayed-ACK timer (RFC 9293 §3.8.6.3: ACK
+// within 500 ms; Linux: inet_csk_reset_xmit_timer(ICSK_TIME_DACK)).
+func (s *Sock) scheduleAckLocked() {
+	if !s.delackT.armed {
+		s.delackT.arm(s.proto, tcpDelackMin, s.fire(&s.delackT, s.tcpDelackTimerLocked))
+	}
+}
+
+// armPersistLocked starts zero-window probing when data waits on a closed
+// window and nothing is in flight to elicit an update (RFC 9293 §3.8.6.1).
+func (s *Sock) armPersistLocked() {
+	if !s.persistT.armed && s.sndUna == s.sndMax {
+		s.persistT.arm(s.proto, s.currentRto(), s.fire(&s.persistT, s.tcpProbeTimerLocked))
+	}
+}
+
+// tcpProbeTimerLocked sends a zero-window probe (Linux: tcp_probe_timer /
+// tcp_send_probe0).
+func (s *Sock) tcpProbeTimerLocked() {
+	if s.sndUna != s.sndMax || s.unsentLocked() == 0 {
+		s.probesOut, s.backoff = 0, 0
+		return
+	}
+	if s.probesOut >= s.proto.cfg.Retries2 {
+		s.tcpWriteErrLocked()
+		return
+	}
+	// Linux: tcp_xmit_probe_skb sends SND.UNA-1 so the peer must answer.
+	s.tcpTransmitSkbLocked(s.sndUna-1, flagAck, nil)
+	s.probesOut++
+	s.backoff++
+	s.proto.MIB.TCPWinProbe.Add(1)
+	s.persistT.arm(s.proto, s.currentRto(), s.fire(&s.persistT, s.tcpProbeTimerLocked))
+}
+
+// resetKeepaliveLocked (re)starts the keepalive timer (Linux:
+// inet_csk_reset_keepalive_timer).
+func (s *Sock) resetKeepaliveLocked(d time.Duration) {
+	s.keepT.arm(s.proto, d, s.fire(&s.keepT, s.tcpKeepaliveTimerLocked))
+}
+
+// tcpKeepaliveTimerLocked probes an idle connection and also expires
+// orphaned FIN_WAIT2 sockets (Linux: tcp_keepalive_timer).
+func (s *Sock) tcpKeepaliveTimerLocked() {
+	if s.state == StateFinWait2 && s.orphan {
+		s.tcpDoneLocked()
+		return
+	}
+	if !s.keepOpen || !s.state.synchronized() || s.state == StateTimeWait {
+		return
+	}
+	idle := s.proto.now().Sub(s.lastRecvAt)
+	if idle < s.keepIdle && s.probesOut == 0 {
+		s.resetKeepaliveLocked(s.keepIdle - idle)
+		return
+	}
+	if s.probesOut >= s.keepCnt {
+		s.sendResetLocked()
+		s.err = ErrTimedOut
+		s.proto.MIB.TCPKeepAliveDrops.Add(1)
+		s.tcpDoneLocked()
+		return
+	}
+	s.tcpTransmitSkbLocked(s.sndUna-1, flagAck, nil)
+	s.probesOut++
+	s.resetKeepaliveLocked(s.keepIntvl)
+}
+
+// tcpTimeWaitLocked enters TIME_WAIT for the configured time (Linux:
+// tcp_time_wait; RFC 9293 §3.6 2*MSL).
+func (s *Sock) tcpTimeWaitLocked() {
+	s.setStateLocked(StateTimeWait)
+	s.rtxT.stop()
+	s.delackT.stop()
+	s.persistT.stop()
+	s.keepT.stop()
+	s.twT.arm(s.proto, s.proto.cfg.TimeWait, s.fire(&s.twT, s.tcpDoneLocked))
+}
