@@ -1,7 +1,7 @@
 package fs
 
 import (
-	"strings"
+	"path"
 	"sync"
 	"sync/atomic"
 
@@ -266,14 +266,7 @@ func Readlink(t *sched.Task, inode *Inode) (string, error) {
 	return l.Readlink(t, inode)
 }
 
-// cleanPath is path as an absolute name without "." or "//" (".." is
-// kept: without following it the name of the directory is unknown).
-func cleanPath(path string) string {
-	var parts []string
-	for _, p := range strings.Split(path, "/") {
-		if p != "" && p != "." {
-			parts = append(parts, p)
-		}
-	}
-	return "/" + strings.Join(parts, "/")
-}
+// cleanPath is path as an absolute name without ".", ".." or "//". The
+// walk treats ".." lexically too, so the name is right unless a symbolic
+// link was on the way.
+func cleanPath(p string) string { return path.Clean("/" + p) }

@@ -1,0 +1,175 @@
+package procfs
+
+import (
+	"strconv"
+
+	"gomenuos/fs"
+	"gomenuos/sched"
+)
+
+// The per-task part of /proc: /proc/self, /proc/<id> for every task with a
+// descriptor table (0 is the kernel's), and /proc/<id>/fd/<n> links naming
+// each open file (Linux: fs/proc/base.c, fs/proc/fd.c). Their inodes are
+// made afresh at each lookup, as Linux's are.
+
+// rootDirOps is /proc itself: the registered entries, then self and the
+// task directories (Linux: proc_root_lookup, proc_root_readdir).
+type rootDirOps struct{ dirOps }
+
+func (o rootDirOps) Lookup(dir *fs.Inode, name string) (*fs.Inode, error) {
+	if name == "self" {
+		return newLink(selfLink{}), nil
+	}
+	if id, ok := taskID(name); ok {
+		if _, ok := fs.FilesByID(id); ok {
+			return newTaskDir(id), nil
+		}
+	}
+	return o.dirOps.Lookup(dir, name)
+}
+
+func (o rootDirOps) Readdir(dir *fs.Inode) ([]fs.Dirent, error) {
+	ents, _ := o.dirOps.Readdir(dir)
+	ents = append(ents, fs.Dirent{Name: "self", Inode: newLink(selfLink{})})
+	for _, tf := range fs.AllTaskFiles() {
+		id := uint64(0)
+		if tf.Task != nil {
+			id = tf.Task.ID()
+		}
+		ents = append(ents, fs.Dirent{Name: strconv.FormatUint(id, 10), Inode: newTaskDir(id)})
+	}
+	return ents, nil
+}
+
+func taskID(name string) (uint64, bool) {
+	id, err := strconv.ParseUint(name, 10, 64)
+	return id, err == nil && strconv.FormatUint(id, 10) == name
+}
+
+func isTaskID(name string) bool { _, ok := taskID(name); return ok }
+
+// linkOps make an inode a symbolic link whose target is computed when read.
+type linkOps interface {
+	fs.InodeOperations
+	fs.Linker
+}
+
+func newLink(ops linkOps) *fs.Inode { return fs.NewInode(sb, fs.ModeLink|0o777, ops, nil) }
+
+// noDir is embedded by link operations: links are not directories.
+type noDir struct{}
+
+func (noDir) Lookup(*fs.Inode, string) (*fs.Inode, error) { return nil, fs.ENOTDIR }
+func (noDir) Mknod(*fs.Inode, string, fs.Mode, fs.DevT) (*fs.Inode, error) {
+	return nil, fs.ENOTDIR
+}
+func (noDir) Unlink(*fs.Inode, string) error         { return fs.ENOTDIR }
+func (noDir) Readdir(*fs.Inode) ([]fs.Dirent, error) { return nil, fs.ENOTDIR }
+
+// selfLink is /proc/self: it points at the asking task's directory
+// (Linux: proc_self_get_link).
+type selfLink struct{ noDir }
+
+func (selfLink) Readlink(t *sched.Task, _ *fs.Inode) (string, error) {
+	if t == nil {
+		return "0", nil
+	}
+	fs.FilesOf(t) // the task may have opened nothing yet: give it its table
+	return strconv.FormatUint(t.ID(), 10), nil
+}
+
+// taskDir is /proc/<id>, holding only fd.
+type taskDir struct {
+	dirOps
+	id uint64
+}
+
+func newTaskDir(id uint64) *fs.Inode {
+	return fs.NewInode(sb, fs.ModeDir|0o555, taskDir{id: id}, dirFops{})
+}
+
+func (d taskDir) Lookup(_ *fs.Inode, name string) (*fs.Inode, error) {
+	if name != "fd" {
+		return nil, fs.ENOENT
+	}
+	return fs.NewInode(sb, fs.ModeDir|0o500, fdDir(d), dirFops{}), nil
+}
+
+func (d taskDir) Readdir(dir *fs.Inode) ([]fs.Dirent, error) {
+	fd, _ := d.Lookup(dir, "fd")
+	return []fs.Dirent{{Name: "fd", Inode: fd}}, nil
+}
+
+// fdDir is /proc/<id>/fd: one link per open descriptor
+// (Linux: proc_fd_operations, proc_readfd).
+type fdDir taskDir
+
+func (d fdDir) table() (*fs.FDTable, error) {
+	tf, ok := fs.FilesByID(d.id)
+	if !ok {
+		return nil, fs.ENOENT // the task has exited
+	}
+	return tf.Files, nil
+}
+
+func (d fdDir) Lookup(_ *fs.Inode, name string) (*fs.Inode, error) {
+	fd, err := strconv.Atoi(name)
+	if err != nil {
+		return nil, fs.ENOENT
+	}
+	ft, err := d.table()
+	if err != nil {
+		return nil, err
+	}
+	f, err := ft.Get(fd)
+	if err != nil {
+		return nil, fs.ENOENT
+	}
+	f.Put()
+	return newFdLink(d.id, fd), nil
+}
+
+func (d fdDir) Readdir(*fs.Inode) ([]fs.Dirent, error) {
+	ft, err := d.table()
+	if err != nil {
+		return nil, err
+	}
+	var ents []fs.Dirent
+	for _, e := range ft.List() {
+		ents = append(ents, fs.Dirent{Name: strconv.Itoa(e.Num), Inode: newFdLink(d.id, e.Num)})
+	}
+	return ents, nil
+}
+
+func (fdDir) Mknod(*fs.Inode, string, fs.Mode, fs.DevT) (*fs.Inode, error) {
+	return nil, fs.EACCES
+}
+
+func (fdDir) Unlink(*fs.Inode, string) error { return fs.EACCES }
+
+// fdLink is /proc/<id>/fd/<n>: its target is the open file's name, such
+// as socket:[ino] (Linux: proc_fd_link + d_path, sockfs_dname).
+type fdLink struct {
+	noDir
+	id uint64
+	fd int
+}
+
+func newFdLink(id uint64, fd int) *fs.Inode {
+	i := fs.NewInode(sb, fs.ModeLink|0o700, fdLink{id: id, fd: fd}, nil)
+	i.SetSize(64) // what Linux's ls -l shows for these links
+	return i
+}
+
+func (l fdLink) Readlink(*sched.Task, *fs.Inode) (string, error) {
+	ft, err := fdDir{id: l.id}.table()
+	if err != nil {
+		return "", err
+	}
+	f, err := ft.Get(l.fd)
+	if err != nil {
+		return "", fs.ENOENT
+	}
+	defer f.Put()
+	return f.Path, nil
+}
