@@ -4,7 +4,10 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/vishvananda/netlink"
@@ -17,10 +20,14 @@ import (
 
 // The test network: the host side of the tap is 10.99.78.1 inside the
 // namespace; our stack is 10.99.78.2 behind it.
+// The namespace name carries our PID so concurrent test runs (two
+// developers' go test ./... on one machine) never share one.
 const (
-	nsName  = "gomenuos-interop"
-	tapName = "gmtap0"
+	nsPrefix = "gomenuos-interop-"
+	tapName  = "gmtap0"
 )
+
+var nsName = fmt.Sprintf("%s%d", nsPrefix, os.Getpid())
 
 var (
 	hostAddr = netip.MustParseAddr("10.99.78.1")
@@ -47,7 +54,7 @@ func setupNS(t *testing.T) *testNS {
 	if os.Geteuid() != 0 {
 		t.Skip(errNotRoot.Error())
 	}
-	netns.DeleteNamed(nsName)
+	removeStaleNamespaces()
 	n := &testNS{t: t, cap: &capture{}}
 	runtime.LockOSThread()
 	orig, err := netns.Get()
@@ -147,4 +154,20 @@ func (n *testNS) inNS(f func() error) error {
 		errc <- f()
 	}()
 	return <-errc
+}
+
+// removeStaleNamespaces deletes namespaces left by test processes that
+// died before their cleanup ran.
+func removeStaleNamespaces() {
+	names, _ := filepath.Glob("/run/netns/" + nsPrefix + "*")
+	for _, p := range names {
+		name := filepath.Base(p)
+		pid, err := strconv.Atoi(strings.TrimPrefix(name, nsPrefix))
+		if err != nil {
+			continue
+		}
+		if _, err := os.Stat(fmt.Sprintf("/proc/%d", pid)); pid == os.Getpid() || os.IsNotExist(err) {
+			netns.DeleteNamed(name)
+		}
+	}
 }
