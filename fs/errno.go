@@ -35,6 +35,7 @@ const (
 	ENAMETOOLONG Errno = 36
 	ENOTEMPTY    Errno = 39
 	ELOOP        Errno = 40
+	ENOTSOCK     Errno = 88
 	ETIMEDOUT    Errno = 110
 	ERESTARTSYS  Errno = 512
 )
@@ -62,6 +63,7 @@ var errText = map[Errno]string{
 	ENAMETOOLONG: "File name too long",
 	ENOTEMPTY:    "Directory not empty",
 	ELOOP:        "Too many levels of symbolic links",
+	ENOTSOCK:     "Socket operation on non-socket",
 	ETIMEDOUT:    "Connection timed out",
 	ERESTARTSYS:  "Interrupted",
 }
