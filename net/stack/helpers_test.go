@@ -24,7 +24,7 @@ var (
 // testNet is two stacks, A (10.0.0.1) and B (10.0.0.2), on one pipe
 // driven by a virtual clock, with every frame on the wire recorded.
 type testNet struct {
-	t        *testing.T
+	t        testing.TB
 	vc       *clock.Virtual
 	pipe     *link.Pipe
 	a, b     *Stack
@@ -33,7 +33,7 @@ type testNet struct {
 	wire     []string
 }
 
-func newTestNet(t *testing.T, imp link.Impairment) *testNet {
+func newTestNet(t testing.TB, imp link.Impairment) *testNet {
 	n := &testNet{t: t, vc: clock.NewVirtual(epoch)}
 	n.pipe = link.NewPipe(link.PipeConfig{Clock: n.vc, Seed: 1, MACA: macA, MACB: macB, Impairment: imp,
 		Capture: func(from *link.PipeEnd, f []byte) {

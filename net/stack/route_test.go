@@ -39,7 +39,7 @@ func TestRouteSelection(t *testing.T) {
 }
 
 // newLoopbackStack is a stack with lo 127.0.0.1/8 and a real clock.
-func newLoopbackStack(t *testing.T) (*Stack, *link.Loopback) {
+func newLoopbackStack(t testing.TB) (*Stack, *link.Loopback) {
 	s := New(Options{Clock: clock.Real()})
 	lo := link.NewLoopback()
 	t.Cleanup(lo.Close)
