@@ -22,22 +22,12 @@ import (
 
 const transferSize = 1 << 20
 
-// tcpTransport plugs tcp.Proto into the stack (Linux: tcp_protocol, the
-// net_protocol whose handler is tcp_v4_rcv and err_handler tcp_v4_err).
-type tcpTransport struct{ p *tcp.Proto }
-
-func (t tcpTransport) Protocol() uint8 { return t.p.Protocol() }
-func (t tcpTransport) Receive(pi *stack.PacketInfo) {
-	t.p.Rcv(pi.Src, pi.Dst, pi.Payload)
-}
-func (t tcpTransport) ReceiveICMPError(pi *stack.PacketInfo, typ, code uint8, quoted []byte) {
-	t.p.Err(typ, code, quoted)
-}
-
 // withTCP adds TCP on a real clock to the namespace's stack.
 func withTCP(n *testNS) *tcp.Proto {
 	p := tcp.New(n.stack, clock.Real(), tcp.DefaultConfig())
-	n.stack.AddTransport(tcpTransport{p})
+	// Linux: tcp_protocol, the net_protocol whose handler is tcp_v4_rcv
+	// and err_handler tcp_v4_err.
+	n.stack.AddTransport(stack.TransportFuncs{Proto: p.Protocol(), Rcv: p.Rcv, Err: p.Err})
 	return p
 }
 
