@@ -38,9 +38,13 @@ func TestIPInputDropsWithReasons(t *testing.T) {
 			func(m *IPMIB) uint64 { return m.InTruncatedPkts.Load() }},
 		{"not our address, no forwarding", func() []byte { return ipFrame(macB, ipA, netip.MustParseAddr("10.0.0.3"), protoTest, 1, 0, false, nil) },
 			DropIPInAddrErrors, func(m *IPMIB) uint64 { return m.InAddrErrors.Load() }},
-		{"multicast source", func() []byte { return ipFrame(macB, netip.MustParseAddr("224.0.0.1"), ipB, protoTest, 1, 0, false, nil) },
+		{"multicast source", func() []byte {
+			return ipFrame(macB, netip.MustParseAddr("224.0.0.1"), ipB, protoTest, 1, 0, false, nil)
+		},
 			DropIPInvalidSource, func(m *IPMIB) uint64 { return m.InAddrErrors.Load() }},
-		{"loopback source on a wire", func() []byte { return ipFrame(macB, netip.MustParseAddr("127.0.0.1"), ipB, protoTest, 1, 0, false, nil) },
+		{"loopback source on a wire", func() []byte {
+			return ipFrame(macB, netip.MustParseAddr("127.0.0.1"), ipB, protoTest, 1, 0, false, nil)
+		},
 			DropIPInvalidSource, func(m *IPMIB) uint64 { return m.InAddrErrors.Load() }},
 		{"other host's MAC", func() []byte { return ipFrame(header.MAC{2, 9, 9, 9, 9, 9}, ipA, ipB, protoTest, 1, 0, false, nil) },
 			DropOtherHost, func(m *IPMIB) uint64 { return 0 }},
