@@ -1,18 +1,56 @@
 // Command kernel is gomenuos: the stock Go runtime hosted on bare metal by
-// package linux, bringing up drivers, filesystems, networking and the
+// package linux, bringing up the console, filesystems, networking and the
 // MenuOS shell.
 package main
 
 import (
 	"fmt"
-	"time"
+	"os"
 
+	"gomenuos/drivers/rtc"
+	"gomenuos/drivers/tty"
+	"gomenuos/drivers/uart"
 	"gomenuos/kernel/linux"
+	"gomenuos/kernel/menu"
+	"gomenuos/sched"
 )
 
 func main() {
-	fmt.Println("hello from Go", time.Now())
-	time.Sleep(100 * time.Millisecond)
-	fmt.Println("slept")
+	con := tty.New(uart.Raw{})
+	if err := startConsole(con); err != nil {
+		fmt.Fprintln(os.Stderr, "gomenuos: console:", err)
+		linux.Exit(1)
+	}
+	sh := menu.New(con, linux.PowerOff, rtc.Now)
+	registerCommands(sh)
+	if err := sh.Run(sched.NewTask("shell")); err != nil {
+		fmt.Fprintln(os.Stderr, "gomenuos: shell:", err)
+		linux.Exit(1)
+	}
 	linux.PowerOff()
+}
+
+// startConsole wires COM1's receive interrupt to the line discipline: the
+// IRQ's top half (trap context) moves bytes into the UART's ring and wakes
+// the bottom half, this goroutine, through the runtime's netpoller.
+func startConsole(con *tty.TTY) error {
+	irq, err := linux.OpenIRQ(uart.IRQ, uart.TopHalf)
+	if err != nil {
+		return err
+	}
+	uart.EnableRxInterrupt()
+	go func() {
+		buf := make([]byte, 256)
+		for {
+			if n := uart.Read(buf); n > 0 {
+				con.Input(buf[:n])
+				continue
+			}
+			if _, err := irq.Wait(); err != nil {
+				fmt.Fprintln(os.Stderr, "gomenuos: console irq:", err)
+				return
+			}
+		}
+	}()
+	return nil
 }

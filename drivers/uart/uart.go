@@ -32,12 +32,20 @@ const (
 
 // Init programs 115200 baud, 8N1, FIFOs on, receive interrupts off.
 func Init() {
+	TopHalf() // keep type-ahead: switching the FIFO on below discards what the UART holds
 	x86.Outb(COM1+regIER, 0)
-	x86.Outb(COM1+regLCR, 0x80) // DLAB
-	x86.Outb(COM1+0, 1)         // divisor 1 = 115200
-	x86.Outb(COM1+1, 0)
-	x86.Outb(COM1+regLCR, 0x03) // 8N1
-	x86.Outb(COM1+regFCR, 0xC7) // enable + clear FIFOs, 14-byte threshold
+	if x86.Inb(COM1+regLCR) != 0x03 { // firmware left it unset: 115200 8N1
+		x86.Outb(COM1+regLCR, 0x80) // DLAB
+		x86.Outb(COM1+0, 1)         // divisor 1 = 115200
+		x86.Outb(COM1+1, 0)
+		x86.Outb(COM1+regLCR, 0x03)
+	}
+	// Turning the FIFO on (when firmware left it off) discards what the
+	// UART holds, so only write FCR if the FIFO is off, after draining.
+	if x86.Inb(COM1+regFCR)&0xC0 != 0xC0 { // IIR reads at the FCR offset
+		TopHalf()
+		x86.Outb(COM1+regFCR, 0x01) // FIFO on, interrupt per byte
+	}
 	x86.Outb(COM1+regMCR, 0x0B) // DTR, RTS, OUT2 (IRQ gate)
 }
 
@@ -125,3 +133,15 @@ func Read(p []byte) int {
 
 // Dropped reports bytes lost because the ring was full, and FIFO overruns.
 func Dropped() (ring, overruns uint32) { return rx.dropped.Load(), rx.overruns.Load() }
+
+// Raw is an io.Writer onto the serial port without newline translation
+// (the tty layer does ONLCR itself).
+type Raw struct{}
+
+// Write implements io.Writer.
+func (Raw) Write(p []byte) (int, error) {
+	for _, b := range p {
+		PutByte(b)
+	}
+	return len(p), nil
+}

@@ -172,6 +172,8 @@ func dispatch(tf *x86.TrapFrame, nr uint64, a0, a1, a2, a3, a4 uintptr) int64 {
 		return -eNOTTY
 	case sysPread64:
 		return -eBADF
+	case sysPrlimit64:
+		return sysPrlimitImpl(int(a1), a3)
 	case sysEventfd2:
 		return eventfdCreate(uint64(a0), int(a1))
 	case sysEpollCreate1:
@@ -431,5 +433,23 @@ func sysSigaltstackImpl(ss, old uintptr) int64 {
 		}
 		t.AltStackSP, t.AltStackLen, t.AltDisabled = load64(ss), load64(ss+16), false
 	}
+	return 0
+}
+
+// sysPrlimitImpl reports RLIMIT_NOFILE as our fd table size; other limits
+// are unlimited.
+func sysPrlimitImpl(resource int, old uintptr) int64 {
+	if old == 0 {
+		return 0
+	}
+	if !userOK(old, 16) {
+		return -eFAULT
+	}
+	lim := ^uint64(0)
+	if resource == 7 { // RLIMIT_NOFILE
+		lim = maxFiles
+	}
+	store64(old, lim)
+	store64(old+8, lim)
 	return 0
 }

@@ -100,6 +100,8 @@ func (c Config) Args() []string {
 		"-kernel", boot, "-initrd", kernel + "," + initramfs,
 		"-append", c.Cmdline,
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
+		// SeaBIOS' serial console would eat type-ahead before the kernel runs.
+		"-fw_cfg", "name=etc/sercon-port,string=0",
 		"-serial", "stdio", "-monitor", "none"}
 	if c.GDBPort > 0 {
 		args = append(args, "-gdb", fmt.Sprintf("tcp:127.0.0.1:%d", c.GDBPort))
