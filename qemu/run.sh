@@ -46,11 +46,14 @@ console() {
 	fi
 }
 
+# Not -nographic: it makes SeaBIOS read keys from the serial port and eat
+# input typed (or piped) during boot; see qemu/harness/config.go.
 qemu() {
 	need_qemu
 	need_image
 	# shellcheck disable=SC2046,SC2086 # word splitting of the option lists is wanted
-	exec qemu-system-x86_64 -accel tcg -m "${QEMU_MEM:-512M}" -nographic -no-reboot \
+	exec qemu-system-x86_64 -accel tcg -m "${QEMU_MEM:-512M}" \
+		-display none -vga none -nic none -no-reboot \
 		-kernel "$build/boot.elf" -initrd "$build/kernel.elf,$build/initramfs.cpio" \
 		-append "${CMDLINE:-}" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \

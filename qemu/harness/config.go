@@ -95,8 +95,14 @@ func (c Config) Args() []string {
 		mem = "512M"
 	}
 	boot, kernel, initramfs := Image(dir)
+	// -display none -vga none rather than -nographic: -nographic makes
+	// SeaBIOS mirror its console on the serial port and read keys from it,
+	// eating input typed during boot (measured: `printf 'help\nquit\n'`
+	// piped in lost its first bytes 6 times out of 6). -nic none drops the
+	// default e1000, which we have no driver for, and its iPXE ROM, which
+	// polls the serial port too; tests add virtio-net through ExtraArgs.
 	args := []string{"qemu-system-x86_64", "-accel", "tcg", "-m", mem,
-		"-nographic", "-no-reboot",
+		"-display", "none", "-vga", "none", "-nic", "none", "-no-reboot",
 		"-kernel", boot, "-initrd", kernel + "," + initramfs,
 		"-append", c.Cmdline,
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",

@@ -141,7 +141,7 @@ func TestSaveTranscript(t *testing.T) {
 func TestArgsQEMUCommandLine(t *testing.T) {
 	c := Config{BuildDir: "/b", Cmdline: "selftest=gc", GDBPort: 4321, WaitGDB: true,
 		ExtraArgs: []string{"-netdev", "user,id=n0"}}
-	want := "qemu-system-x86_64 -accel tcg -m 512M -nographic -no-reboot -kernel /b/boot.elf " +
+	want := "qemu-system-x86_64 -accel tcg -m 512M -display none -vga none -nic none -no-reboot -kernel /b/boot.elf " +
 		"-initrd /b/kernel.elf,/b/initramfs.cpio -append selftest=gc " +
 		"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -fw_cfg name=etc/sercon-port,string=0 -serial stdio -monitor none " +
 		"-gdb tcp:127.0.0.1:4321 -S -netdev user,id=n0"
