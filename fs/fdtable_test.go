@@ -109,3 +109,30 @@ func TestFilesOfIsPerTask(t *testing.T) {
 		t.Fatal("nil task has no stable kernel table")
 	}
 }
+
+func TestShareFilesKeepsTableUntilLastUserExits(t *testing.T) {
+	ns := newTree(t)
+	shell, cmd := sched.NewTask("shell"), sched.NewTask("ls")
+	ShareFiles(cmd, shell)
+	fd, err := ns.OpenFD(cmd, "/etc/motd", O_RDONLY, 0)
+	mustOK(t, err)
+	if FilesOf(shell) != FilesOf(cmd) || len(FilesOf(shell).List()) != 1 {
+		t.Fatal("a descriptor opened by the command is not in the shell's table")
+	}
+	ExitFiles(cmd)
+	if _, err := FilesOf(shell).Get(fd); err != nil {
+		t.Fatalf("the command's exit closed the shared table: %v", err)
+	}
+	ExitFiles(shell)
+	for _, tf := range AllTaskFiles() {
+		if tf.Task == shell || tf.Task == cmd {
+			t.Fatalf("%s still has a table after exiting", tf.Task.Name())
+		}
+	}
+	kjob := sched.NewTask("kjob")
+	ShareFiles(kjob, nil)
+	if FilesOf(kjob) != FilesOf(nil) {
+		t.Fatal("ShareFiles(t, nil) does not share the kernel table")
+	}
+	ExitFiles(kjob)
+}

@@ -15,8 +15,10 @@ import (
 
 // ramDir is a ramfs directory's entries.
 // Lock contract: mu guards entries and the nlink of the directory and its
-// subdirectories as far as ramfs changes them; it is taken before any
-// inode's mu and never two ramDir locks at once.
+// subdirectories as far as ramfs changes them. It is taken before any
+// inode's mu; two ramDir locks are only ever held parent first, then child
+// (Unlink checking that a directory is empty), so the tree order rules out
+// deadlock.
 type ramDir struct {
 	mu      sync.Mutex
 	entries map[string]*Inode

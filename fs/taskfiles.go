@@ -64,14 +64,33 @@ func AllTaskFiles() []TaskFiles {
 	return all
 }
 
-// ExitFiles closes all of t's descriptors and forgets its table
-// (Linux: exit_files), for when a task ends.
+// ShareFiles makes t use parent's descriptor table, as a thread cloned
+// with CLONE_FILES does: what either opens, both see. A nil parent shares
+// the kernel's table. The shell uses it so every command of a session sees
+// the session's descriptors (ls -l /proc/self/fd shows a socket opened by
+// an earlier command). Linux: copy_files with CLONE_FILES.
+func ShareFiles(t, parent *sched.Task) {
+	ft := FilesOf(parent)
+	taskFiles.mu.Lock()
+	defer taskFiles.mu.Unlock()
+	if taskFiles.tables == nil {
+		taskFiles.tables = map[uint64]TaskFiles{}
+	}
+	taskFiles.tables[t.ID()] = TaskFiles{t, ft}
+}
+
+// ExitFiles forgets t's descriptor table and, unless another task shares
+// it, closes all its descriptors (Linux: exit_files → put_files_struct).
 func ExitFiles(t *sched.Task) {
 	taskFiles.mu.Lock()
 	tf, ok := taskFiles.tables[t.ID()]
 	delete(taskFiles.tables, t.ID())
+	shared := tf.Files == &taskFiles.kernel
+	for _, o := range taskFiles.tables {
+		shared = shared || o.Files == tf.Files
+	}
 	taskFiles.mu.Unlock()
-	if ok {
+	if ok && !shared {
 		tf.Files.CloseAll()
 	}
 }

@@ -10,7 +10,8 @@ import (
 
 // Echo prints its words separated by spaces and ended by a newline (none
 // with -n). "> FILE" writes them to FILE instead, truncating it, ">> FILE"
-// appends; the operator may also be glued to the name (">FILE"). The text
+// appends; the operator may also be glued to the name or the word before
+// it ("123>FILE"; unlike sh, a number there is a word, not a descriptor). The text
 // goes to the file in one write, so a device sees one message.
 func Echo(t *sched.Task, out io.Writer, args []string) error {
 	words, target, flags, err := parseRedirect(args)
@@ -46,6 +47,10 @@ func Echo(t *sched.Task, out io.Writer, args []string) error {
 func parseRedirect(args []string) (words []string, target string, flags int, err error) {
 	for i := 0; i < len(args); i++ {
 		a := args[i]
+		if j := strings.IndexByte(a, '>'); j > 0 {
+			words = append(words, a[:j]) // "123>/dev/x", as sh splits it
+			a = a[j:]
+		}
 		op := ""
 		switch {
 		case strings.HasPrefix(a, ">>"):
