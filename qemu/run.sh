@@ -57,7 +57,6 @@ qemu() {
 		-kernel "$build/boot.elf" -initrd "$build/kernel.elf,$build/initramfs.cpio" \
 		-append "${CMDLINE:-}" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		-fw_cfg name=etc/sercon-port,string=0 `# SeaBIOS would eat type-ahead` \
 		$(console) "$@" ${QEMU_EXTRA:-}
 }
 

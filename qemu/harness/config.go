@@ -98,7 +98,9 @@ func (c Config) Args() []string {
 	// -display none -vga none rather than -nographic: -nographic makes
 	// SeaBIOS mirror its console on the serial port and read keys from it,
 	// eating input typed during boot (measured: `printf 'help\nquit\n'`
-	// piped in lost its first bytes 6 times out of 6). -nic none drops the
+	// piped in lost its first bytes 6 times out of 6). Without -nographic
+	// SeaBIOS has no serial console, so no -fw_cfg etc/sercon-port=0 is
+	// needed (QEMU warns about that name on every boot). -nic none drops the
 	// default e1000, which we have no driver for, and its iPXE ROM, which
 	// polls the serial port too; tests add virtio-net through ExtraArgs.
 	args := []string{"qemu-system-x86_64", "-accel", "tcg", "-m", mem,
@@ -106,8 +108,6 @@ func (c Config) Args() []string {
 		"-kernel", boot, "-initrd", kernel + "," + initramfs,
 		"-append", c.Cmdline,
 		"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
-		// SeaBIOS' serial console would eat type-ahead before the kernel runs.
-		"-fw_cfg", "name=etc/sercon-port,string=0",
 		"-serial", "stdio", "-monitor", "none"}
 	if c.GDBPort > 0 {
 		args = append(args, "-gdb", fmt.Sprintf("tcp:127.0.0.1:%d", c.GDBPort))

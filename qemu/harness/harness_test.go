@@ -143,7 +143,7 @@ func TestArgsQEMUCommandLine(t *testing.T) {
 		ExtraArgs: []string{"-netdev", "user,id=n0"}}
 	want := "qemu-system-x86_64 -accel tcg -m 512M -display none -vga none -nic none -no-reboot -kernel /b/boot.elf " +
 		"-initrd /b/kernel.elf,/b/initramfs.cpio -append selftest=gc " +
-		"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -fw_cfg name=etc/sercon-port,string=0 -serial stdio -monitor none " +
+		"-device isa-debug-exit,iobase=0xf4,iosize=0x04 -serial stdio -monitor none " +
 		"-gdb tcp:127.0.0.1:4321 -S -netdev user,id=n0"
 	if got := strings.Join(c.Args(), " "); got != want {
 		t.Errorf("Args =\n%s\nwant\n%s", got, want)
