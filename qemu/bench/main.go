@@ -1,0 +1,144 @@
+// Command bench prints the figures `make bench` reports that need a booted
+// guest: host wall time from QEMU start to the first prompt (median of N
+// boots), the kernel ELF's size, and the output of the guest's own figure
+// commands (any of -guest that `help` lists, e.g. a `stats` command that
+// prints guest boot time, touched RAM, syscall counts and switch rates).
+package main
+
+import (
+	"debug/elf"
+	"flag"
+	"fmt"
+	"os"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"gomenuos/qemu/harness"
+)
+
+const prompt = "MenuOS>>"
+
+func main() {
+	boots := flag.Int("n", 5, "boots to time")
+	guest := flag.String("guest", "stats", "comma-separated guest commands to run if help lists them")
+	flag.Parse()
+	dir := harness.BuildDir()
+	if err := harness.CheckImage(dir); err != nil {
+		fail(err)
+	}
+	if err := bootTimes(dir, *boots); err != nil {
+		fail(err)
+	}
+	if err := elfSize(dir); err != nil {
+		fail(err)
+	}
+	if err := guestFigures(dir, strings.Split(*guest, ",")); err != nil {
+		fail(err)
+	}
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "bench:", err)
+	os.Exit(1)
+}
+
+// bootTimes boots n times and prints host wall time to the prompt.
+func bootTimes(dir string, n int) error {
+	var times []time.Duration
+	for range n {
+		d, err := bootOnce(dir)
+		if err != nil {
+			return err
+		}
+		times = append(times, d)
+	}
+	slices.Sort(times)
+	fmt.Printf("boot to MenuOS>> (host wall, median of %d): %d ms  [min %d, max %d]\n",
+		n, times[n/2].Milliseconds(), times[0].Milliseconds(), times[n-1].Milliseconds())
+	return nil
+}
+
+func bootOnce(dir string) (time.Duration, error) {
+	m, err := harness.Start(harness.Config{BuildDir: dir, Timeout: time.Minute})
+	if err != nil {
+		return 0, err
+	}
+	defer m.Kill()
+	if _, err := m.Expect(prompt, 30*time.Second); err != nil {
+		return 0, err
+	}
+	d := m.Since()
+	m.Send("quit\r")
+	if status, err := m.Wait(10 * time.Second); err != nil || status != 0 {
+		return 0, fmt.Errorf("quit: exit %d, %v", status, err)
+	}
+	return d, nil
+}
+
+// elfSize prints the kernel file size and what its segments load.
+func elfSize(dir string) error {
+	_, kernel, _ := harness.Image(dir)
+	st, err := os.Stat(kernel)
+	if err != nil {
+		return err
+	}
+	f, err := elf.Open(kernel)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	var file, mem uint64
+	for _, p := range f.Progs {
+		if p.Type == elf.PT_LOAD {
+			file += p.Filesz
+			mem += p.Memsz
+		}
+	}
+	fmt.Printf("kernel.elf: %d KiB on disk, %d KiB loaded (%d KiB with bss)\n",
+		st.Size()>>10, file>>10, mem>>10)
+	return nil
+}
+
+// guestFigures boots once and runs each wanted command `help` lists.
+func guestFigures(dir string, wanted []string) error {
+	m, err := harness.Start(harness.Config{BuildDir: dir, Timeout: 2 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer m.Kill()
+	if _, err := m.Expect(prompt, 30*time.Second); err != nil {
+		return err
+	}
+	help, err := run(m, "help")
+	if err != nil {
+		return err
+	}
+	for _, cmd := range wanted {
+		name := strings.Fields(cmd + " ")[0]
+		if cmd == "" || !regexp.MustCompile(`(?m)^`+regexp.QuoteMeta(name)+` - `).MatchString(help) {
+			fmt.Printf("guest command %q: not in help, skipped\n", name)
+			continue
+		}
+		out, err := run(m, cmd)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("guest `%s`:\n%s", cmd, out)
+	}
+	m.Send("quit\r")
+	_, err = m.Wait(10 * time.Second)
+	return err
+}
+
+// run types line and returns its output without the echo and the prompt.
+func run(m *harness.Machine, line string) (string, error) {
+	m.Send(line + "\r")
+	out, err := m.Expect(prompt, 60*time.Second)
+	if err != nil {
+		return "", err
+	}
+	out = strings.ReplaceAll(strings.TrimSuffix(out, prompt), "\r\n", "\n")
+	return strings.TrimPrefix(out, line+"\n"), nil
+}
