@@ -29,8 +29,12 @@ type walker struct {
 // parent, and at the root it stays at the root), a directory with a file
 // system mounted on it is replaced by that file system's root, and
 // symbolic links are followed, the last one only if followLast. Relative
-// paths start at the root too: tasks have no working directory.
+// paths start at the root too: tasks have no working directory; the empty
+// path is ENOENT.
 func (ns *Namespace) walk(t *sched.Task, path string, followLast bool) (*Inode, error) {
+	if path == "" {
+		return nil, ENOENT // Linux: getname refuses an empty name
+	}
 	w := &walker{ns: ns, t: t, stack: []*Inode{ns.root}, rest: strings.Split(path, "/")}
 	for len(w.rest) > 0 {
 		name := w.rest[0]
@@ -108,6 +112,9 @@ func (ns *Namespace) lookupChild(dir *Inode, name string) (*Inode, error) {
 // directory and that component (Linux: filename_parentat). The last
 // component must be a real name: "/", "." and ".." are EINVAL.
 func (ns *Namespace) walkParent(t *sched.Task, path string) (*Inode, string, error) {
+	if path == "" {
+		return nil, "", ENOENT
+	}
 	path = strings.TrimRight(path, "/")
 	i := strings.LastIndexByte(path, '/')
 	name := path[i+1:]

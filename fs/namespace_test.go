@@ -69,6 +69,7 @@ func TestPathLookupDotAndDotDot(t *testing.T) {
 		err  error
 	}{
 		{"/nope", ENOENT},
+		{"", ENOENT},
 		{"/etc/nope/x", ENOENT},
 		{"/etc/motd/x", ENOTDIR},
 		{"/etc/motd/", ENOTDIR},
@@ -203,6 +204,7 @@ func TestMkdirUnlinkRmdirAndLinkCounts(t *testing.T) {
 	}{
 		{"mkdir existing", ns.Mkdir(nil, "/tmp/a", 0o755), EEXIST},
 		{"mkdir /", ns.Mkdir(nil, "/", 0o755), EEXIST},
+		{"mkdir empty", ns.Mkdir(nil, "", 0o755), ENOENT},
 		{"mkdir under file", ns.Mkdir(nil, "/etc/motd/x", 0o755), ENOTDIR},
 		{"rmdir non-empty", ns.Rmdir(nil, "/tmp/a"), ENOTEMPTY},
 		{"unlink dir", ns.Unlink(nil, "/tmp/a/b"), EISDIR},
