@@ -2,6 +2,7 @@ package interop
 
 import (
 	"errors"
+	"math/rand"
 	"os"
 	"sync"
 	"time"
@@ -22,6 +23,37 @@ type tapDev struct {
 	file *os.File
 	cap  *capture
 	done chan struct{}
+
+	// Optional seeded loss in both directions, since the host kernel may
+	// lack sch_netem. Guarded by mu.
+	mu      sync.Mutex
+	loss    float64
+	rng     *rand.Rand
+	dropped int
+}
+
+// setLoss makes the tap drop each frame, either way, with probability p.
+func (d *tapDev) setLoss(p float64, seed int64) {
+	d.mu.Lock()
+	d.loss, d.rng = p, rand.New(rand.NewSource(seed))
+	d.mu.Unlock()
+}
+
+// lose decides whether to drop one frame.
+func (d *tapDev) lose() bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.loss == 0 || d.rng.Float64() >= d.loss {
+		return false
+	}
+	d.dropped++
+	return true
+}
+
+func (d *tapDev) droppedFrames() int {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.dropped
 }
 
 // openTap creates the TAP interface name in the calling thread's network
@@ -56,6 +88,9 @@ func (d *tapDev) HardwareAddr() header.MAC { return d.mac }
 func (d *tapDev) Features() link.Features  { return 0 }
 func (d *tapDev) Transmit(frame []byte) error {
 	d.cap.record(true, frame)
+	if d.lose() {
+		return nil
+	}
 	_, err := d.file.Write(frame)
 	return err
 }
@@ -71,7 +106,9 @@ func (d *tapDev) Attach(r link.Receiver) {
 				return
 			}
 			d.cap.record(false, buf[:n])
-			r.DeliverFrame(d, buf[:n])
+			if !d.lose() {
+				r.DeliverFrame(d, buf[:n])
+			}
 		}
 	}()
 }
