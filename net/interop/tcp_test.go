@@ -171,8 +171,9 @@ func sameHash(t *testing.T, what string, got, want []byte) {
 }
 
 func TestHostConnectsToOurListener(t *testing.T) {
+	n := setupNS(t)
 	start := time.Now()
-	hostToOurListener(t, setupNS(t), 5001)
+	hostToOurListener(t, n, 5001)
 	el := time.Since(start)
 	t.Logf("1 MB each way (sequentially) in %v: %.1f MB/s", el, 2/el.Seconds())
 }
