@@ -1,6 +1,7 @@
 package stack
 
 import (
+	"net/netip"
 	"testing"
 	"time"
 
@@ -25,4 +26,31 @@ func TestProcTextAfterOnePing(t *testing.T) {
 		" face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed\n"+
 		" pipeA:     106       2    0    0    0     0          0         0      106       2    0    0    0     0       0          0\n")
 	eq(t, "drops", n.a.DropsText()+n.b.DropsText(), "")
+}
+
+func TestIfconfigText(t *testing.T) {
+	s, _ := newLoopbackStack(t)
+	pipe := link.NewPipe(link.PipeConfig{Clock: s.clock, MACA: macA})
+	if _, err := s.AddInterface(pipe.A, netip.MustParsePrefix("10.0.2.15/24")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Ping(netip.MustParseAddr("127.0.0.1"), 1, 1, make([]byte, 2000), time.Second); err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "ifconfig", s.IfconfigText(), ""+
+		"lo: flags=73<UP,LOOPBACK,RUNNING>  mtu 65536\n"+
+		"        inet 127.0.0.1  netmask 255.0.0.0\n"+
+		"        loop  txqueuelen 1000  (Local Loopback)\n"+
+		"        RX packets 2  bytes 4084 (4.0 KiB)\n"+
+		"        RX errors 0  dropped 0  overruns 0  frame 0\n"+
+		"        TX packets 2  bytes 4084 (4.0 KiB)\n"+
+		"        TX errors 0  dropped 0 overruns 0  carrier 0  collisions 0\n"+
+		"\n"+
+		"pipeA: flags=4163<UP,BROADCAST,RUNNING,MULTICAST>  mtu 1500\n"+
+		"        inet 10.0.2.15  netmask 255.255.255.0  broadcast 10.0.2.255\n"+
+		"        ether 02:00:00:00:00:0a  txqueuelen 1000  (Ethernet)\n"+
+		"        RX packets 0  bytes 0 (0.0 B)\n"+
+		"        RX errors 0  dropped 0  overruns 0  frame 0\n"+
+		"        TX packets 0  bytes 0 (0.0 B)\n"+
+		"        TX errors 0  dropped 0 overruns 0  carrier 0  collisions 0\n")
 }
