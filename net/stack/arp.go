@@ -15,22 +15,12 @@ const arpFrameLen = 60
 
 // arpRcv handles one ARP packet (Linux: arp_rcv → arp_process).
 func (s *Stack) arpRcv(ifc *Interface, eth header.Ethernet) {
-	if ifc.dev.Features().Has(link.FeatureNoARP) {
-		s.dropRx(ifc, DropARPInvalid)
-		return
-	}
 	a, err := header.ParseARP(eth.Payload())
-	if err != nil {
+	if err != nil || ifc.dev.Features().Has(link.FeatureNoARP) || !arpSenderValid(a) {
 		s.dropRx(ifc, DropARPInvalid)
 		return
 	}
 	sip, tip, sha := a.SenderIP(), a.TargetIP(), a.SenderMAC()
-	// Linux: arp_process drops multicast/broadcast senders and senders
-	// claiming a multicast or broadcast IP: they must never enter the cache.
-	if sha.IsMulticast() || sha.IsZero() || sip.IsMulticast() || sip == limitedBroadcast {
-		s.dropRx(ifc, DropARPInvalid)
-		return
-	}
 	s.mu.RLock()
 	tipOurs, sipOurs := ifc.ownsAddrLocked(tip), s.ownsAddrAnyLocked(sip)
 	s.mu.RUnlock()
@@ -42,21 +32,29 @@ func (s *Stack) arpRcv(ifc *Interface, eth header.Ethernet) {
 	}
 	if a.Op() == header.ARPRequest && tipOurs {
 		s.arpReply(ifc, a)
-		if sip.IsUnspecified() {
-			return // RFC 5227 §2.1.1 probe: answer, but learn nothing from 0.0.0.0
+		if !sip.IsUnspecified() {
+			// Linux: neigh_event_ns — a request to us proves nothing about
+			// reachability, so the sender enters the cache STALE.
+			s.neighUpdate(ifc, sip, sha, false, true)
 		}
-		// Linux: neigh_event_ns — a request to us proves nothing about
-		// reachability, so the sender enters the cache STALE.
-		s.neighUpdate(ifc, sip, sha, false, true)
 		return
 	}
-	if sip.IsUnspecified() {
-		return
+	if !sip.IsUnspecified() {
+		// Replies (solicited or not) and gratuitous ARP (sip == tip, RFC
+		// 5227 §3) only refresh entries we already have: Linux's
+		// arp_accept=0 keeps strangers from filling the cache. A reply to
+		// us confirms reachability.
+		s.neighUpdate(ifc, sip, sha, a.Op() == header.ARPReply && tipOurs, false)
 	}
-	// Replies (solicited or not) and gratuitous ARP (sip == tip, RFC 5227
-	// §3) only refresh entries we already have: Linux's arp_accept=0 keeps
-	// strangers from filling the cache. A reply confirms reachability.
-	s.neighUpdate(ifc, sip, sha, a.Op() == header.ARPReply && tipOurs, false)
+}
+
+// arpSenderValid rejects senders that must never enter the cache (Linux:
+// arp_process): multicast or zero hardware addresses, multicast or
+// broadcast IPs. 0.0.0.0 passes: it is an RFC 5227 §2.1.1 probe, answered
+// but not learned.
+func arpSenderValid(a header.ARP) bool {
+	sha, sip := a.SenderMAC(), a.SenderIP()
+	return !sha.IsMulticast() && !sha.IsZero() && !sip.IsMulticast() && sip != limitedBroadcast
 }
 
 // arpReply answers a request for one of our addresses (Linux: arp_send

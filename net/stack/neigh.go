@@ -148,19 +148,21 @@ func (t *neighTable) createLocked(ifc *Interface, ip netip.Addr, now time.Time) 
 
 // forcedGCLocked removes one entry that is not resolving.
 func (t *neighTable) forcedGCLocked() bool {
-	for k, e := range t.entries {
+	for _, e := range t.entries {
 		if e.state == neighStale {
-			t.removeLocked(k, e)
+			t.removeLocked(e)
 			return true
 		}
 	}
 	return false
 }
 
-func (t *neighTable) removeLocked(k neighKey, e *neighbour) {
+func (t *neighTable) removeLocked(e *neighbour) {
 	e.timer.Stop()
-	delete(t.entries, k)
+	delete(t.entries, e.key())
 }
+
+func (e *neighbour) key() neighKey { return neighKey{e.ifc.index, e.ip} }
 
 // enqueueLocked queues frame on an INCOMPLETE entry, dropping the oldest
 // when full as Linux does, and solicits if this is the first packet.
@@ -182,19 +184,22 @@ func (t *neighTable) enqueueLocked(e *neighbour, frame []byte) neighWork {
 func (s *Stack) neighTimer(e *neighbour) {
 	t := &s.neigh
 	t.mu.Lock()
-	k := neighKey{e.ifc.index, e.ip}
-	if t.entries[k] != e {
-		t.mu.Unlock()
-		return
+	var w neighWork
+	if t.entries[e.key()] == e {
+		w = t.timerLocked(e, s.clock.Now())
 	}
+	t.mu.Unlock()
+	s.doNeighWork(w)
+}
+
+func (t *neighTable) timerLocked(e *neighbour, now time.Time) neighWork {
 	w := neighWork{ifc: e.ifc, ip: e.ip}
-	now := s.clock.Now()
 	switch e.state {
 	case neighIncomplete, neighProbe:
 		if e.probes >= arpMaxProbes {
 			// Linux: NUD_FAILED; queued packets get host unreachable.
 			w.failed = e.queue
-			t.removeLocked(k, e)
+			t.removeLocked(e)
 			break
 		}
 		e.probes++
@@ -204,11 +209,7 @@ func (s *Stack) neighTimer(e *neighbour) {
 		}
 		e.timer.Reset(arpRetransTime)
 	case neighDelay:
-		if now.Sub(e.updated) < arpDelayTime {
-			e.state = neighReachable // confirmed while we waited
-			e.timer.Reset(arpReachableTime - now.Sub(e.updated))
-			break
-		}
+		// No reply confirmed the entry during the delay: probe it.
 		e.state, e.probes = neighProbe, 1
 		w.solicit, w.unicast = true, e.mac
 		e.timer.Reset(arpRetransTime)
@@ -220,10 +221,9 @@ func (s *Stack) neighTimer(e *neighbour) {
 			e.timer.Reset(arpGCStaleTime - idle)
 			break
 		}
-		t.removeLocked(k, e) // Linux: neigh_periodic_work
+		t.removeLocked(e) // Linux: neigh_periodic_work
 	}
-	t.mu.Unlock()
-	s.doNeighWork(w)
+	return w
 }
 
 // neighUpdate records mac for ip on ifc (Linux: neigh_update). confirmed
@@ -234,28 +234,40 @@ func (s *Stack) neighUpdate(ifc *Interface, ip netip.Addr, mac header.MAC, confi
 	t := &s.neigh
 	t.mu.Lock()
 	now := s.clock.Now()
-	k := neighKey{ifc.index, ip}
-	e := t.entries[k]
+	var w neighWork
+	if e := t.updatableLocked(ifc, ip, mac, confirmed, create, now); e != nil {
+		w = t.setLocked(e, mac, confirmed, now)
+	}
+	t.mu.Unlock()
+	s.doNeighWork(w)
+}
+
+// updatableLocked returns the entry an update may change, creating it if
+// allowed, or nil when the update must be ignored.
+func (t *neighTable) updatableLocked(ifc *Interface, ip netip.Addr, mac header.MAC, confirmed, create bool, now time.Time) *neighbour {
+	e := t.entries[neighKey{ifc.index, ip}]
 	if e == nil {
-		var ok bool
 		if !create {
-			t.mu.Unlock()
-			return
+			return nil
 		}
-		if e, ok = t.createLocked(ifc, ip, now); !ok {
-			t.mu.Unlock()
-			return
-		}
+		e, _ = t.createLocked(ifc, ip, now)
+		return e
 	}
-	if e.state != neighIncomplete && e.mac != mac && now.Sub(e.updated) < arpLockTime {
-		t.mu.Unlock() // Linux: locktime guards against ARP flapping between two answers
-		return
+	if e.state == neighIncomplete {
+		return e
 	}
-	if !confirmed && e.state != neighIncomplete && e.mac == mac {
-		t.mu.Unlock() // Linux: neigh_update keeps the state when nothing new was learned
-		return
+	if e.mac != mac && now.Sub(e.updated) < arpLockTime {
+		return nil // Linux: locktime guards against ARP flapping between two answers
 	}
-	w := neighWork{ifc: ifc, ip: ip, send: e.queue}
+	if e.mac == mac && !confirmed {
+		return nil // Linux: neigh_update keeps the state when nothing new was learned
+	}
+	return e
+}
+
+// setLocked stores the MAC and new state and releases queued frames.
+func (t *neighTable) setLocked(e *neighbour, mac header.MAC, confirmed bool, now time.Time) neighWork {
+	w := neighWork{ifc: e.ifc, ip: e.ip, send: e.queue}
 	e.queue = nil
 	e.mac, e.updated, e.probes = mac, now, 0
 	e.state = neighStale
@@ -265,8 +277,7 @@ func (s *Stack) neighUpdate(ifc *Interface, ip netip.Addr, mac header.MAC, confi
 		e.timer.Reset(arpReachableTime)
 	}
 	for _, f := range w.send {
-		header.PutEthernet(f, mac, ifc.dev.HardwareAddr(), header.EtherTypeIPv4)
+		header.PutEthernet(f, mac, e.ifc.dev.HardwareAddr(), header.EtherTypeIPv4)
 	}
-	t.mu.Unlock()
-	s.doNeighWork(w)
+	return w
 }
