@@ -85,14 +85,14 @@ type taskDir struct {
 }
 
 func newTaskDir(id uint64) *fs.Inode {
-	return fs.NewInode(sb, fs.ModeDir|0o555, taskDir{id: id}, dirFops{})
+	return newDirInode(0o555, taskDir{id: id})
 }
 
 func (d taskDir) Lookup(_ *fs.Inode, name string) (*fs.Inode, error) {
 	if name != "fd" {
 		return nil, fs.ENOENT
 	}
-	return fs.NewInode(sb, fs.ModeDir|0o500, fdDir(d), dirFops{}), nil
+	return newDirInode(0o500, fdDir(d)), nil
 }
 
 func (d taskDir) Readdir(dir *fs.Inode) ([]fs.Dirent, error) {

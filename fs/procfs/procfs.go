@@ -30,7 +30,7 @@ type procDir struct {
 var root = newDir(rootDirOps{})
 
 func newDir(ops fs.InodeOperations) *fs.Inode {
-	dir := fs.NewInode(sb, fs.ModeDir|0o555, ops, dirFops{})
+	dir := newDirInode(0o555, ops)
 	dir.Private = &procDir{entries: map[string]*fs.Inode{}}
 	return dir
 }
@@ -120,6 +120,14 @@ func (dirOps) Readdir(dir *fs.Inode) ([]fs.Dirent, error) {
 		ents = append(ents, fs.Dirent{Name: name, Inode: d.entries[name]})
 	}
 	return ents, nil
+}
+
+// newDirInode makes a /proc directory inode with two links ("." and its
+// name), as ls -l shows directories.
+func newDirInode(perm fs.Mode, ops fs.InodeOperations) *fs.Inode {
+	dir := fs.NewInode(sb, fs.ModeDir|perm, ops, dirFops{})
+	dir.AddLink(1)
+	return dir
 }
 
 // dirFops: an open /proc directory cannot be read with read(2).

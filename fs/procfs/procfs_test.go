@@ -88,6 +88,9 @@ func TestRegisteredFileRegeneratedAtEachOpen(t *testing.T) {
 	if len(ents) != 1 || ents[0].Name != "tcp" {
 		t.Fatalf("/proc/net lists %v", ents)
 	}
+	if st := mustLookup(t, ns, "/proc/net").Stat(); st.Mode != fs.ModeDir|0o555 || st.Nlink != 2 {
+		t.Fatalf("/proc/net: %v nlink %d, want dr-xr-xr-x and 2", st.Mode, st.Nlink)
+	}
 }
 
 func TestProcIsReadOnly(t *testing.T) {
@@ -186,4 +189,11 @@ func TestSelfAndFdLinks(t *testing.T) {
 	if _, err := ns.Lookup(nil, "/proc/"+id); err != fs.ENOENT {
 		t.Fatalf("/proc/<id> after exit: %v, want ENOENT", err)
 	}
+}
+
+func mustLookup(t *testing.T, ns *fs.Namespace, path string) *fs.Inode {
+	t.Helper()
+	i, err := ns.Lookup(nil, path)
+	mustOK(t, err)
+	return i
 }
