@@ -74,9 +74,15 @@ debug)
 	qemu -gdb tcp:127.0.0.1:1234 -S
 	;;
 gdb)
+	# The script loads build/kernel.elf; point it at $build's when that differs
+	# (a breakpoint set from another build's symbols lands mid-instruction).
+	script=$root/qemu/gdb/gomenuos.gdb
+	if [ "$build" != "$root/build" ]; then
+		script=$(mktemp)
+		sed "s|^file build/kernel.elf|file $build/kernel.elf|" "$root/qemu/gdb/gomenuos.gdb" >"$script"
+	fi
 	cd "$root"
-	exec gdb -q -iex "add-auto-load-safe-path $goroot" -iex "set directories $root" \
-		-x qemu/gdb/gomenuos.gdb
+	exec gdb -q -iex "add-auto-load-safe-path $goroot" -x "$script"
 	;;
 *)
 	echo "usage: $0 run|debug|gdb" >&2

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -39,6 +40,7 @@ func TestQEMUGDBBreakpointOnDispatch(t *testing.T) {
 	defer cancel()
 	var out bytes.Buffer
 	gdb := exec.CommandContext(ctx, "gdb", "-batch", "-nx",
+		"-iex", "add-auto-load-safe-path "+goroot(t),
 		"-ex", "set pagination off",
 		"-ex", "file "+kernel,
 		"-ex", fmt.Sprintf("target remote 127.0.0.1:%d", port),
@@ -46,6 +48,7 @@ func TestQEMUGDBBreakpointOnDispatch(t *testing.T) {
 		"-ex", "continue",
 		"-ex", "info registers rip",
 		"-ex", "bt 1",
+		"-ex", "info goroutines",
 		"-ex", "delete",
 		"-ex", "detach")
 	gdb.Stdout, gdb.Stderr = &out, &out
@@ -74,6 +77,11 @@ func TestQEMUGDBBreakpointOnDispatch(t *testing.T) {
 	if pc < lo || pc >= hi {
 		t.Errorf("rip %#x outside %s [%#x, %#x)", pc, dispatchSym, lo, hi)
 	}
+	// Go's runtime-gdb.py works on the kernel: the shell's goroutine is
+	// the running one.
+	if !regexp.MustCompile(`(?m)^\* +\d+ running`).Match(out.Bytes()) {
+		t.Errorf("info goroutines lists no running goroutine")
+	}
 	// Detached, the guest runs the command it stopped in.
 	if _, err := m.Expect("gomenuos 0.1 (Go", cmdTimeout); err != nil {
 		t.Errorf("guest did not continue after detach: %v", err)
@@ -99,4 +107,13 @@ func symbolRange(t *testing.T, path, name string) (uint64, uint64) {
 	}
 	t.Fatalf("%s has no function %s (inlined or not linked in?)", path, name)
 	return 0, 0
+}
+
+// goroot is where gdb finds src/runtime/runtime-gdb.py.
+func goroot(t *testing.T) string {
+	out, err := exec.Command("go", "env", "GOROOT").Output()
+	if err != nil {
+		t.Fatalf("go env GOROOT: %v", err)
+	}
+	return strings.TrimSpace(string(out))
 }
