@@ -1,5 +1,6 @@
 // Package shellcmd holds the MenuOS shell's file and device commands: ls,
-// cat, echo with redirection, mknod, mkdir, rmdir, rm, fds and ps. They
+// cat, echo with redirection, mknod, mkdir, rmdir, rm, fds and ps, and the
+// wait-queue latency figure wakelat. They
 // work on the namespace set with fs.SetRoot. The shell registers them by
 // wrapping each Run:
 //
@@ -41,6 +42,7 @@ func Commands() []Command {
 		{"rm", "remove files: rm FILE...", Rm},
 		{"fds", "list open file descriptors of all tasks", Fds},
 		{"ps", "list kernel threads", Ps},
+		{"wakelat", "wait-queue wake-up latency: wakelat [ROUNDS]", Wakelat},
 	}
 }
 

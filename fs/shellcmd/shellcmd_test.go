@@ -184,3 +184,12 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 	}
 	return len(p), nil
 }
+
+func TestWakelat(t *testing.T) {
+	got := sh(t, nil, "wakelat", "200")
+	var rounds, ns int
+	if n, _ := fmt.Sscanf(got, "wakelat: %d rounds, median %d ns/switch\n", &rounds, &ns); n != 2 || rounds != 200 || ns <= 0 {
+		t.Fatalf("wakelat printed %q", got)
+	}
+	expect(t, sh(t, nil, "wakelat", "0"), "wakelat: usage: wakelat [ROUNDS]\n")
+}
