@@ -11,6 +11,9 @@ import (
 // wakes the task wherever it sleeps on a WaitQueue, and the wait returns
 // ErrRestartSys, like a signal ending wait_event_interruptible.
 //
+// Several goroutines may work for one task (a server job and its
+// connections); Interrupt wakes every wait any of them is in.
+//
 // Lock contract: mu guards interrupted and sleeping. mu is a leaf lock:
 // nothing else is taken while it is held.
 type Task struct {
@@ -18,8 +21,8 @@ type Task struct {
 	name string
 
 	mu          sync.Mutex
-	interrupted bool            // a "signal" is pending (Linux: signal_pending)
-	sleeping    chan<- struct{} // wake channel of the wait the task is in, or nil
+	interrupted bool                     // a "signal" is pending (Linux: signal_pending)
+	sleeping    map[chan<- struct{}]bool // wake channels of the waits the task is in
 }
 
 var lastTaskID atomic.Uint64
@@ -42,8 +45,8 @@ func (t *Task) Interrupt() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.interrupted = true
-	if t.sleeping != nil {
-		kick(t.sleeping)
+	for wake := range t.sleeping {
+		kick(wake)
 	}
 }
 
@@ -63,12 +66,19 @@ func (t *Task) ClearInterrupt() {
 	t.interrupted = false
 }
 
-// setSleeping records (or, with nil, forgets) the wake channel of the wait
-// the task is in and reports whether an interrupt is pending.
-func (t *Task) setSleeping(wake chan<- struct{}) (interrupted bool) {
+// setSleeping records (asleep) or forgets the wake channel of a wait the
+// task is in and reports whether an interrupt is pending.
+func (t *Task) setSleeping(wake chan<- struct{}, asleep bool) (interrupted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.sleeping = wake
+	switch {
+	case asleep && t.sleeping == nil:
+		t.sleeping = map[chan<- struct{}]bool{wake: true}
+	case asleep:
+		t.sleeping[wake] = true
+	default:
+		delete(t.sleeping, wake)
+	}
 	return t.interrupted
 }
 

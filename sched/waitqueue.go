@@ -126,7 +126,7 @@ func (wq *WaitQueue) waitEvent(t *Task, cond func() bool, exclusive bool, timeou
 // being lost on one that leaves. Linux: prepare_to_wait_event.
 func (wq *WaitQueue) prepareToWait(w *waiter, leaving bool) (interrupted bool) {
 	if w.task != nil {
-		interrupted = w.task.setSleeping(w.wake)
+		interrupted = w.task.setSleeping(w.wake, true)
 	}
 	wq.mu.Lock()
 	defer wq.mu.Unlock()
@@ -143,7 +143,7 @@ func (wq *WaitQueue) prepareToWait(w *waiter, leaving bool) (interrupted bool) {
 // Linux: finish_wait.
 func (wq *WaitQueue) finishWait(w *waiter) {
 	if w.task != nil {
-		w.task.setSleeping(nil)
+		w.task.setSleeping(w.wake, false)
 	}
 	wq.mu.Lock()
 	defer wq.mu.Unlock()

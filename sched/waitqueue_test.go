@@ -206,6 +206,23 @@ func TestInterruptedExclusiveWaiterDoesNotSwallowWakeUp(t *testing.T) {
 	}
 }
 
+// One task, two goroutines asleep on two queues: one interrupt ends both.
+func TestInterruptWakesEveryWaitOfTheTask(t *testing.T) {
+	var a, b WaitQueue
+	task := NewTask("server")
+	res := make(chan error, 2)
+	never := func() bool { return false }
+	go func() { res <- a.WaitEventInterruptible(task, never) }()
+	go func() { res <- b.WaitEventInterruptibleExclusive(task, never) }()
+	waitFor(t, "both asleep", func() bool { return a.Len() == 1 && b.Len() == 1 })
+	task.Interrupt()
+	for range 2 {
+		if err := recv(t, res); err != ErrRestartSys {
+			t.Fatalf("err = %v, want ErrRestartSys", err)
+		}
+	}
+}
+
 func TestTimeoutPassesWithoutCondition(t *testing.T) {
 	var wq WaitQueue
 	start := time.Now()
