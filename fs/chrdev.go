@@ -47,7 +47,7 @@ func RegisterChrdev(major uint32, name string, fops FileOperations) (uint32, err
 // (major 0: a dynamic one). An overlap with a registered range is EBUSY,
 // a major of 512 or more EINVAL. Linux: __register_chrdev.
 func RegisterChrdevRegion(major, baseMinor, count uint32, name string, fops FileOperations) (uint32, error) {
-	if major >= ChrdevMajorMax || count == 0 || name == "" || fops == nil {
+	if major >= ChrdevMajorMax || count == 0 || count > 1<<20-baseMinor || baseMinor >= 1<<20 || name == "" || fops == nil {
 		return 0, EINVAL
 	}
 	chrdevs.mu.Lock()

@@ -49,6 +49,7 @@ func TestRegisterChrdevDynamicMajorsFromTheTop(t *testing.T) {
 		{"taken major", second(RegisterChrdev(1, "dup", echoDev{})), EBUSY},
 		{"major 512", second(RegisterChrdev(512, "big", echoDev{})), EINVAL},
 		{"nil fops", second(RegisterChrdev(7, "nil", nil)), EINVAL},
+		{"minors past 20 bits", second(RegisterChrdevRegion(7, 1<<20-1, 2, "wide", echoDev{})), EINVAL},
 		{"unregister unknown", UnregisterChrdev(77, "x"), EINVAL},
 		{"unregister wrong name", UnregisterChrdev(1, "memx"), EINVAL},
 	} {

@@ -60,7 +60,10 @@ func (f *File) Get() *File {
 // Put drops a reference and releases the file when it was the last one
 // (Linux: fput).
 func (f *File) Put() error {
-	if f.refs.Add(-1) != 0 {
+	switch n := f.refs.Add(-1); {
+	case n < 0:
+		panic("fs: File.Put without a reference") // a double close: a bug to find, not hide
+	case n > 0:
 		return nil
 	}
 	return f.Ops().Release(f)

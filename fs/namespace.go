@@ -142,6 +142,8 @@ func (ns *Namespace) openInode(t *sched.Task, path string, flags int, perm Mode)
 	switch {
 	case err == nil && flags&(O_CREAT|O_EXCL) == O_CREAT|O_EXCL:
 		return nil, EEXIST
+	case err == nil && flags&O_CREAT != 0 && inode.Mode.IsDir():
+		return nil, EISDIR
 	case err == ENOENT && flags&O_CREAT != 0:
 		inode, err = ns.mknod(t, path, ModeReg|perm&ModePerm, 0)
 		if err == EEXIST && flags&O_EXCL == 0 {

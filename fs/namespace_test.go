@@ -148,6 +148,7 @@ func TestOpenErrors(t *testing.T) {
 		{"/nope/x", O_WRONLY | O_CREAT, ENOENT},
 		{"/etc/motd", O_WRONLY | O_CREAT | O_EXCL, EEXIST},
 		{"/etc", O_WRONLY, EISDIR},
+		{"/etc", O_RDONLY | O_CREAT, EISDIR},
 		{"/etc/motd", O_RDONLY | O_DIRECTORY, ENOTDIR},
 	} {
 		if _, err := ns.Open(nil, c.path, c.flags, 0o644); err != c.err {

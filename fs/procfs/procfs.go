@@ -63,6 +63,9 @@ func Register(path string, show func(w io.Writer)) error {
 // subdir returns dir's subdirectory name, making it if missing
 // (Linux: proc_mkdir).
 func subdir(dir *fs.Inode, name string) (*fs.Inode, error) {
+	if name == "" || name == "." || name == ".." {
+		return nil, fs.EINVAL
+	}
 	d := dir.Private.(*procDir)
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -78,7 +81,7 @@ func subdir(dir *fs.Inode, name string) (*fs.Inode, error) {
 }
 
 func addEntry(dir *fs.Inode, name string, inode *fs.Inode) error {
-	if name == "" || name == "self" || isTaskID(name) {
+	if name == "" || name == "." || name == ".." || name == "self" || isTaskID(name) {
 		return fs.EINVAL
 	}
 	d := dir.Private.(*procDir)

@@ -73,8 +73,10 @@ func TestRegisteredFileRegeneratedAtEachOpen(t *testing.T) {
 	if err := Register("net/tcp/x", show); err != fs.ENOTDIR {
 		t.Fatalf("Register under a file: %v, want ENOTDIR", err)
 	}
-	if err := Register("self", show); err != fs.EINVAL {
-		t.Fatalf("Register(self): %v, want EINVAL", err)
+	for _, bad := range []string{"self", "42", "net/..", "../x", ""} {
+		if err := Register(bad, show); err != fs.EINVAL {
+			t.Fatalf("Register(%q): %v, want EINVAL", bad, err)
+		}
 	}
 	want := "  sl  local_address rem_address   st\n   0: 0100007F:1F90 00000000:0000 0A\n"
 	if got := read(t, ns, nil, "/proc/net/tcp"); got != want {
