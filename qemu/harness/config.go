@@ -2,6 +2,21 @@
 // console for tests: start with options, Expect output, Send input, Wait for
 // the exit status. Every machine has a watchdog and is killed when its test
 // ends; a failing test leaves the console transcript in a file.
+//
+// A test that needs the guest on a network (user-mode net with a host
+// port forwarded to the guest's port 5001):
+//
+//	m := harness.StartT(t, harness.Config{ExtraArgs: []string{
+//		"-netdev", "user,id=n0,hostfwd=tcp:127.0.0.1:15001-:5001",
+//		"-device", "virtio-net-pci,netdev=n0,romfile="}})
+//	if _, err := m.Expect("MenuOS>>", 30*time.Second); err != nil {
+//		t.Fatal(err)
+//	}
+//	m.Send("replyhi\r")
+//	out, err := m.Expect("MenuOS>>", 10*time.Second) // "replyhi\r\nPlease input hello...\r\nMenuOS>>"
+//
+// Integration test names start with TestQEMU: `make unit` skips them and
+// `make integration` selects them.
 package harness
 
 import (
