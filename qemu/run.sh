@@ -8,7 +8,11 @@
 #
 # Environment: GOMENUOS_BUILD (image directory, default <repo>/build),
 # CMDLINE (kernel command line), QEMU_EXTRA (more QEMU arguments, split on
-# spaces), QEMU_MEM (default 512M).
+# spaces), QEMU_MEM (default 512M). Networking (a virtio-net NIC, the same
+# arguments as qemu/harness/net.go):
+#   NET=user  HOSTFWD="tcp:127.0.0.1:15001-:5001 ..."   user-mode net
+#   NET=tap:IFNAME                                      an existing tap device
+#   PCAP=file.pcap                                      capture the NIC's frames
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -46,18 +50,46 @@ console() {
 	fi
 }
 
+# net_args prints the NIC arguments NET, HOSTFWD and PCAP ask for.
+net_args() {
+	nic="-device virtio-net-pci,netdev=n0,romfile="
+	case ${NET:-none} in
+	none)
+		nic=
+		;;
+	user)
+		netdev=user,id=n0
+		for f in ${HOSTFWD:-}; do netdev=$netdev,hostfwd=$f; done
+		echo "-netdev $netdev"
+		;;
+	tap:*)
+		echo "-netdev tap,id=n0,ifname=${NET#tap:},script=no,downscript=no"
+		;;
+	*)
+		echo "run.sh: NET=$NET: want user or tap:IFNAME" >&2
+		exit 2
+		;;
+	esac
+	echo "$nic"
+	if [ -n "${PCAP:-}" ]; then
+		[ -n "$nic" ] || { echo "run.sh: PCAP needs NET" >&2; exit 2; }
+		echo "-object filter-dump,id=dump0,netdev=n0,file=$PCAP"
+	fi
+}
+
 # Not -nographic: it makes SeaBIOS read keys from the serial port and eat
 # input typed (or piped) during boot; see qemu/harness/config.go.
 qemu() {
 	need_qemu
 	need_image
+	net_args >/dev/null # fail on a bad NET before QEMU starts
 	# shellcheck disable=SC2046,SC2086 # word splitting of the option lists is wanted
 	exec qemu-system-x86_64 -accel tcg -m "${QEMU_MEM:-512M}" \
 		-display none -vga none -nic none -no-reboot \
 		-kernel "$build/boot.elf" -initrd "$build/kernel.elf,$build/initramfs.cpio" \
 		-append "${CMDLINE:-}" \
 		-device isa-debug-exit,iobase=0xf4,iosize=0x04 \
-		$(console) "$@" ${QEMU_EXTRA:-}
+		$(console) $(net_args) "$@" ${QEMU_EXTRA:-}
 }
 
 case $mode in

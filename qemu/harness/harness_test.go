@@ -174,3 +174,20 @@ func TestFreePort(t *testing.T) {
 		t.Fatalf("FreePort = %d, %v", p, err)
 	}
 }
+
+func TestNetArgs(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{UserNet("tcp:127.0.0.1:15001-:5001"),
+			"-netdev user,id=n0,hostfwd=tcp:127.0.0.1:15001-:5001 -device virtio-net-pci,netdev=n0,romfile="},
+		{TapNet("tap0"),
+			"-netdev tap,id=n0,ifname=tap0,script=no,downscript=no -device virtio-net-pci,netdev=n0,romfile="},
+		{PcapDump("/tmp/x.pcap"), "-object filter-dump,id=dump0,netdev=n0,file=/tmp/x.pcap"},
+	} {
+		if got := strings.Join(tc.args, " "); got != tc.want {
+			t.Errorf("got  %s\nwant %s", got, tc.want)
+		}
+	}
+}
