@@ -360,3 +360,17 @@ func FuzzDispatch(f *testing.F) {
 		}
 	})
 }
+
+func TestTypeAheadDuringCommand(t *testing.T) {
+	b := newBlocker()
+	m := newTerm(t, b.command("block"))
+	m.typ("block\n")
+	b.waitStarted(t)
+	m.typ("time\n") // typed while block runs: echoed only when the shell reads it
+	time.Sleep(10 * time.Millisecond)
+	if got := m.scr.String(); !strings.HasSuffix(got, crlf("MenuOS>>block\n")) {
+		t.Errorf("type-ahead echoed into the running command's output: %q", tail(got))
+	}
+	b.free()
+	m.session("MenuOS>>block\nblock finished\nMenuOS>>time\ntime:2026:10:22:2:53:48\nMenuOS>>")
+}
