@@ -45,6 +45,7 @@ type Machine struct {
 type Config struct {
 	RAMBytes int      // guest RAM, shared with the test process
 	Args     []string // device arguments, e.g. "-device", "virtio-net-pci,..."
+	Wrapper  []string // command prefix, e.g. "ip", "netns", "exec", "ns1"
 }
 
 // Start launches QEMU: the pc machine, its CPU halted, no firmware.
@@ -88,7 +89,8 @@ func (m *Machine) launch(c Config) error {
 		"-m", fmt.Sprintf("%dM", c.RAMBytes>>20),
 		"-nodefaults", "-display", "none", "-qtest", "stdio", "-qtest-log", "/dev/null",
 	}
-	m.cmd = exec.Command("qemu-system-x86_64", append(args, c.Args...)...)
+	argv := append(append(append([]string(nil), c.Wrapper...), "qemu-system-x86_64"), append(args, c.Args...)...)
+	m.cmd = exec.Command(argv[0], argv[1:]...)
 	m.cmd.Stderr = os.Stderr
 	if m.in, err = m.cmd.StdinPipe(); err != nil {
 		return err

@@ -135,9 +135,13 @@ func (d *Device) checkFrame(frame []byte, h netHdr) error {
 		return ErrShortFrame
 	case len(frame) > d.mtu+maxLinkHeader:
 		return ErrOversize
-	case d.features&FeatureGuestCsum == 0, h.flags&hdrFDataValid != 0:
+	case d.features&FeatureGuestCsum == 0:
+		return nil
+	case h.flags&hdrFDataValid != 0:
+		d.Stats.RxCsumValid.Add(1)
 		return nil
 	case h.flags&hdrFNeedsCsum != 0:
+		d.Stats.RxCsumCompleted.Add(1)
 		return completeCsum(frame, h)
 	}
 	return verifyCsum(frame)
