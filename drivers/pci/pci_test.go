@@ -2,8 +2,11 @@ package pci_test
 
 import (
 	"bytes"
+	"fmt"
 	"testing"
+	"unsafe"
 
+	"gomenuos/drivers/hw"
 	"gomenuos/drivers/pci"
 	"gomenuos/drivers/pci/pcitest"
 )
@@ -118,5 +121,43 @@ func TestListing(t *testing.T) {
 		"\tCapabilities: [40] MSI-X, [4c] Vendor Specific\n"
 	if buf.String() != want {
 		t.Fatalf("listing:\n%s\nwant:\n%s", buf.String(), want)
+	}
+}
+
+// tableMemory serves one register window (an MSI-X table) from plain memory.
+type tableMemory struct {
+	phys uint64
+	buf  *[64]byte
+}
+
+func (m tableMemory) MapMMIO(phys, size uint64) (uintptr, error) { panic("MapMMIO used") }
+func (m tableMemory) AllocDMA(size, align int) ([]byte, uint64, error) {
+	panic("AllocDMA used")
+}
+func (m tableMemory) MapRegs(phys, size uint64) (hw.Regs, error) {
+	if phys != m.phys || size > 64 {
+		return nil, fmt.Errorf("no registers at %#x+%d", phys, size)
+	}
+	return hw.NewMMIO(unsafe.Pointer(m.buf), 64), nil
+}
+
+func TestMSIXProgramsTableAndEnables(t *testing.T) {
+	d := pci.Find(pci.Scan(pci.NewConfig(qemuLikeBus())), 0x1af4, 0x1000)
+	mem := tableMemory{phys: 0xfebd1000, buf: new([64]byte)}
+	m, err := d.MSIX(mem)
+	if err != nil || m.Size() != 3 {
+		t.Fatalf("MSIX: %v, size %d", err, m.Size())
+	}
+	m.SetEntry(1, 0xfee00000, 0x41)
+	m.Enable()
+	want := []byte{0x00, 0x00, 0xe0, 0xfe, 0, 0, 0, 0, 0x41, 0, 0, 0, 0, 0, 0, 0}
+	if !bytes.Equal(mem.buf[16:32], want) {
+		t.Fatalf("entry 1 = % x, want % x", mem.buf[16:32], want)
+	}
+	if ctl := d.Read16(0x42); ctl != 0x8002 {
+		t.Fatalf("message control %#x, want enable bit and table size 3", ctl)
+	}
+	if d.Command()&pci.CommandINTxDisable == 0 {
+		t.Fatal("INTx still enabled")
 	}
 }

@@ -10,5 +10,6 @@ var (
 	ErrFeaturesRefused = errors.New("virtio: device refused the negotiated features (FEATURES_OK not kept)")
 	ErrNoQueue         = errors.New("virtio: queue not available")
 	ErrQueueFull       = errors.New("virtio: not enough free descriptors")
+	ErrNoVector        = errors.New("virtio: device refused the MSI-X vector")
 	ErrResetTimeout    = errors.New("virtio: device did not complete reset")
 )

@@ -28,6 +28,10 @@ func (v *Device) SetupQueue(index, maxSize, vector uint16) (*Queue, error) {
 	hw.Write64(c, commonQueueDriver, phys+uint64(availOff))
 	hw.Write64(c, commonQueueDevice, phys+uint64(usedOff))
 	c.Write16(commonQueueMSIX, vector)
+	// virtio 1.2 §4.1.4.3: a device out of vector resources reads back NO_VECTOR.
+	if c.Read16(commonQueueMSIX) != vector {
+		return nil, ErrNoVector
+	}
 	q.notify = v.notify
 	q.notifyOff = uintptr(c.Read16(commonQueueNotifyOff)) * uintptr(v.notifyMu)
 	if q.notifyOff+2 > v.notify.Size() {
@@ -37,8 +41,15 @@ func (v *Device) SetupQueue(index, maxSize, vector uint16) (*Queue, error) {
 	return q, nil
 }
 
-// SetConfigVector routes configuration-change interrupts to an MSI-X vector.
-func (v *Device) SetConfigVector(vector uint16) { v.common.Write16(commonConfigMSIX, vector) }
+// SetConfigVector routes configuration-change interrupts to an MSI-X vector
+// (NoVector: none).
+func (v *Device) SetConfigVector(vector uint16) error {
+	v.common.Write16(commonConfigMSIX, vector)
+	if v.common.Read16(commonConfigMSIX) != vector {
+		return ErrNoVector
+	}
+	return nil
+}
 
 func floorPow2(n uint16) uint16 {
 	p := uint16(1)

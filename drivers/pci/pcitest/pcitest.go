@@ -69,9 +69,23 @@ func (f *Function) AddCap(id uint8, body []byte) uint8 {
 	f.Config[f.capPrv] = off
 	f.Config[off] = id
 	copy(f.Config[off+2:], body)
+	for j := int(off) + 2; j < int(off)+2+len(body); j++ { // the body is software-writable
+		f.wmask[j/4] |= 0xFF << (8 * (j % 4))
+	}
 	f.capPrv = off + 1
 	f.capEnd = (off + 2 + uint8(len(body)) + 3) &^ 3
 	return off
+}
+
+// ConfigByte reads one byte of a function's configuration space, as the
+// emulated device sees it.
+func (b *Bus) ConfigByte(a pci.Addr, off uint8) uint8 {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if f := b.funcs[a]; f != nil {
+		return f.Config[off]
+	}
+	return 0xFF
 }
 
 func (b *Bus) target() (*Function, int) {

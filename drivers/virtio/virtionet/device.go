@@ -101,7 +101,7 @@ func Probe(pd *pci.Device, mem hw.Memory, irqs hw.IRQAllocator, opts Options) (*
 }
 
 func (d *Device) setup(mem hw.Memory, irqs hw.IRQAllocator, opts Options) error {
-	vector, err := d.setupIRQ(irqs)
+	vector, err := d.setupIRQ(mem, irqs)
 	if err != nil {
 		return err
 	}
@@ -128,8 +128,25 @@ func orDefault(n uint16) uint16 {
 	return n
 }
 
-// setupIRQ takes the legacy INTx line the firmware routed (config 0x3C).
-func (d *Device) setupIRQ(irqs hw.IRQAllocator) (uint16, error) {
+// setupIRQ routes the device's interrupts: one MSI-X vector (entry 0) for
+// both queues when the allocator and the device support it, else the INTx
+// line the firmware routed (config 0x3C). It returns the queue vector.
+//
+// Linux: vp_find_vqs (vp_find_vqs_msix, falling back to vp_find_vqs_intx)
+func (d *Device) setupIRQ(mem hw.Memory, irqs hw.IRQAllocator) (uint16, error) {
+	if ma, ok := irqs.(hw.MSIAllocator); ok {
+		if m, err := d.v.PCI.MSIX(mem); err == nil {
+			irq, addr, data, err := ma.AllocMSI()
+			if err != nil {
+				return 0, err
+			}
+			m.SetEntry(0, addr, data)
+			m.Enable()
+			d.irq, d.msix = irq, true
+			// Link changes are read on demand (LinkUp), so no config vector.
+			return 0, d.v.SetConfigVector(virtio.NoVector)
+		}
+	}
 	pd := d.v.PCI
 	if pd.IRQPin == 0 || pd.IRQLine == 0xFF {
 		return 0, ErrNoIRQ

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"gomenuos/drivers/hw"
 	"gomenuos/drivers/pci"
 	"gomenuos/drivers/pci/pcitest"
 	"gomenuos/drivers/virtio"
@@ -41,19 +42,29 @@ func (c chanReceiver) DeliverFrame(_ link.Device, f []byte) { c <- f }
 
 func newNIC(t *testing.T, offered uint64, rxSize, txSize uint16) *nic {
 	t.Helper()
+	return newNICWith(t, offered, rxSize, txSize, false)
+}
+
+func newNICWith(t *testing.T, offered uint64, rxSize, txSize uint16, msi bool) *nic {
+	t.Helper()
 	mem := virtiotest.NewMemory()
 	cfg := append(nicMAC[:], 1, 0) // mac, status = LINK_UP
 	fake := virtiotest.New(mem, offered, []uint16{rxSize, txSize}, cfg)
 	bus := pcitest.NewBus()
 	fake.Install(bus, pci.Addr{Dev: 3}, virtio.PCIDeviceNetLegacy)
 	pd := pci.Find(pci.Scan(pci.NewConfig(bus)), virtio.PCIVendor, virtio.PCIDeviceNetLegacy)
-	dev, err := virtionet.Probe(pd, mem, virtiotest.Allocator{Dev: fake}, virtionet.Options{})
+	var irqs hw.IRQAllocator = virtiotest.Allocator{Dev: fake}
+	if msi {
+		irqs = virtiotest.MSIAllocator{Allocator: virtiotest.Allocator{Dev: fake}}
+	}
+	dev, err := virtionet.Probe(pd, mem, irqs, virtionet.Options{})
 	if err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
 	n := &nic{t: t, dev: dev, fake: fake, rx: make(chan []byte, 1024)}
 	dev.Attach(chanReceiver(n.rx))
 	t.Cleanup(fake.IRQ.Close)
+	t.Cleanup(fake.MSI.Close)
 	return n
 }
 
@@ -394,4 +405,21 @@ func TestProbeFailsWithoutInterrupt(t *testing.T) {
 	if fake.Status()&virtio.StatusFailed == 0 {
 		t.Fatal("FAILED not set")
 	}
+}
+
+func TestMSIXDeliversWithoutISRRead(t *testing.T) {
+	n := newNICWith(t, allFeatures, 8, 8, true)
+	addr, data, masked := n.fake.MSIXEntry(0)
+	if addr != virtiotest.MSIAddr || data != virtiotest.MSIData || masked {
+		t.Fatalf("MSI-X entry 0: addr %#x data %#x masked %v", addr, data, masked)
+	}
+	if n.fake.QueueVector(0) != 0 || n.fake.QueueVector(1) != 0 {
+		t.Fatalf("queue vectors %d %d, want 0", n.fake.QueueVector(0), n.fake.QueueVector(1))
+	}
+	f := ethFrame("msi")
+	n.put(append(hdr(2, 0, 0, 0, 1), f...))
+	if !n.fake.Interrupt(0) {
+		t.Fatal("no MSI-X message for queue 0")
+	}
+	n.expectFrames(f)
 }

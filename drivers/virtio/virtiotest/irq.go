@@ -51,3 +51,17 @@ func (a Allocator) LegacyIRQ(line uint8) (hw.IRQ, error) {
 	}
 	return a.Dev.IRQ, nil
 }
+
+// MSIAllocator also offers MSI: the device's MSI IRQ with a fixed message.
+type MSIAllocator struct{ Allocator }
+
+// MSI message the fake allocator hands out (LAPIC 0, vector 0x41).
+const (
+	MSIAddr = 0xfee00000
+	MSIData = 0x41
+)
+
+// AllocMSI implements hw.MSIAllocator.
+func (a MSIAllocator) AllocMSI() (hw.IRQ, uint64, uint32, error) {
+	return a.Dev.MSI, MSIAddr, MSIData, nil
+}

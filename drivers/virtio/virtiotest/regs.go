@@ -59,6 +59,8 @@ func (d *Device) readCommonLocked(off uintptr) uint32 {
 		return uint32(d.Offered >> (32 * d.devFeatSel))
 	case 0x0C:
 		return uint32(d.Driver >> (32 * d.drvFeatSel))
+	case 0x10:
+		return uint32(d.configMSIX)
 	case 0x12:
 		return uint32(len(d.queues))
 	case 0x14:
@@ -106,6 +108,8 @@ func (d *Device) writeCommonLocked(off uintptr, v uint32) {
 	case 0x0C:
 		sh := 32 * d.drvFeatSel
 		d.Driver = d.Driver&^(0xFFFFFFFF<<sh) | uint64(v)<<sh
+	case 0x10:
+		d.configMSIX = uint16(v)
 	case 0x14:
 		d.writeStatusLocked(uint8(v))
 	case 0x16:
