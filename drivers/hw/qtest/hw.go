@@ -126,6 +126,9 @@ var ErrClosed = errors.New("qtest: machine closed")
 
 func (l *line) Wait() error {
 	for {
+		if l.m.closed.Load() {
+			return ErrClosed
+		}
 		l.m.irqMu.Lock()
 		high := l.m.level[l.n]
 		l.m.irqMu.Unlock()

@@ -18,8 +18,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
+	"unsafe"
 )
 
 // Machine is one QEMU process under qtest.
@@ -39,6 +41,7 @@ type Machine struct {
 	level  map[int]bool
 	raised map[int]chan struct{}
 	done   chan struct{}
+	closed atomic.Bool // set first thing in Close
 }
 
 // Config describes the machine.
@@ -143,10 +146,19 @@ func (m *Machine) do(cmd string) (string, error) {
 	}
 }
 
-// must runs a command whose failure means the harness is broken.
+// must runs a command whose failure means the harness is broken. Once the
+// machine is gone, reads return all-ones, as from a removed PCI device.
 func (m *Machine) must(cmd string) uint64 {
 	v, err := m.do(cmd)
 	if err != nil {
+		if m.closed.Load() {
+			return ^uint64(0)
+		}
+		select {
+		case <-m.done:
+			return ^uint64(0)
+		default:
+		}
 		panic(err)
 	}
 	if v == "" {
@@ -161,14 +173,14 @@ func (m *Machine) must(cmd string) uint64 {
 
 // Close stops QEMU and releases guest RAM.
 func (m *Machine) Close() {
+	m.closed.Store(true)
 	if m.cmd != nil && m.cmd.Process != nil {
 		m.in.Close()
 		m.cmd.Process.Kill()
 		m.cmd.Wait()
 	}
 	if m.ram != nil {
-		syscall.Munmap(m.ram)
-		m.ram = nil
+		releaseRAM(m.ram)
 	}
 	os.Remove(m.path)
 	if m.bios != "" {
@@ -198,4 +210,13 @@ func haltingBIOS() (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// releaseRAM drops the shared guest RAM but keeps the address range mapped
+// (to fresh anonymous memory): a driver goroutine that outlives the machine
+// may still touch its rings, and must not fault.
+func releaseRAM(ram []byte) {
+	addr := uintptr(unsafe.Pointer(&ram[0]))
+	syscall.Syscall6(syscall.SYS_MMAP, addr, uintptr(len(ram)), syscall.PROT_READ|syscall.PROT_WRITE,
+		syscall.MAP_PRIVATE|syscall.MAP_ANONYMOUS|syscall.MAP_FIXED, ^uintptr(0), 0)
 }

@@ -29,7 +29,7 @@ var (
 
 // tapNamespace creates a network namespace holding tap0 (10.0.3.1/24) with
 // a static neighbour entry for the guest, and removes it at cleanup.
-func tapNamespace(t *testing.T) string {
+func tapNamespace(t testing.TB) string {
 	t.Helper()
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create a network namespace and a tap device")
@@ -171,7 +171,7 @@ func isSynAck(f []byte) bool {
 		binary.BigEndian.Uint16(f[34:]) == 6001 && f[47]&0x12 == 0x12
 }
 
-func tapMAC(t *testing.T, ns string) [6]byte {
+func tapMAC(t testing.TB, ns string) [6]byte {
 	t.Helper()
 	out, err := exec.Command("ip", "netns", "exec", ns, "cat", "/sys/class/net/tap0/address").Output()
 	if err != nil {
