@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"gomenuos/drivers/virtio/virtionet"
 	"gomenuos/net/clock"
 	"gomenuos/net/inet"
 	"gomenuos/net/link"
@@ -19,9 +20,13 @@ import (
 
 // ourStack puts gomenuos' IPv4/TCP stack on dev as 10.0.3.2/24.
 func ourStack(t testing.TB, dev link.Device) *inet.Net {
+	return ourStackAt(t, dev, "10.0.3.2/24")
+}
+
+func ourStackAt(t testing.TB, dev link.Device, prefix string) *inet.Net {
 	t.Helper()
 	st := stack.New(stack.Options{Clock: clock.Real()})
-	if _, err := st.AddInterface(dev, netip.MustParsePrefix("10.0.3.2/24")); err != nil {
+	if _, err := st.AddInterface(dev, netip.MustParsePrefix(prefix)); err != nil {
 		t.Fatal(err)
 	}
 	return inet.NewNet(st, clock.Real(), tcp.DefaultConfig())
@@ -40,11 +45,20 @@ func TestQEMUStackEchoesLinuxOverVirtioNet(t *testing.T) {
 	ns := tapNamespace(t)
 	dev, _ := tapNIC(t, ns)
 	n := ourStack(t, dev)
+	echoServer(t, n, "10.0.3.2:5001")
+	var res echoResult
+	<-inNamespace(ns, func() { res = linuxEcho("10.0.3.2:5001", randomBytes(10e6, 1)) })
+	res.check(t, dev)
+}
+
+// echoServer runs an echo server on our stack for one connection.
+func echoServer(t testing.TB, n *inet.Net, addr string) {
+	t.Helper()
 	l, err := n.Socket(inet.AFInet, inet.SockStream, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := l.Bind(netip.MustParseAddrPort("10.0.3.2:5001")); err != nil {
+	if err := l.Bind(netip.MustParseAddrPort(addr)); err != nil {
 		t.Fatal(err)
 	}
 	if err := l.Listen(4); err != nil {
@@ -68,35 +82,53 @@ func TestQEMUStackEchoesLinuxOverVirtioNet(t *testing.T) {
 		}
 		c.Close(task)
 	}()
+}
 
-	data := randomBytes(10e6, 1)
-	var got []byte
-	var elapsed time.Duration
-	var dialErr error
-	<-inNamespace(ns, func() {
-		c, err := net.DialTimeout("tcp", "10.0.3.2:5001", 5*time.Second)
-		if err != nil {
-			dialErr = err
-			return
-		}
-		defer c.Close()
-		c.SetDeadline(time.Now().Add(60 * time.Second))
-		start := time.Now()
-		go func() {
-			c.Write(data)
-			c.(*net.TCPConn).CloseWrite()
-		}()
-		got, dialErr = io.ReadAll(c)
-		elapsed = time.Since(start)
-	})
-	if dialErr != nil {
-		t.Fatalf("Linux side: %v after %d bytes echoed", dialErr, len(got))
+type echoResult struct {
+	sent, got []byte
+	elapsed   time.Duration
+	err       error
+}
+
+// linuxEcho connects with the host's TCP, sends data, half-closes and
+// reads everything echoed.
+func linuxEcho(addr string, data []byte) (r echoResult) {
+	r.sent = data
+	c, err := net.DialTimeout("tcp", addr, 5*time.Second)
+	if err != nil {
+		r.err = err
+		return r
 	}
-	if sha256.Sum256(got) != sha256.Sum256(data) {
-		t.Fatalf("echoed %d of %d bytes, hash differs", len(got), len(data))
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(60 * time.Second))
+	start := time.Now()
+	go func() {
+		c.Write(data)
+		c.(*net.TCPConn).CloseWrite()
+	}()
+	r.got, r.err = io.ReadAll(c)
+	r.elapsed = time.Since(start)
+	return r
+}
+
+func (r echoResult) check(t *testing.T, dev *virtionet.Device) {
+	t.Helper()
+	if r.err != nil {
+		t.Fatalf("Linux side: %v after %d bytes echoed", r.err, len(r.got))
 	}
-	t.Logf("10 MB echoed in %v (%.1f MB/s each way); driver rx errors %d, tx dropped %d",
-		elapsed, float64(len(data))/elapsed.Seconds()/1e6, dev.Stats.RxErrors.Load(), dev.Stats.TxDropped.Load())
+	if sha256.Sum256(r.got) != sha256.Sum256(r.sent) {
+		t.Fatalf("echoed %d of %d bytes, hash differs", len(r.got), len(r.sent))
+	}
+	t.Logf("%d bytes echoed in %v (%.1f MB/s each way); driver rx errors %d, tx dropped %d", len(r.sent),
+		r.elapsed, float64(len(r.sent))/r.elapsed.Seconds()/1e6, dev.Stats.RxErrors.Load(), dev.Stats.TxDropped.Load())
+}
+
+// TestQEMUStackOverUserNetworking: the make-run setup. A host connection to
+// the forwarded port reaches our stack's echo server through slirp.
+func TestQEMUStackOverUserNetworking(t *testing.T) {
+	dev, _, _ := qemuNIC(t, 15002)
+	echoServer(t, ourStackAt(t, dev, "10.0.2.15/24"), "10.0.2.15:5001")
+	linuxEcho("127.0.0.1:15002", randomBytes(10e6, 3)).check(t, dev)
 }
 
 // TestQEMUStackConnectsToLinuxOverVirtioNet: our stack connects out to a
