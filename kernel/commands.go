@@ -1,12 +1,65 @@
 package main
 
 import (
+	"errors"
+	"fmt"
+	"syscall"
+
+	"gomenuos/kernel/linux"
 	"gomenuos/kernel/menu"
+	"gomenuos/kernel/selftest"
 )
 
 // registerCommands adds the kernel's own commands to the shell's table.
 func registerCommands(sh *menu.Shell) {
-	for _, c := range []menu.Command{} {
-		_ = sh.Register(c)
+	for _, c := range []menu.Command{
+		{Name: "selftest", Desc: "Run runtime self-tests: " + selftest.Names(), Run: selftestCmd},
+		{Name: "ps", Desc: "List kernel threads (the Go runtime's Ms)", Run: psCmd},
+		{Name: "crash", Desc: "Crash on purpose: crash nil|ud2|kernel (tests the fault path)", Run: crashCmd},
+	} {
+		if err := sh.Register(c); err != nil {
+			panic(err)
+		}
 	}
+}
+
+func selftestCmd(c *menu.Ctx, args []string) error {
+	if !selftest.Run(c.Out, args) {
+		return errors.New("selftest failed")
+	}
+	return nil
+}
+
+func psCmd(c *menu.Ctx, _ []string) error {
+	sw, pre, sig := linux.SchedStats()
+	c.Printf("  TID STATE     WAIT   SWITCHES  CPU(ms)\n")
+	for _, t := range linux.Threads() {
+		c.Printf("%5d %-9s %-6s %8d %8d\n", t.TID, t.State, t.Wait, t.Switches, t.CPUTime/1_000_000)
+	}
+	c.Printf("context switches %d, preemptions %d, signals %d\n", sw, pre, sig)
+	return nil
+}
+
+// crashCmd triggers each kind of fault the kernel must report.
+func crashCmd(c *menu.Ctx, args []string) error {
+	if len(args) != 1 {
+		return errors.New("usage: crash nil|ud2|kernel")
+	}
+	switch args[0] {
+	case "nil": // an unrecovered nil dereference: the runtime's fatal panic report
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			var p *int
+			c.Printf("%d\n", *p)
+		}()
+		<-done
+	case "ud2": // an invalid opcode in a Go thread: register dump + traceback
+		linux.InvalidOpcode()
+	case "kernel": // a fault in trap context: register dump, exit non-zero
+		syscall.Syscall(linux.SysCrash, 0, 0, 0)
+	default:
+		return fmt.Errorf("crash: unknown kind %q", args[0])
+	}
+	return nil
 }

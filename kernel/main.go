@@ -12,6 +12,7 @@ import (
 	"gomenuos/drivers/uart"
 	"gomenuos/kernel/linux"
 	"gomenuos/kernel/menu"
+	"gomenuos/kernel/selftest"
 	"gomenuos/sched"
 )
 
@@ -19,6 +20,14 @@ func main() {
 	con := tty.New(uart.Raw{})
 	if err := startConsole(con); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: console:", err)
+		linux.Exit(1)
+	}
+	if bootParam("selftest") {
+		// Boot parameter: run the self-tests, then leave QEMU with status
+		// 0 (all passed, ACPI off) or 2·1+1.
+		if selftest.Run(con, nil) {
+			linux.PowerOff()
+		}
 		linux.Exit(1)
 	}
 	sh := menu.New(con, linux.PowerOff, rtc.Now)
@@ -53,4 +62,14 @@ func startConsole(con *tty.TTY) error {
 		}
 	}()
 	return nil
+}
+
+// bootParam reports whether the kernel command line has the word name.
+func bootParam(name string) bool {
+	for _, a := range os.Args[1:] {
+		if a == name {
+			return true
+		}
+	}
+	return false
 }

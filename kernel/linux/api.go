@@ -128,3 +128,6 @@ func Initrd() []byte {
 	}
 	return unsafeSlice(uintptr(Boot.InitrdStart), int(Boot.InitrdEnd-Boot.InitrdStart))
 }
+
+// InvalidOpcode executes UD2 (for the crash command).
+func InvalidOpcode()

@@ -52,8 +52,11 @@ const (
 	// SysIRQFD (gomenuos) returns a non-blocking eventfd that counts the
 	// interrupts of a legacy IRQ line, so a goroutine can wait for them
 	// through the runtime's netpoller.
-	SysIRQFD    = 1000
-	nrSyscalls  = 1001
+	SysIRQFD = 1000
+	// SysCrash (gomenuos) faults inside the syscall handler, to test the
+	// kernel-context crash report.
+	SysCrash    = 1001
+	nrSyscalls  = 1002
 	noReturnVal = -1 << 63 // the handler set RAX itself (or switched threads)
 )
 
@@ -184,6 +187,8 @@ func dispatch(tf *x86.TrapFrame, nr uint64, a0, a1, a2, a3, a4 uintptr) int64 {
 		return epollWait(tf, int(a0), a1, int(a2), int(a3), now)
 	case SysIRQFD:
 		return irqfdCreate(int(a0))
+	case SysCrash:
+		return int64(load64(0x10)) // page 0 is never mapped
 	}
 	if nr < nrSyscalls && !unknownLogged[nr] {
 		unknownLogged[nr] = true
