@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"sort"
 	"syscall"
 
 	"gomenuos/kernel/linux"
@@ -14,7 +15,7 @@ import (
 func registerCommands(sh *menu.Shell) {
 	for _, c := range []menu.Command{
 		{Name: "selftest", Desc: "Run runtime self-tests: " + selftest.Names(), Run: selftestCmd},
-		{Name: "ps", Desc: "List kernel threads (the Go runtime's Ms)", Run: psCmd},
+		{Name: "kstat", Desc: "Kernel counters: threads, switches, syscalls, faults, memory", Run: kstatCmd},
 		{Name: "crash", Desc: "Crash on purpose: crash nil|ud2|kernel (tests the fault path)", Run: crashCmd},
 	} {
 		if err := sh.Register(c); err != nil {
@@ -30,13 +31,29 @@ func selftestCmd(c *menu.Ctx, args []string) error {
 	return nil
 }
 
-func psCmd(c *menu.Ctx, _ []string) error {
+func kstatCmd(c *menu.Ctx, _ []string) error {
 	sw, pre, sig := linux.SchedStats()
 	c.Printf("  TID STATE     WAIT   SWITCHES  CPU(ms)\n")
 	for _, t := range linux.Threads() {
 		c.Printf("%5d %-9s %-6s %8d %8d\n", t.TID, t.State, t.Wait, t.Switches, t.CPUTime/1_000_000)
 	}
-	c.Printf("context switches %d, preemptions %d, signals %d\n", sw, pre, sig)
+	faults, unmapped := linux.PageFaults()
+	total, free, _ := linux.MemInfo()
+	c.Printf("uptime %d ms, context switches %d, preemptions %d, signals %d\n",
+		linux.UptimeNS()/1_000_000, sw, pre, sig)
+	c.Printf("page faults %d, pages unmapped %d, RAM used %d KiB of %d KiB (peak %d KiB)\n",
+		faults, unmapped, (total-free)>>10, total>>10, linux.PeakMemory()>>10)
+	counts := linux.SyscallCounts()
+	nrs := make([]int, 0, len(counts))
+	for nr := range counts {
+		nrs = append(nrs, nr)
+	}
+	sort.Ints(nrs)
+	c.Printf("syscalls:")
+	for _, nr := range nrs {
+		c.Printf(" %d:%d", nr, counts[nr])
+	}
+	c.Printf("\n")
 	return nil
 }
 

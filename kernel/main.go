@@ -30,8 +30,13 @@ func main() {
 		}
 		linux.Exit(1)
 	}
+	if err := bootFS(con); err != nil {
+		fmt.Fprintln(os.Stderr, "gomenuos: filesystems:", err)
+		linux.Exit(1)
+	}
 	sh := menu.New(con, linux.PowerOff, rtc.Now)
 	registerCommands(sh)
+	registerFSCommands(sh)
 	if err := sh.Run(sched.NewTask("shell")); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: shell:", err)
 		linux.Exit(1)

@@ -127,7 +127,7 @@ var kernelFS uint64
 
 // Init makes slot 0 the idle thread and slot 1 the boot thread (the
 // runtime's m0), which is running. idleStackTop is the idle thread's stack.
-func Init(kfs uint64) {
+func Init(kfs uint64, now int64) {
 	kernelFS = kfs
 	idle := &Table[0]
 	idle.State = Runnable
@@ -147,6 +147,8 @@ func Init(kfs uint64) {
 	nextTID++
 	boot.KStackTop = stackTop(1)
 	boot.AltDisabled = true
+	boot.SliceStart = now
+	idle.SliceStart = now
 	Current = 1
 	x86.BootCPU.SetKernelStack(boot.KStackTop)
 }

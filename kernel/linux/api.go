@@ -131,3 +131,6 @@ func Initrd() []byte {
 
 // InvalidOpcode executes UD2 (for the crash command).
 func InvalidOpcode()
+
+// IdleNS is the time the CPU spent in the idle thread.
+func IdleNS() int64 { return sched.Table[0].CPUTime }

@@ -68,7 +68,7 @@ func early() uintptr {
 	initClock(Boot.TSCHz)
 	x86.InitPIT(HZ)
 	x86.UnmaskIRQ(0)
-	sched.Init(kernelFSBase())
+	sched.Init(kernelFSBase(), monotonicNS())
 	initRandom()
 	sp := buildProcessStack()
 	Boot.RuntimeTSC = x86.Rdtsc()

@@ -1,0 +1,79 @@
+package main
+
+import (
+	"time"
+
+	"gomenuos/drivers/char"
+	"gomenuos/drivers/tty"
+	"gomenuos/fs"
+	"gomenuos/fs/devfs"
+	"gomenuos/fs/initramfs"
+	"gomenuos/fs/procfs"
+	"gomenuos/fs/shellcmd"
+	"gomenuos/kernel/linux"
+	"gomenuos/kernel/menu"
+)
+
+// bootFS builds the root namespace: the initramfs unpacked into a ramfs,
+// devfs on /dev, procfs on /proc, and the built-in char devices.
+func bootFS(con *tty.TTY) error {
+	ns := fs.NewRoot()
+	if err := initramfs.Unpack(ns, linux.Initrd()); err != nil {
+		return err
+	}
+	for _, err := range []error{devfs.Mount(ns), procfs.Mount(ns), char.Init()} {
+		if err != nil {
+			return err
+		}
+	}
+	char.SetConsole(con)
+	fs.SetRoot(ns)
+	procfsSources()
+	return nil
+}
+
+// procfsSources feeds /proc from the kernel's own tables.
+func procfsSources() {
+	procfs.SetMemInfo(func() procfs.MemInfo {
+		total, free, _ := linux.MemInfo()
+		return procfs.MemInfo{Total: total, Free: free, Available: free}
+	})
+	procfs.SetUptime(func() (up, idle time.Duration) {
+		return time.Duration(linux.UptimeNS()), time.Duration(linux.IdleNS())
+	})
+	procfs.SetInterrupts(func() []procfs.IRQ {
+		counts := linux.IRQCounts()
+		names := map[int]string{0: "timer", 4: "ttyS0"}
+		var out []procfs.IRQ
+		for line, n := range counts {
+			if n == 0 && names[line] == "" {
+				continue
+			}
+			name := names[line]
+			if name == "" {
+				name = "irq"
+			}
+			out = append(out, procfs.IRQ{Num: line, Count: n, Chip: "XT-PIC", Name: name})
+		}
+		return out
+	})
+	procfs.SetThreads(func() []procfs.Thread {
+		var out []procfs.Thread
+		for _, t := range linux.Threads() {
+			out = append(out, procfs.Thread{TID: int(t.TID), State: t.State, CPUTime: time.Duration(t.CPUTime), Name: "go-m/" + t.Wait})
+		}
+		return out
+	})
+}
+
+// registerFSCommands adds the file and device commands (ls, cat, echo,
+// mknod, insmod, ...) to the shell.
+func registerFSCommands(sh *menu.Shell) {
+	for _, c := range append(shellcmd.Commands(), char.Commands()...) {
+		run := c.Run
+		if err := sh.Register(menu.Command{Name: c.Name, Desc: c.Desc,
+			Run: func(x *menu.Ctx, a []string) error { return run(x.Task, x.Out, a) }}); err != nil {
+			panic(err)
+		}
+	}
+}
