@@ -2,6 +2,8 @@ package link
 
 import (
 	"math/rand"
+	"slices"
+	"sort"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -77,6 +79,12 @@ func (p *Pipe) SetImpairment(imp Impairment) {
 }
 
 // PipeEnd is one side of a Pipe; it implements Device.
+//
+// Frames arriving at an end wait in a queue ordered by due time (FIFO
+// among equal times) and one clock timer at a time delivers them, so
+// delivery is sequential and in order whatever the clock — like a NIC's
+// single receive bottom half. Lock contract: qmu guards queue, timer,
+// timerDue and running.
 type PipeEnd struct {
 	pipe  *Pipe
 	peer  *PipeEnd
@@ -84,6 +92,18 @@ type PipeEnd struct {
 	mac   header.MAC
 	rx    atomic.Pointer[receiverBox]
 	Stats PipeStats
+
+	qmu      sync.Mutex
+	queue    []arrival
+	timer    clock.Timer // pending delivery, nil if none
+	timerDue time.Time
+	running  bool // deliverDue is delivering; it re-arms when done
+}
+
+// arrival is a frame due at an end at a given time.
+type arrival struct {
+	due   time.Time
+	frame []byte
 }
 
 type receiverBox struct{ r Receiver }
@@ -161,13 +181,48 @@ func (p *Pipe) delayLocked(from *PipeEnd, imp Impairment) time.Duration {
 	return imp.Delay
 }
 
+// deliverAfter queues frame to arrive at e after d.
 func (e *PipeEnd) deliverAfter(d time.Duration, frame []byte) {
-	e.pipe.clock.AfterFunc(d, func() {
-		box := e.rx.Load()
-		if box == nil {
-			return
+	a := arrival{due: e.pipe.clock.Now().Add(d), frame: frame}
+	e.qmu.Lock()
+	defer e.qmu.Unlock()
+	i := sort.Search(len(e.queue), func(i int) bool { return e.queue[i].due.After(a.due) })
+	e.queue = slices.Insert(e.queue, i, a)
+	switch {
+	case e.running:
+		// The delivery loop picks it up or re-arms for it.
+	case e.timer == nil:
+		e.armLocked(a.due)
+	case a.due.Before(e.timerDue) && e.timer.Stop():
+		// A frame overtakes the one the timer waits for (reordering).
+		e.armLocked(a.due)
+	}
+}
+
+func (e *PipeEnd) armLocked(due time.Time) {
+	e.timer, e.timerDue = e.pipe.clock.AfterFunc(due.Sub(e.pipe.clock.Now()), e.deliverDue), due
+}
+
+// deliverDue hands every frame whose time has come to the receiver, in
+// order, then re-arms for the next one. Frames queued while it runs with
+// no delay are delivered in the same pass.
+func (e *PipeEnd) deliverDue() {
+	clk := e.pipe.clock
+	e.qmu.Lock()
+	e.timer, e.running = nil, true
+	for len(e.queue) > 0 && !e.queue[0].due.After(clk.Now()) {
+		a := e.queue[0]
+		e.queue = e.queue[1:]
+		e.qmu.Unlock()
+		if box := e.rx.Load(); box != nil {
+			e.peer.Stats.Delivered.Add(1)
+			box.r.DeliverFrame(e, a.frame)
 		}
-		e.peer.Stats.Delivered.Add(1)
-		box.r.DeliverFrame(e, frame)
-	})
+		e.qmu.Lock()
+	}
+	e.running = false
+	if len(e.queue) > 0 {
+		e.armLocked(e.queue[0].due)
+	}
+	e.qmu.Unlock()
 }
