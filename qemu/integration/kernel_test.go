@@ -1,0 +1,117 @@
+package integration
+
+import (
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"gomenuos/qemu/harness"
+)
+
+// The runtime-hosting self-tests, run by the `selftest` boot parameter:
+// QEMU powers off with status 0 only if every one passed.
+func TestQEMUSelftestBootParameter(t *testing.T) {
+	m := harness.StartT(t, harness.Config{BuildDir: harness.BuildDir(), Cmdline: "selftest", Timeout: 5 * time.Minute})
+	out, err := m.Expect("selftest: 5 passed, 0 failed", 4*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"gc", "preempt", "nilderef", "sleep", "gomaxprocs"} {
+		if !strings.Contains(out, "selftest "+name+": ok: ") {
+			t.Errorf("no ok line for %s in:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(out, "recovered: runtime error: invalid memory address or nil pointer dereference") {
+		t.Errorf("nil dereference not recovered as a Go panic:\n%s", out)
+	}
+	status, err := m.Wait(30 * time.Second)
+	if err != nil || status != 0 {
+		t.Fatalf("QEMU exit status %d (%v), want 0", status, err)
+	}
+}
+
+var dumpLines = []*regexp.Regexp{
+	regexp.MustCompile(`error code 0x[0-9a-f]{16}  RIP 0x[0-9a-f]{16}  RSP 0x[0-9a-f]{16}`),
+	regexp.MustCompile(`CR2 0x[0-9a-f]{16}  FS base 0x[0-9a-f]{16}  RFLAGS 0x[0-9a-f]{16}`),
+	regexp.MustCompile(`RAX 0x[0-9a-f]{16} RBX 0x[0-9a-f]{16} RCX 0x[0-9a-f]{16} RDX 0x[0-9a-f]{16}`),
+	regexp.MustCompile(`R13 0x[0-9a-f]{16} R14 0x[0-9a-f]{16} R15 0x[0-9a-f]{16} CS  0x0{14}08`),
+}
+
+// A fault inside a syscall handler (trap context) prints the exception,
+// every register, and exits QEMU with a non-zero status.
+func TestQEMUKernelFaultDump(t *testing.T) {
+	m := boot(t, harness.Config{})
+	m.Send("crash kernel\r")
+	out, err := m.Expect("threads\r\n", cmdTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(out, "*** gomenuos: page fault in kernel context: #PF page fault (vector 14)") ||
+		!strings.Contains(out, "CR2 0x0000000000000010") {
+		t.Errorf("no page-fault report:\n%s", out)
+	}
+	for _, re := range dumpLines {
+		if !re.MatchString(out) {
+			t.Errorf("dump lacks %v:\n%s", re, out)
+		}
+	}
+	if status, err := m.Wait(10 * time.Second); err != nil || status != 2*0x3f+1 {
+		t.Fatalf("QEMU exit status %d (%v), want %d", status, err, 2*0x3f+1)
+	}
+}
+
+// An invalid opcode in a Go thread: the kernel's register dump, then the
+// runtime's own report with a goroutine traceback, then a non-zero exit.
+func TestQEMUGoThreadFaultTraceback(t *testing.T) {
+	m := boot(t, harness.Config{})
+	m.Send("crash ud2\r")
+	out, err := m.Expect("gomenuos: exit 2 after", 20*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"*** gomenuos: unexpected exception in a Go thread: #UD invalid opcode (vector 6)",
+		"SIGILL: illegal instruction",
+		"goroutine ",
+		"gomenuos/kernel/linux.InvalidOpcode",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("missing %q in:\n%s", want, out)
+		}
+	}
+	if status, err := m.Wait(10 * time.Second); err != nil || status != 5 {
+		t.Fatalf("QEMU exit status %d (%v), want 5 (exit_group(2))", status, err)
+	}
+}
+
+// The seed's char-device walkthrough: register globalvar with a dynamic
+// major, see it in /proc/devices, make the node, block a reader, wake it
+// with writes.
+func TestQEMUGlobalvarDemo(t *testing.T) {
+	m := boot(t, harness.Config{})
+	out := run(t, m, "insmod globalvar")
+	mm := regexp.MustCompile(`major = (\d+)\r\n`).FindStringSubmatch(out)
+	if mm == nil {
+		t.Fatalf("no major line: %q", out)
+	}
+	major := mm[1]
+	if out := run(t, m, "cat /proc/devices"); !regexp.MustCompile(`\r\n *` + major + ` globalvar\r\n`).MatchString(out) {
+		t.Fatalf("/proc/devices lacks globalvar:\n%s", out)
+	}
+	if out := run(t, m, "mknod /dev/globalvar c "+major+" 0"); out != "mknod /dev/globalvar c "+major+" 0\r\n"+prompt {
+		t.Fatalf("mknod: %q", out)
+	}
+	run(t, m, "cat /dev/globalvar &")
+	time.Sleep(300 * time.Millisecond) // let the reader block
+	for _, v := range []string{"123", "1234567"} {
+		m.Send("echo " + v + " > /dev/globalvar\r")
+		if _, err := m.Expect("\r\n"+v+"\r\n"+prompt, cmdTimeout); err != nil { // the tty redraws the prompt
+			t.Fatalf("reader did not print %s: %v", v, err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	if out := run(t, m, "rmmod globalvar"); !strings.Contains(out, "in use") {
+		t.Fatalf("rmmod of a busy device: %q", out)
+	}
+}
