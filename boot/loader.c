@@ -73,10 +73,16 @@ static void copy(u8 *dst, const u8 *src, u32 n)
 		*dst++ = *src++;
 }
 
+/* Zero bss without writing bytes that are already zero: fresh guest RAM
+ * reads as zero, and not writing it keeps the host from backing it (the Go
+ * image has tens of MiB of bss that is rarely used). */
 static void zero(u8 *dst, u32 n)
 {
-	while (n--)
-		*dst++ = 0;
+	while (n--) {
+		if (*dst)
+			*dst = 0;
+		dst++;
+	}
 }
 
 static void load_elf(const u8 *img, u32 size)

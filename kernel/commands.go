@@ -15,6 +15,7 @@ import (
 func registerCommands(sh *menu.Shell) {
 	for _, c := range []menu.Command{
 		{Name: "selftest", Desc: "Run runtime self-tests: " + selftest.Names(), Run: selftestCmd},
+		{Name: "stats", Desc: "Benchmark figures: boot time, RAM touched, idle syscalls, thread switch rate", Run: statsCmd},
 		{Name: "kstat", Desc: "Kernel counters: threads, switches, syscalls, faults, memory", Run: kstatCmd},
 		{Name: "crash", Desc: "Crash on purpose: crash nil|ud2|kernel (tests the fault path)", Run: crashCmd},
 	} {

@@ -37,6 +37,7 @@ func main() {
 	sh := menu.New(con, linux.PowerOff, rtc.Now)
 	registerCommands(sh)
 	registerFSCommands(sh)
+	markPrompt()
 	if err := sh.Run(sched.NewTask("shell")); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: shell:", err)
 		linux.Exit(1)

@@ -63,9 +63,9 @@ func InitPIT(hz int) {
 }
 
 // CalibrateTSC measures TSC ticks per second against PIT channel 2 over
-// about 20 ms (polled; interrupts may be off).
+// about 10 ms (polled; interrupts may be off).
 func CalibrateTSC() uint64 {
-	const ms = 20
+	const ms = 10
 	count := PITHz * ms / 1000
 	gate := Inb(0x61)
 	Outb(0x61, gate&^0x02|0x01) // speaker off, gate on

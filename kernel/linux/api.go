@@ -134,3 +134,21 @@ func InvalidOpcode()
 
 // IdleNS is the time the CPU spent in the idle thread.
 func IdleNS() int64 { return sched.Table[0].CPUTime }
+
+// Touched estimates the RAM the kernel has actually used: the kernel's
+// text and data, the pages handed out to the runtime and page tables, and
+// the DMA memory drivers took. bss is reported apart: it is zero and mostly
+// never touched (the boot stub only writes where it is not already zero).
+func Touched() (image, bss, pages, dma uint64) {
+	free, total := mm.FreeFrames()
+	return Boot.KernelFile, Boot.KernelEnd - Boot.KernelStart - Boot.KernelFile,
+		uint64(total-free) * 4096, uint64(mm.DMAUsed())
+}
+
+// BootNS converts a TSC reading to ns since kernel entry.
+func BootNS(tsc uint64) int64 {
+	if Boot.TSCHz == 0 {
+		return 0
+	}
+	return int64((tsc - Boot.EntryTSC) * 1000 / (Boot.TSCHz / 1_000_000))
+}

@@ -31,6 +31,7 @@ var Boot struct {
 	RAMBytes    uint64
 	KernelStart uint64
 	KernelEnd   uint64
+	KernelFile  uint64 // bytes of text and data; the rest up to KernelEnd is bss
 	InitrdStart uint64
 	InitrdEnd   uint64
 	Cmdline     [512]byte
@@ -122,7 +123,8 @@ func elfExtent(img uintptr) (lo, hi uint64) {
 		if load32(ph) != 1 { // PT_LOAD
 			continue
 		}
-		paddr, memsz := load64(ph+24), load64(ph+40)
+		paddr, filesz, memsz := load64(ph+24), load64(ph+32), load64(ph+40)
+		Boot.KernelFile += filesz
 		if paddr < lo {
 			lo = paddr
 		}

@@ -56,7 +56,7 @@ func chachaBlock(key *[8]uint32, counter uint32, out *[16]uint32) {
 // TSC delta low bits vary with emulator and host scheduling.
 func jitter() uint64 {
 	var h uint64 = 0xcbf29ce484222325
-	for i := 0; i < 256; i++ {
+	for i := 0; i < 64; i++ {
 		t0 := x86.Rdtsc()
 		x86.Inb(0x80)
 		d := x86.Rdtsc() - t0

@@ -39,10 +39,7 @@ func InitFrames(start, end uintptr) {
 	if end-start > MaxFrames*pageSize {
 		end = start + MaxFrames*pageSize
 	}
-	dmaPool.next, dmaPool.end = start, start+DMAPoolSize
-	for pa := dmaPool.next; pa < dmaPool.end; pa += pageSize {
-		x86.ZeroPage(pa)
-	}
+	dmaPool.next, dmaPool.end, dmaPool.zeroed = start, start+DMAPoolSize, start
 	start += DMAPoolSize
 	frames.start, frames.end = start, end
 	for pa := end - pageSize; pa >= start && pa < end; pa -= pageSize {
@@ -74,10 +71,13 @@ func FreeFrame(pa uintptr) {
 
 // dmaPool is a physically contiguous region set aside at boot for device
 // rings and buffers; drivers allocate from it once and never free.
-var dmaPool struct{ next, end uintptr }
+var dmaPool struct{ next, end, zeroed uintptr }
 
 // DMAPoolSize is the size of the DMA region.
 const DMAPoolSize = 8 << 20
+
+// DMAUsed reports how much of the DMA region has been handed out.
+func DMAUsed() uintptr { return dmaPool.zeroed - (dmaPool.end - DMAPoolSize) }
 
 // AllocContig returns size bytes of physically contiguous, zeroed memory
 // aligned to align (a power of two), or 0.
@@ -90,6 +90,12 @@ func AllocContig(size, align uintptr) uintptr {
 		return 0
 	}
 	dmaPool.next = pa + size
+	for z := pa &^ (pageSize - 1); z < pa+size; z += pageSize {
+		if z >= dmaPool.zeroed {
+			x86.ZeroPage(z)
+			dmaPool.zeroed = z + pageSize
+		}
+	}
 	return pa
 }
 

@@ -1,0 +1,82 @@
+package main
+
+import (
+	"runtime"
+	"sort"
+	"time"
+
+	"gomenuos/arch/x86"
+	"gomenuos/kernel/linux"
+	"gomenuos/kernel/menu"
+)
+
+// promptTSC is the TSC when the shell was about to print its first prompt.
+var promptTSC uint64
+
+// statsCmd prints the figures make bench reports from inside the guest.
+func statsCmd(c *menu.Ctx, _ []string) error {
+	hz, entry, rt := linux.BootTimes()
+	c.Printf("guest boot: kernel entry to runtime %.1f ms, to first prompt %.1f ms (TSC %d MHz)\n",
+		float64(linux.BootNS(rt))/1e6, float64(linux.BootNS(promptTSC))/1e6, hz/1_000_000)
+	_ = entry
+	img, bss, pages, dma := linux.Touched()
+	c.Printf("RAM in use: %d KiB (kernel text+data %d KiB + runtime pages and page tables %d KiB + DMA %d KiB); bss %d KiB reserved\n",
+		(img+pages+dma)>>10, img>>10, pages>>10, dma>>10, bss>>10)
+	idleSyscalls(c)
+	threadPingPong(c)
+	return nil
+}
+
+// idleSyscalls counts the syscalls the whole system makes in one second
+// while this command sleeps (the runtime's timers, sysmon, the console).
+func idleSyscalls(c *menu.Ctx) {
+	before := linux.SyscallCounts()
+	sw0, _, _ := linux.SchedStats()
+	time.Sleep(time.Second)
+	after := linux.SyscallCounts()
+	sw1, _, _ := linux.SchedStats()
+	total := uint64(0)
+	var nrs []int
+	for nr, n := range after {
+		if d := n - before[nr]; d > 0 {
+			total += d
+			nrs = append(nrs, nr)
+		}
+	}
+	sort.Ints(nrs)
+	c.Printf("idle: %d syscalls/s, %d context switches/s; by number:", total, sw1-sw0)
+	for _, nr := range nrs {
+		c.Printf(" %d:%d", nr, after[nr]-before[nr])
+	}
+	c.Printf("\n")
+}
+
+// threadPingPong bounces a token between two goroutines locked to their
+// own threads, so every hand-off is a futex wake and a kernel context
+// switch, and reports the switch rate.
+func threadPingPong(c *menu.Ctx) {
+	const rounds = 5000
+	ping, pong := make(chan int), make(chan int)
+	go func() {
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		for v := range ping {
+			pong <- v + 1
+		}
+	}()
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	sw0, _, _ := linux.SchedStats()
+	t0 := time.Now()
+	for i := 0; i < rounds; i++ {
+		ping <- i
+		<-pong
+	}
+	d := time.Since(t0)
+	close(ping)
+	sw1, _, _ := linux.SchedStats()
+	c.Printf("thread ping-pong: %d round trips in %v: %.0f context switches/s, %.1f µs per switch\n",
+		rounds, d.Round(time.Millisecond), float64(sw1-sw0)/d.Seconds(), d.Seconds()*1e6/float64(sw1-sw0))
+}
+
+func markPrompt() { promptTSC = x86.Rdtsc() }
