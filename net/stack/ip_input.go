@@ -52,7 +52,8 @@ func (s *Stack) ipRcvFinish(ifc *Interface, ip header.IPv4) {
 		s.dropRx(ifc, DropIPInvalidSource)
 		return
 	}
-	if !local && !bcast {
+	// Linux: a loopback destination arriving on a real device is a martian.
+	if !local && !bcast || dst.IsLoopback() && !ifc.isLoopback() {
 		// Linux with ip_forward=0: ip_route_input fails, IPSTATS_MIB_INADDRERRORS.
 		s.ipMIB.InAddrErrors.Add(1)
 		s.dropRx(ifc, DropIPInAddrErrors)
@@ -70,12 +71,13 @@ func (s *Stack) ipRcvFinish(ifc *Interface, ip header.IPv4) {
 
 // isMartianSourceLocked rejects sources no host may use (Linux:
 // fib_validate_source / ip_route_input_slow martian checks): multicast,
-// limited broadcast, and loopback addresses arriving on a real device.
+// limited broadcast, and — on a real device — loopback addresses or one of
+// our own addresses (a spoof, or our own frame looped back by a switch).
 func (s *Stack) isMartianSourceLocked(ifc *Interface, src netip.Addr) bool {
 	if src.IsMulticast() || src == limitedBroadcast {
 		return true
 	}
-	return src.IsLoopback() && !ifc.isLoopback()
+	return !ifc.isLoopback() && (src.IsLoopback() || s.isLocalLocked(src))
 }
 
 // ipLocalDeliver hands a complete datagram to its transport (Linux:

@@ -46,6 +46,12 @@ func TestIPInputDropsWithReasons(t *testing.T) {
 			return ipFrame(macB, netip.MustParseAddr("127.0.0.1"), ipB, protoTest, 1, 0, false, nil)
 		},
 			DropIPInvalidSource, func(m *IPMIB) uint64 { return m.InAddrErrors.Load() }},
+		{"our own address as source", func() []byte { return ipFrame(macB, ipB, ipB, protoTest, 1, 0, false, nil) },
+			DropIPInvalidSource, func(m *IPMIB) uint64 { return m.InAddrErrors.Load() }},
+		{"loopback destination on a wire", func() []byte {
+			return ipFrame(macB, ipA, netip.MustParseAddr("127.0.0.1"), protoTest, 1, 0, false, nil)
+		},
+			DropIPInAddrErrors, func(m *IPMIB) uint64 { return m.InAddrErrors.Load() }},
 		{"other host's MAC", func() []byte { return ipFrame(header.MAC{2, 9, 9, 9, 9, 9}, ipA, ipB, protoTest, 1, 0, false, nil) },
 			DropOtherHost, func(m *IPMIB) uint64 { return 0 }},
 		{"runt frame", func() []byte { return good()[:10] }, DropPktTooSmall, func(m *IPMIB) uint64 { return 0 }},
@@ -55,6 +61,11 @@ func TestIPInputDropsWithReasons(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			n := newTestNet(t, link.Impairment{})
+			lo := link.NewLoopback() // so 127.0.0.1 is local to B
+			t.Cleanup(lo.Close)
+			if _, err := n.b.AddInterface(lo, netip.MustParsePrefix("127.0.0.1/8")); err != nil {
+				t.Fatal(err)
+			}
 			rx := &recvTransport{proto: protoTest}
 			n.b.AddTransport(rx)
 			n.b.DeliverFrame(n.pipe.B, tc.frame())
