@@ -49,6 +49,9 @@ type fakeIP struct {
 
 func (f *fakeIP) OutputIPv4(src, dst netip.Addr, proto, tos uint8, buf []byte, off int) error {
 	seg := header.TCP(buf[off:])
+	if len(seg)+20 > f.mtu {
+		panic("segment larger than the path MTU")
+	}
 	if f.link == nil {
 		f.sent = append(f.sent, seg)
 		return nil

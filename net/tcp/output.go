@@ -122,7 +122,19 @@ func (s *Sock) ackSentLocked() {
 
 // tcpSendAckLocked sends a bare ACK (Linux: tcp_send_ack).
 func (s *Sock) tcpSendAckLocked() {
-	s.tcpTransmitSkbLocked(s.sndNxt, flagAck, nil)
+	s.tcpTransmitSkbLocked(s.tcpAcceptableSeqLocked(), flagAck, nil)
+}
+
+// tcpAcceptableSeqLocked is the sequence number for a bare ACK: SND.NXT,
+// or the right edge of the peer's window if SND.NXT lies past it, so the
+// peer's acceptability test passes even when its window is zero (Linux:
+// tcp_acceptable_seq).
+func (s *Sock) tcpAcceptableSeqLocked() seqnum {
+	end := s.sndUna.add(int(s.sndWnd))
+	if s.sndNxt.leq(end) {
+		return s.sndNxt
+	}
+	return end
 }
 
 // tcpSendChallengeAckLocked answers a suspicious RST/SYN/ACK with an ACK,
@@ -163,5 +175,5 @@ func (p *Proto) tcpV4SendResetLocked(seg *segment) {
 // sendResetLocked aborts our side of a connection with a RST (Linux:
 // tcp_send_active_reset).
 func (s *Sock) sendResetLocked() {
-	s.tcpTransmitSkbLocked(s.sndNxt, flagRst|flagAck, nil)
+	s.tcpTransmitSkbLocked(s.tcpAcceptableSeqLocked(), flagRst|flagAck, nil)
 }

@@ -71,9 +71,17 @@ func (s *Sock) stepCheckSeqLocked(g *segment) bool {
 	}
 	if !s.tcpSequenceOKLocked(g) {
 		s.proto.MIB.DropOutOfWindow.Add(1)
-		if !g.has(flagRst) {
-			s.tcpSendAckLocked()
+		if g.has(flagRst) {
+			return false
 		}
+		// RFC 9293 §3.10.7.4: with a zero receive window "special
+		// allowance should be made to accept valid ACKs".
+		if s.rcvWindowLocked() == 0 && g.has(flagAck) && !g.has(flagSyn) && s.state.synchronized() {
+			if s.tcpAckLocked(g) {
+				s.tcpDataSndCheckLocked()
+			}
+		}
+		s.tcpSendAckLocked()
 		return false
 	}
 	s.tcpStoreTsRecentLocked(g)

@@ -1,5 +1,7 @@
 package tcp
 
+import "gomenuos/net/header"
+
 // unsentLocked is the number of queued octets not yet sent.
 func (s *Sock) unsentLocked() int {
 	return s.sndBufSeq.add(len(s.sndBuf)).sub(s.sndNxt)
@@ -35,7 +37,7 @@ func (s *Sock) tcpXmitOneLocked() bool {
 	if unsent <= 0 && !finPending {
 		return false
 	}
-	n := min(s.sndMSS, max(unsent, 0))
+	n := min(s.segRoomLocked(), max(unsent, 0))
 	if next, ok := s.sacked.nextStart(s.sndNxt); ok {
 		n = min(n, next.sub(s.sndNxt))
 	}
@@ -57,6 +59,19 @@ func (s *Sock) tcpXmitOneLocked() bool {
 	}
 	s.tcpSendSegmentLocked(s.sndNxt, n, fin)
 	return true
+}
+
+// segRoomLocked is the payload that fits beside the options this segment
+// will carry: SACK blocks eat into the MSS (Linux: tcp_current_mss).
+func (s *Sock) segRoomLocked() int {
+	if !s.sackOK || len(s.ooo) == 0 {
+		return s.sndMSS
+	}
+	blocks := min(len(s.ooo), 4)
+	if s.tsOK {
+		blocks = min(blocks, header.MaxSACKBlocks)
+	}
+	return s.sndMSS - 4 - 8*blocks
 }
 
 // tcpNagleBlockedLocked applies Nagle's algorithm (RFC 896, RFC 1122
@@ -106,7 +121,7 @@ func (s *Sock) tcpSendSegmentLocked(seq seqnum, n int, fin bool) {
 // (Linux: tcp_retransmit_skb).
 func (s *Sock) tcpRetransmitOneLocked(seq seqnum) {
 	dataEnd := s.sndBufSeq.add(len(s.sndBuf))
-	n := min(s.sndMSS, max(dataEnd.sub(seq), 0))
+	n := min(s.segRoomLocked(), max(dataEnd.sub(seq), 0))
 	if next, ok := s.sacked.nextStart(seq); ok {
 		n = min(n, next.sub(seq))
 	}

@@ -1,0 +1,256 @@
+package inet
+
+import (
+	"net/netip"
+	"syscall"
+	"time"
+
+	"gomenuos/net/tcp"
+	"gomenuos/sched"
+)
+
+// Socket is a BSD socket (Linux: struct socket): the protocol sock, the
+// wait queue its sleepers use, the file-level flags and its inode.
+//
+// Lock contract: nonblock and the timeouts are set before the socket is
+// shared between tasks (Linux sets them under the socket lock; shell jobs
+// here do not race on them). sk has its own lock inside TCP.
+type Socket struct {
+	net      *Net
+	sk       *tcp.Sock
+	wq       sched.WaitQueue
+	nonblock bool
+	rcvTimeo time.Duration
+	sndTimeo time.Duration
+	ino      uint64
+}
+
+// Errors of the socket layer itself.
+var (
+	ErrAFNoSupport    = syscall.EAFNOSUPPORT
+	ErrProtoNoSupport = syscall.EPROTONOSUPPORT
+	ErrSockTNoSupport = syscall.ESOCKTNOSUPPORT
+	ErrAgain          = tcp.ErrWouldBlock
+)
+
+// Socket creates a socket (Linux: __sys_socket → sock_create → sockAlloc +
+// inetCreate).
+func (n *Net) Socket(family, typ, proto int) (*Socket, error) {
+	if family != AFInet {
+		return nil, ErrAFNoSupport
+	}
+	s := n.sockAlloc()
+	if err := n.inetCreate(s, typ, proto); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// sockAlloc allocates a socket with its inode number (Linux: sock_alloc,
+// which takes an inode from sockfs; until sockfs maps sockets to fds the
+// number comes from the socket layer's own counter).
+func (n *Net) sockAlloc() *Socket {
+	return &Socket{net: n, ino: n.nextIno.Add(1)}
+}
+
+// inetCreate is the protocol switch: SOCK_STREAM with protocol 0 or
+// IPPROTO_TCP gets TCP (Linux: inet_create walking inetsw).
+func (n *Net) inetCreate(s *Socket, typ, proto int) error {
+	if typ != SockStream {
+		return ErrSockTNoSupport
+	}
+	if proto != IPProtoIP && proto != IPProtoTCP {
+		return ErrProtoNoSupport
+	}
+	s.attach(n.tcp.NewSock())
+	return nil
+}
+
+// attach binds a TCP sock to this socket: its wake-ups go to our queue
+// (Linux: sock_init_data sets sk_wq and sk_data_ready).
+func (s *Socket) attach(sk *tcp.Sock) {
+	s.sk = sk
+	sk.SetWake(s.wq.WakeUpInterruptible)
+	sk.SetInode(s.ino, 0)
+}
+
+// Ino is the socket's inode number (shown in /proc/net/tcp).
+func (s *Socket) Ino() uint64 { return s.ino }
+
+// Sock returns the TCP sock underneath.
+func (s *Socket) Sock() *tcp.Sock { return s.sk }
+
+// SetNonblock sets O_NONBLOCK.
+func (s *Socket) SetNonblock(on bool) { s.nonblock = on }
+
+// wait sleeps until cond holds: ErrAgain for non-blocking sockets or an
+// expired timeout, sched.ErrRestartSys when t is interrupted (Linux:
+// sk_wait_event with sock_rcvtimeo/sock_sndtimeo).
+func (s *Socket) wait(t *sched.Task, timeout time.Duration, cond func() bool) error {
+	if s.nonblock {
+		return ErrAgain
+	}
+	if timeout <= 0 {
+		return s.wq.WaitEventInterruptible(t, cond)
+	}
+	_, err := s.wq.WaitEventInterruptibleTimeout(t, cond, timeout)
+	if err == sched.ErrTimedOut {
+		return ErrAgain
+	}
+	return err
+}
+
+// Bind binds a local address (Linux: inet_bind).
+func (s *Socket) Bind(a netip.AddrPort) error { return s.inetBind(a) }
+
+// inetBind: Linux inet_bind → __inet_bind → inet_csk_get_port.
+func (s *Socket) inetBind(a netip.AddrPort) error { return s.sk.Bind(a) }
+
+// Listen starts listening (Linux: inet_listen).
+func (s *Socket) Listen(backlog int) error { return s.inetListen(backlog) }
+
+// inetListen: Linux inet_listen → inet_csk_listen_start.
+func (s *Socket) inetListen(backlog int) error { return s.sk.Listen(backlog) }
+
+// Accept waits for a connection (Linux: inet_accept → inet_csk_accept).
+func (s *Socket) Accept(t *sched.Task) (*Socket, error) {
+	sk, err := s.inetCskAccept(t)
+	if err != nil {
+		return nil, err
+	}
+	ns := s.net.sockAlloc()
+	ns.attach(sk)
+	return ns, nil
+}
+
+// inetCskAccept waits on the listener's queue for a child (Linux:
+// inet_csk_accept with inet_csk_wait_for_connect).
+func (s *Socket) inetCskAccept(t *sched.Task) (*tcp.Sock, error) {
+	for {
+		sk, err := s.sk.Accept()
+		if err != tcp.ErrWouldBlock {
+			return sk, err
+		}
+		ready := func() bool {
+			return s.sk.Poll()&(tcp.PollIn|tcp.PollErr|tcp.PollHup) != 0 || s.sk.State() != tcp.StateListen
+		}
+		if err := s.wait(t, s.rcvTimeo, ready); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// Connect connects to dst, waiting for the handshake unless non-blocking
+// (Linux: inet_stream_connect → __inet_stream_connect → tcp_v4_connect).
+func (s *Socket) Connect(t *sched.Task, dst netip.AddrPort) error {
+	return s.inetStreamConnect(t, dst)
+}
+
+func (s *Socket) inetStreamConnect(t *sched.Task, dst netip.AddrPort) error {
+	err := s.sk.Connect(dst)
+	if err == tcp.ErrAlready && !s.nonblock {
+		err = tcp.ErrInProgress // a second blocking connect waits for the first
+	}
+	if err != tcp.ErrInProgress {
+		return err
+	}
+	if s.nonblock {
+		return tcp.ErrInProgress
+	}
+	done := func() bool { d, _ := s.sk.ConnectResult(); return d }
+	if err := s.wait(t, s.sndTimeo, done); err != nil {
+		if err == ErrAgain {
+			return tcp.ErrInProgress // Linux: a connect timeout returns EINPROGRESS
+		}
+		return err
+	}
+	_, err = s.sk.ConnectResult()
+	return err
+}
+
+// Send writes all of b unless non-blocking, interrupted or an error ends
+// it early; it returns what was queued (Linux: inet_sendmsg → tcp_sendmsg
+// with sk_stream_wait_memory).
+func (s *Socket) Send(t *sched.Task, b []byte) (int, error) {
+	sent := 0
+	for {
+		n, err := s.sk.Send(b[sent:])
+		sent += n
+		if sent == len(b) && len(b) > 0 {
+			return sent, nil
+		}
+		if err != nil && err != tcp.ErrWouldBlock {
+			return partial(sent, err)
+		}
+		if len(b) == 0 && err == nil {
+			return 0, nil
+		}
+		if n > 0 {
+			continue
+		}
+		writable := func() bool { return s.sk.Poll()&(tcp.PollOut|tcp.PollErr|tcp.PollHup) != 0 }
+		if err := s.wait(t, s.sndTimeo, writable); err != nil {
+			return partial(sent, err)
+		}
+	}
+}
+
+// partial returns a short count instead of an error once something was
+// transferred, as Linux does.
+func partial(n int, err error) (int, error) {
+	if n > 0 {
+		return n, nil
+	}
+	return 0, err
+}
+
+// Recv waits for data and copies what is there (Linux: inet_recvmsg →
+// tcp_recvmsg with sk_wait_data). 0, nil is end of stream.
+func (s *Socket) Recv(t *sched.Task, b []byte) (int, error) {
+	return s.recv(t, b, false)
+}
+
+// Peek is Recv with MSG_PEEK.
+func (s *Socket) Peek(t *sched.Task, b []byte) (int, error) {
+	return s.recv(t, b, true)
+}
+
+func (s *Socket) recv(t *sched.Task, b []byte, peek bool) (int, error) {
+	for {
+		n, err := s.sk.Recv(b, peek)
+		if err != tcp.ErrWouldBlock {
+			return n, err
+		}
+		readable := func() bool { return s.sk.Poll()&(tcp.PollIn|tcp.PollErr|tcp.PollHup) != 0 }
+		if err := s.wait(t, s.rcvTimeo, readable); err != nil {
+			return 0, err
+		}
+	}
+}
+
+// Shutdown half-closes (Linux: inet_shutdown).
+func (s *Socket) Shutdown(how int) error { return s.sk.Shutdown(how) }
+
+// Close releases the socket; with SO_LINGER on and a timeout it waits
+// for the close handshake (Linux: inet_release → tcp_close).
+func (s *Socket) Close(t *sched.Task) error {
+	s.sk.Close()
+	on, d := s.sk.Linger()
+	if !on || d == 0 || s.nonblock {
+		return nil
+	}
+	_, err := s.wq.WaitEventInterruptibleTimeout(t, s.sk.Closed, d)
+	if err == sched.ErrTimedOut {
+		return nil
+	}
+	return err
+}
+
+// GetSockName returns the local address (Linux: inet_getname).
+func (s *Socket) GetSockName() netip.AddrPort { return s.sk.LocalAddr() }
+
+// GetPeerName returns the peer's address or ENOTCONN.
+func (s *Socket) GetPeerName() (netip.AddrPort, error) { return s.sk.RemoteAddr() }
+
+// Poll returns the socket's readiness.
+func (s *Socket) Poll() tcp.PollMask { return s.sk.Poll() }

@@ -1,0 +1,244 @@
+package inet
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"errors"
+	"net/netip"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"gomenuos/net/clock"
+	"gomenuos/net/header"
+	"gomenuos/net/link"
+	"gomenuos/net/stack"
+	"gomenuos/net/tcp"
+	"gomenuos/sched"
+)
+
+var (
+	ipA  = netip.MustParseAddr("10.0.0.1")
+	ipB  = netip.MustParseAddr("10.0.0.2")
+	macA = header.MAC{2, 0, 0, 0, 0, 1}
+	macB = header.MAC{2, 0, 0, 0, 0, 2}
+)
+
+// twoStacks joins two real stacks with a pipe on the real clock (the
+// socket layer blocks, so time must move by itself).
+func twoStacks(t *testing.T, imp link.Impairment) (*Net, *Net) {
+	t.Helper()
+	clk := clock.Real()
+	pipe := link.NewPipe(link.PipeConfig{Clock: clk, Seed: 3, MACA: macA, MACB: macB, Impairment: imp})
+	sa, sb := stack.New(stack.Options{Clock: clk}), stack.New(stack.Options{Clock: clk})
+	if _, err := sa.AddInterface(pipe.A, netip.MustParsePrefix("10.0.0.1/24")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := sb.AddInterface(pipe.B, netip.MustParsePrefix("10.0.0.2/24")); err != nil {
+		t.Fatal(err)
+	}
+	cfg := tcp.DefaultConfig()
+	return NewNet(sa, clk, cfg), NewNet(sb, clk, cfg)
+}
+
+func mustSocket(t *testing.T, n *Net) *Socket {
+	t.Helper()
+	s, err := n.Socket(AFInet, SockStream, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func listenOn(t *testing.T, n *Net, addr netip.AddrPort) *Socket {
+	t.Helper()
+	l := mustSocket(t, n)
+	if err := l.SetSockOpt(SolSocket, SoReuseAddr, 1); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Bind(addr); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Listen(8); err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+// echoOnce accepts one connection, echoes until EOF and closes.
+func echoOnce(t *testing.T, l *Socket, wg *sync.WaitGroup) {
+	defer wg.Done()
+	task := sched.NewTask("echo")
+	c, err := l.Accept(task)
+	if err != nil {
+		t.Errorf("Accept: %v", err)
+		return
+	}
+	buf := make([]byte, 32<<10)
+	for {
+		n, err := c.Recv(task, buf)
+		if err != nil || n == 0 {
+			break
+		}
+		if _, err := c.Send(task, buf[:n]); err != nil {
+			t.Errorf("echo Send: %v", err)
+			break
+		}
+	}
+	_ = c.Close(task)
+}
+
+func TestTwoStacksEcho(t *testing.T) {
+	na, nb := twoStacks(t, link.Impairment{Delay: time.Millisecond, Loss: 0.01})
+	l := listenOn(t, nb, netip.AddrPortFrom(ipB, 7))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go echoOnce(t, l, &wg)
+
+	task := sched.NewTask("client")
+	c := mustSocket(t, na)
+	if err := c.Connect(task, netip.AddrPortFrom(ipB, 7)); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	if peer, _ := c.GetPeerName(); peer != netip.AddrPortFrom(ipB, 7) {
+		t.Fatalf("GetPeerName = %v", peer)
+	}
+	if local := c.GetSockName(); local.Addr() != ipA || local.Port() < 32768 {
+		t.Fatalf("GetSockName = %v, want 10.0.0.1:<ephemeral>", local)
+	}
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i ^ i>>9)
+	}
+	var got []byte
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		buf := make([]byte, 64<<10)
+		for {
+			n, err := c.Recv(task, buf)
+			if err != nil || n == 0 {
+				return
+			}
+			got = append(got, buf[:n]...)
+		}
+	}()
+	go func() {
+		if n, err := c.Send(task, data); n != len(data) || err != nil {
+			t.Errorf("Send = %d, %v", n, err)
+		}
+		if err := c.Shutdown(tcp.ShutWr); err != nil {
+			t.Error(err)
+		}
+	}()
+	select {
+	case <-done:
+	case <-time.After(20 * time.Second):
+		var b bytes.Buffer
+		na.TCP().WriteProcNetTCP(&b)
+		nb.TCP().WriteProcNetTCP(&b)
+		t.Fatalf("echo did not finish: got %d bytes\n%s", len(got), b.String())
+	}
+	wg.Wait()
+	if sha256.Sum256(got) != sha256.Sum256(data) {
+		t.Fatalf("echoed %d bytes, hash differs", len(got))
+	}
+	_ = c.Close(task)
+}
+
+func TestLoopback(t *testing.T) {
+	st := stack.New(stack.Options{})
+	lo := link.NewLoopback()
+	defer lo.Close()
+	if _, err := st.AddInterface(lo, netip.MustParsePrefix("127.0.0.1/8")); err != nil {
+		t.Fatal(err)
+	}
+	n := NewNet(st, clock.Real(), tcp.DefaultConfig())
+	lp := netip.MustParseAddrPort("127.0.0.1:8080")
+	l := listenOn(t, n, lp)
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go echoOnce(t, l, &wg)
+	task := sched.NewTask("client")
+	c := mustSocket(t, n)
+	if err := c.Connect(task, lp); err != nil {
+		t.Fatalf("Connect: %v", err)
+	}
+	msg := []byte("ping over loopback")
+	if _, err := c.Send(task, msg); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 100)
+	got := 0
+	for got < len(msg) {
+		k, err := c.Recv(task, buf[got:])
+		if err != nil || k == 0 {
+			t.Fatalf("Recv = %d, %v", k, err)
+		}
+		got += k
+	}
+	if !bytes.Equal(buf[:got], msg) {
+		t.Fatalf("got %q", buf[:got])
+	}
+	_ = c.Close(task)
+	wg.Wait()
+	var procBuf bytes.Buffer
+	n.TCP().WriteProcNetTCP(&procBuf)
+	if !bytes.Contains(procBuf.Bytes(), []byte("0100007F:1F90 00000000:0000 0A")) {
+		t.Fatalf("/proc/net/tcp has no listener row for 127.0.0.1:8080:\n%s", procBuf.String())
+	}
+}
+
+func TestErrorsAndInterrupts(t *testing.T) {
+	na, nb := twoStacks(t, link.Impairment{Delay: time.Millisecond})
+	task := sched.NewTask("t")
+	// Nothing listens on port 9: ECONNREFUSED.
+	c := mustSocket(t, na)
+	if err := c.Connect(task, netip.AddrPortFrom(ipB, 9)); !errors.Is(err, syscall.ECONNREFUSED) {
+		t.Fatalf("Connect to closed port: %v, want ECONNREFUSED", err)
+	}
+	// A second bind of the same port: EADDRINUSE.
+	listenOn(t, nb, netip.AddrPortFrom(ipB, 80))
+	d := mustSocket(t, nb)
+	if err := d.Bind(netip.AddrPortFrom(ipB, 80)); !errors.Is(err, syscall.EADDRINUSE) {
+		t.Fatalf("second Bind: %v, want EADDRINUSE", err)
+	}
+	// Non-blocking accept: EAGAIN.
+	l := listenOn(t, nb, netip.AddrPortFrom(ipB, 81))
+	l.SetNonblock(true)
+	if _, err := l.Accept(task); !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("non-blocking Accept: %v, want EAGAIN", err)
+	}
+	l.SetNonblock(false)
+	// SO_RCVTIMEO: a timed-out accept returns EAGAIN.
+	if err := l.SetTimeout(SoRcvTimeo, 20*time.Millisecond); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Accept(task); !errors.Is(err, syscall.EAGAIN) {
+		t.Fatalf("Accept with SO_RCVTIMEO: %v, want EAGAIN", err)
+	}
+	_ = l.SetTimeout(SoRcvTimeo, 0)
+	// An interrupted accept returns ERESTARTSYS.
+	it := sched.NewTask("interrupted")
+	go func() { time.Sleep(20 * time.Millisecond); it.Interrupt() }()
+	if _, err := l.Accept(it); err != sched.ErrRestartSys {
+		t.Fatalf("interrupted Accept: %v, want ErrRestartSys", err)
+	}
+	// Socket options round-trip.
+	if err := c.SetSockOpt(SolTCP, TCPNoDelay, 1); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.GetSockOpt(SolTCP, TCPNoDelay); v != 1 {
+		t.Fatalf("TCP_NODELAY = %d", v)
+	}
+	if err := c.SetSockOpt(SolSocket, SoRcvBuf, 65536); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := c.GetSockOpt(SolSocket, SoRcvBuf); v != 131072 {
+		t.Fatalf("SO_RCVBUF = %d, want doubled 131072", v)
+	}
+	if _, err := na.Socket(AFInet, 2, 0); !errors.Is(err, syscall.ESOCKTNOSUPPORT) {
+		t.Fatalf("SOCK_DGRAM: %v", err)
+	}
+}

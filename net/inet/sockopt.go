@@ -1,0 +1,89 @@
+package inet
+
+import (
+	"time"
+
+	"gomenuos/net/tcp"
+)
+
+// Option levels and names (Linux values from asm-generic/socket.h and
+// linux/tcp.h).
+const (
+	SolSocket = 1
+	SolTCP    = 6
+
+	SoReuseAddr = 2
+	SoKeepAlive = 9
+	SoSndBuf    = 7
+	SoRcvBuf    = 8
+	SoLinger    = 13
+	SoRcvTimeo  = 20
+	SoSndTimeo  = 21
+
+	TCPNoDelay   = 1
+	TCPMaxSeg    = 2
+	TCPKeepIdle  = 4
+	TCPKeepIntvl = 5
+	TCPKeepCnt   = 6
+)
+
+var intOptions = map[[2]int]tcp.Option{
+	{SolSocket, SoReuseAddr}: tcp.OptReuseAddr,
+	{SolSocket, SoKeepAlive}: tcp.OptKeepAlive,
+	{SolSocket, SoSndBuf}:    tcp.OptSndBuf,
+	{SolSocket, SoRcvBuf}:    tcp.OptRcvBuf,
+	{SolTCP, TCPNoDelay}:     tcp.OptNoDelay,
+	{SolTCP, TCPMaxSeg}:      tcp.OptMaxSeg,
+	{SolTCP, TCPKeepIdle}:    tcp.OptKeepIdle,
+	{SolTCP, TCPKeepIntvl}:   tcp.OptKeepIntvl,
+	{SolTCP, TCPKeepCnt}:     tcp.OptKeepCnt,
+}
+
+// SetSockOpt sets an integer option (Linux: sock_setsockopt /
+// tcp_setsockopt).
+func (s *Socket) SetSockOpt(level, name, v int) error {
+	o, ok := intOptions[[2]int{level, name}]
+	if !ok {
+		return tcp.ErrNoProtoOpt
+	}
+	return s.sk.SetOption(o, v)
+}
+
+// GetSockOpt reads an integer option.
+func (s *Socket) GetSockOpt(level, name int) (int, error) {
+	o, ok := intOptions[[2]int{level, name}]
+	if !ok {
+		return 0, tcp.ErrNoProtoOpt
+	}
+	return s.sk.GetOption(o)
+}
+
+// SetLinger sets SO_LINGER (struct linger's l_onoff and l_linger).
+func (s *Socket) SetLinger(on bool, d time.Duration) { s.sk.SetLinger(on, d) }
+
+// GetLinger reads SO_LINGER.
+func (s *Socket) GetLinger() (bool, time.Duration) { return s.sk.Linger() }
+
+// SetTimeout sets SO_RCVTIMEO or SO_SNDTIMEO; 0 waits forever.
+func (s *Socket) SetTimeout(name int, d time.Duration) error {
+	switch name {
+	case SoRcvTimeo:
+		s.rcvTimeo = d
+	case SoSndTimeo:
+		s.sndTimeo = d
+	default:
+		return tcp.ErrNoProtoOpt
+	}
+	return nil
+}
+
+// GetTimeout reads SO_RCVTIMEO or SO_SNDTIMEO.
+func (s *Socket) GetTimeout(name int) (time.Duration, error) {
+	switch name {
+	case SoRcvTimeo:
+		return s.rcvTimeo, nil
+	case SoSndTimeo:
+		return s.sndTimeo, nil
+	}
+	return 0, tcp.ErrNoProtoOpt
+}

@@ -1,0 +1,29 @@
+package inet
+
+import (
+	"gomenuos/net/clock"
+	"gomenuos/net/stack"
+	"gomenuos/net/tcp"
+)
+
+// NewNet returns the socket layer on top of st, with TCP registered as
+// st's protocol 6 (Linux: inet_init → inet_add_protocol(&tcp_protocol)).
+func NewNet(st *stack.Stack, clk clock.Clock, cfg tcp.Config) *Net {
+	n := New(st, clk, cfg)
+	st.AddTransport(tcpProtocol{n.tcp})
+	return n
+}
+
+// tcpProtocol adapts TCP to the stack's transport interface (Linux:
+// struct net_protocol tcp_protocol).
+type tcpProtocol struct{ p *tcp.Proto }
+
+func (t tcpProtocol) Protocol() uint8 { return t.p.Protocol() }
+
+// Receive is net_protocol.handler: tcp_v4_rcv.
+func (t tcpProtocol) Receive(pi *stack.PacketInfo) { t.p.Rcv(pi.Src, pi.Dst, pi.Payload) }
+
+// ReceiveICMPError is net_protocol.err_handler: tcp_v4_err.
+func (t tcpProtocol) ReceiveICMPError(_ *stack.PacketInfo, typ, code uint8, quoted []byte) {
+	t.p.Err(typ, code, quoted)
+}
