@@ -37,6 +37,10 @@ func main() {
 	sh := menu.New(con, linux.PowerOff, rtc.Now)
 	registerCommands(sh)
 	registerFSCommands(sh)
+	if _, err := bootNet(sh, con.Background()); err != nil {
+		fmt.Fprintln(os.Stderr, "gomenuos: network:", err)
+		linux.Exit(1)
+	}
 	markPrompt()
 	if err := sh.Run(sched.NewTask("shell")); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: shell:", err)
