@@ -124,6 +124,12 @@ func (n *testNS) startStack() {
 }
 
 func (n *testNS) teardown() {
+	if n.t.Failed() {
+		path := filepath.Join(os.TempDir(), fmt.Sprintf("%s-%s.pcap", nsName, strings.ReplaceAll(n.t.Name(), "/", "_")))
+		if err := n.cap.writePcap(path); err == nil {
+			n.t.Logf("frames crossing %s saved to %s", tapName, path)
+		}
+	}
 	if n.tap != nil {
 		n.tap.Close()
 	}

@@ -1,10 +1,14 @@
 package interop
 
 import (
+	"bytes"
+	"encoding/binary"
 	"errors"
 	"math/rand"
 	"os"
+	"path/filepath"
 	"sync"
+	"testing"
 	"time"
 	"unsafe"
 
@@ -149,3 +153,43 @@ func (c *capture) all() []capturedFrame {
 }
 
 var errNotRoot = errors.New("interop tests need root (CAP_NET_ADMIN) to create a network namespace and a TAP device")
+
+// writePcap saves the capture in classic pcap format (open it with
+// tcpdump -r or wireshark), for a failing test to leave evidence behind.
+func (c *capture) writePcap(path string) error {
+	var b bytes.Buffer
+	le := binary.LittleEndian
+	hdr := make([]byte, 24)
+	le.PutUint32(hdr[0:], 0xa1b2c3d4) // microsecond timestamps
+	le.PutUint16(hdr[4:], 2)
+	le.PutUint16(hdr[6:], 4)
+	le.PutUint32(hdr[16:], 65536) // snaplen
+	le.PutUint32(hdr[20:], 1)     // LINKTYPE_ETHERNET
+	b.Write(hdr)
+	for _, fr := range c.all() {
+		rec := make([]byte, 16)
+		le.PutUint32(rec[0:], uint32(fr.at.Unix()))
+		le.PutUint32(rec[4:], uint32(fr.at.Nanosecond()/1000))
+		le.PutUint32(rec[8:], uint32(len(fr.frame)))
+		le.PutUint32(rec[12:], uint32(len(fr.frame)))
+		b.Write(rec)
+		b.Write(fr.frame)
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+func TestCapturePcapFormat(t *testing.T) {
+	c := &capture{}
+	c.record(true, []byte{1, 2, 3})
+	path := filepath.Join(t.TempDir(), "c.pcap")
+	if err := c.writePcap(path); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(b) != 24+16+3 || binary.LittleEndian.Uint32(b) != 0xa1b2c3d4 || binary.LittleEndian.Uint32(b[24+8:]) != 3 || !bytes.Equal(b[40:], []byte{1, 2, 3}) {
+		t.Fatalf("pcap bytes % x", b)
+	}
+}
