@@ -2,6 +2,7 @@ package stack
 
 // Linux errno values the stack's errors map to.
 const (
+	errnoEINTR         = 4
 	errnoEINVAL        = 22
 	errnoEMSGSIZE      = 90
 	errnoEADDRNOTAVAIL = 99
@@ -40,6 +41,8 @@ var (
 	ErrInvalid = &Error{"stack: invalid argument", errnoEINVAL}
 	// ErrTimeout: a ping got no reply in time (ETIMEDOUT).
 	ErrTimeout = &Error{"stack: timed out", errnoETIMEDOUT}
+	// ErrInterrupted: a wait was cancelled (EINTR).
+	ErrInterrupted = &Error{"stack: interrupted", errnoEINTR}
 	// ErrExists: the interface or address is already configured (EEXIST).
 	ErrExists = &Error{"stack: already exists", errnoEEXIST}
 )

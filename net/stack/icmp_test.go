@@ -50,6 +50,24 @@ func TestPingTimesOut(t *testing.T) {
 	eq(t, "rtt at timeout", r.RTT, 500*time.Millisecond)
 }
 
+func TestPingCancelled(t *testing.T) {
+	n := newTestNet(t, link.Impairment{Loss: 1})
+	cancel := make(chan struct{})
+	done := make(chan error, 1)
+	go func() {
+		_, err := n.a.PingCancel(ipB, 1, 1, nil, time.Hour, cancel)
+		done <- err
+	}()
+	close(cancel)
+	if err := <-done; !errors.Is(err, ErrInterrupted) {
+		t.Fatalf("err %v, want ErrInterrupted", err)
+	}
+	// The waiter is gone: the same id/seq can be used again.
+	if !n.a.icmp.register(echoKey{1, 1}, &pingWaiter{}) {
+		t.Fatal("waiter left behind")
+	}
+}
+
 func TestPingLargePayloadIsFragmentedBothWays(t *testing.T) {
 	n := newTestNet(t, link.Impairment{Delay: time.Millisecond})
 	payload := bytes.Repeat([]byte("0123456789abcdef"), 250) // 4000 bytes: 3 fragments at MTU 1500

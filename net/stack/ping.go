@@ -53,6 +53,12 @@ type pingResult struct {
 // stack's clock, for the matching reply (what ping(8) does per packet).
 // Payloads larger than the path MTU are fragmented.
 func (s *Stack) Ping(dst netip.Addr, id, seq uint16, payload []byte, timeout time.Duration) (EchoReply, error) {
+	return s.PingCancel(dst, id, seq, payload, timeout, nil)
+}
+
+// PingCancel is Ping that gives up with ErrInterrupted when cancel is
+// closed (the shell's Ctrl-C).
+func (s *Stack) PingCancel(dst netip.Addr, id, seq uint16, payload []byte, timeout time.Duration, cancel <-chan struct{}) (EchoReply, error) {
 	src, _, err := s.Route(dst)
 	if err != nil {
 		return EchoReply{}, err
@@ -74,8 +80,12 @@ func (s *Stack) Ping(dst netip.Addr, id, seq uint16, payload []byte, timeout tim
 		s.icmpMIB.OutErrors.Add(1)
 		return EchoReply{}, err
 	}
-	r := <-w.ch
-	return r.reply, r.err
+	select {
+	case r := <-w.ch:
+		return r.reply, r.err
+	case <-cancel:
+		return EchoReply{}, ErrInterrupted
+	}
 }
 
 // pingError turns an ICMP error quoting one of our echo requests into the
