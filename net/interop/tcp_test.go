@@ -240,6 +240,10 @@ func hostToOurListener(t *testing.T, n *testNS, port uint16) {
 	l.s.Close()
 }
 
+// TestOurStackConnectsToHostListener: we connect to a listener of the host
+// kernel, send 1 MB and close our side first; the host reads to our FIN,
+// answers with 1 MB and closes. Having closed first, our socket must end
+// in TIME-WAIT (RFC 9293 §3.6).
 func TestOurStackConnectsToHostListener(t *testing.T) {
 	n := setupNS(t)
 	p := withTCP(n)
@@ -264,17 +268,24 @@ func TestOurStackConnectsToHostListener(t *testing.T) {
 			hostDone <- result{nil, err}
 			return
 		}
-		got, err := hostExchange(c, hostData)
+		got, err := hostAnswer(c, hostData)
 		hostDone <- result{got, err}
 	}()
 	c := newBlocking(p.NewSock(), time.Now().Add(60*time.Second))
 	if err := c.connect(netip.AddrPortFrom(hostAddr, 5002)); err != nil {
 		t.Fatalf("connect: %v", err)
 	}
-	theirs, err := c.exchange(ourData)
+	if err := c.sendAll(ourData); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.s.Shutdown(tcp.ShutWr); err != nil {
+		t.Fatal(err)
+	}
+	theirs, err := c.recvAll()
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.s.Close()
 	sameHash(t, "host → us", theirs, hostData)
 	r := <-hostDone
 	if r.err != nil {
@@ -282,6 +293,25 @@ func TestOurStackConnectsToHostListener(t *testing.T) {
 	}
 	sameHash(t, "us → host", r.got, ourData)
 	checkOurSynOptions(t, n, false)
+	var proc bytes.Buffer
+	p.WriteProcNetTCP(&proc)
+	// /proc/net/tcp: remote 10.99.78.1:5002 is 014E630A:138A (little-endian hex), TIME-WAIT is 06.
+	if !bytes.Contains(proc.Bytes(), []byte("014E630A:138A 06")) {
+		t.Fatalf("our socket is not in TIME-WAIT:\n%s", proc.String())
+	}
+}
+
+// hostAnswer is the host's side when we speak first: read until our FIN,
+// send its 1 MB, close.
+func hostAnswer(c net.Conn, data []byte) ([]byte, error) {
+	c.SetDeadline(time.Now().Add(50 * time.Second))
+	defer c.Close()
+	got, err := io.ReadAll(c)
+	if err != nil {
+		return got, err
+	}
+	_, err = c.Write(data)
+	return got, err
 }
 
 // checkOurSynOptions decodes our SYN (or SYN-ACK) from the capture and
