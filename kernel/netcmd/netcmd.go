@@ -37,6 +37,7 @@ func Commands(env *Env) []menu.Command {
 		{Name: "netstat", Desc: "Show TCP sockets (/proc/net/tcp, readable)", Run: env.netstat},
 		{Name: "arp", Desc: "Show the ARP cache", Run: env.arp},
 		{Name: "ping", Desc: "ping HOST [COUNT]: ICMP echo", Run: env.ping},
+		NetbenchCommand(env),
 	}
 }
 

@@ -112,3 +112,16 @@ func TestProcAddr(t *testing.T) {
 		t.Fatalf("got %s", got)
 	}
 }
+
+func TestNetbenchRoundTrips(t *testing.T) {
+	env, _ := newEnv(t)
+	out := runCmd(t, find(Commands(env), "netbench"), "200")
+	if !regexp.MustCompile(`^netbench: 200 round trips in \S+: \d+/s, 0 errors, heap in use \d+ KiB -> \d+ KiB\n$`).MatchString(out) {
+		t.Fatalf("netbench printed %q", out)
+	}
+	// The port is free again afterwards.
+	out = runCmd(t, find(Commands(env), "netbench"), "10")
+	if !strings.Contains(out, " 0 errors") {
+		t.Fatalf("second run: %q", out)
+	}
+}

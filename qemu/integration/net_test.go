@@ -1,0 +1,53 @@
+package integration
+
+import (
+	"regexp"
+	"testing"
+	"time"
+
+	"gomenuos/qemu/harness"
+)
+
+// MenuOS's TCP lab over the kernel's own stack on lo: replyhi starts the
+// server in the background, hello talks to it, both sides print their
+// lines, and a second replyhi fails to bind.
+func TestQEMUReplyhiHello(t *testing.T) {
+	m := boot(t, harness.Config{})
+	if out := run(t, m, "replyhi"); out != "replyhi\r\nPlease input hello...\r\n"+prompt {
+		t.Fatalf("replyhi: %q", out)
+	}
+	m.Send("hello\r")
+	client := regexp.MustCompile(`send "hello" to 127\.0\.0\.1:5001\r\n(?:[^\n]*\n)*?recv "hi" from 127\.0\.0\.1:5001\r\n`)
+	_, _, err := m.ExpectRegexp(client, cmdTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	server := regexp.MustCompile(`recv "hello" from 127\.0\.0\.1:(\d+)\r\n(?:[^\n]*\n)*?send "hi" to 127\.0\.0\.1:(\d+)\r\n`)
+	if _, err := m.Expect(prompt, cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(200 * time.Millisecond)
+	all := m.Output()
+	sm := server.FindStringSubmatch(all)
+	if sm == nil || sm[1] != sm[2] {
+		t.Fatalf("server lines missing or ports differ:\n%s", all)
+	}
+	m.Send("\r")
+	m.Expect(prompt, cmdTimeout)
+	if out := run(t, m, "replyhi"); !regexp.MustCompile(`^replyhi\r\nBind Error,address already in use\r\n`).MatchString(out) {
+		t.Fatalf("second replyhi: %q", out)
+	}
+}
+
+// 1,000 sequential connect/send/recv/close round trips on loopback.
+func TestQEMULoopbackThousandRoundTrips(t *testing.T) {
+	m := boot(t, harness.Config{})
+	m.Send("netbench 1000\r")
+	_, sm, err := m.ExpectRegexp(regexp.MustCompile(`netbench: 1000 round trips in \S+: (\d+)/s, (\d+) errors`), 2*time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sm[2] != "0" {
+		t.Fatalf("%s errors", sm[2])
+	}
+}
