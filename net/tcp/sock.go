@@ -129,6 +129,7 @@ func (p *Proto) newSockLocked() *Sock {
 		keepIdle: p.cfg.KeepIdle, keepIntvl: p.cfg.KeepIntvl, keepCnt: p.cfg.KeepCnt,
 		rcvBufSize: p.cfg.RcvBuf, sndBufSize: p.cfg.SndBuf}
 	s.rtt.init()
+	s.cwnd, s.ssthresh = initialCwnd, infiniteSSThresh // Linux: tcp_init_sock
 	p.socks[s] = struct{}{}
 	return s
 }
