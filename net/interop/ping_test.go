@@ -3,6 +3,7 @@ package interop
 import (
 	"context"
 	"encoding/binary"
+	"errors"
 	"fmt"
 	"net"
 	"os/exec"
@@ -161,5 +162,34 @@ func TestStackPingsHost(t *testing.T) {
 	t.Logf("stack → host ping: %v; our ARP table:\n%s", r.RTT, n.stack.ARPText())
 	if !strings.Contains(n.stack.ARPText(), "10.99.78.1       0x1         0x2") {
 		t.Fatalf("ARP table:\n%s", n.stack.ARPText())
+	}
+}
+
+// TestHostSeesProtocolUnreachable: our stack has no UDP, so a datagram
+// from the host earns ICMP protocol unreachable, and the host kernel —
+// matching our quoted header to its socket — reports ENOPROTOOPT on the
+// connected UDP socket (Linux: icmp_err_convert).
+func TestHostSeesProtocolUnreachable(t *testing.T) {
+	n := setupNS(t)
+	var c net.Conn
+	if err := n.inNS(func() (err error) {
+		c, err = net.Dial("udp", "10.99.78.2:9")
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	var err error
+	for i := 0; i < 3 && err == nil; i++ { // the first datagram may wait for ARP
+		if _, err = c.Write([]byte("anyone?")); err == nil {
+			_, err = c.Read(make([]byte, 16))
+		}
+	}
+	if !errors.Is(err, unix.ENOPROTOOPT) {
+		t.Fatalf("host UDP socket error %v, want ENOPROTOOPT", err)
+	}
+	if got := n.stack.ICMPStats().OutType[3].Load(); got == 0 {
+		t.Fatal("no destination unreachable counted")
 	}
 }
