@@ -14,18 +14,32 @@ import (
 const (
 	icmpMsgsPerSec = 1000
 	icmpMsgsBurst  = 50
+	// Per destination, an error costs icmpRateLimit of credit and credit
+	// saves up to icmpHostBurst errors (Linux: icmp_ratelimit = 1000 ms,
+	// XRLIM_BURST_FACTOR = 6, kept in the inet_peer of each host).
+	icmpRateLimit = time.Second
+	icmpHostBurst = 6
+	icmpMaxPeers  = 1024
 	// icmpQuoteMax keeps an error within 576 bytes (RFC 1812 §4.3.2.3).
 	icmpQuoteMax = 576 - ipHdrLen - header.ICMPv4HeaderLen
 )
 
-// icmpState holds the error rate limiter and the ping waiters.
+// icmpState holds the error rate limiters and the ping waiters.
 // Lock contract: mu guards every field.
 type icmpState struct {
 	s       *Stack
 	mu      sync.Mutex
 	tokens  float64
 	refill  time.Time
+	peers   map[netip.Addr]*peerCredit
 	waiters map[echoKey]*pingWaiter
+}
+
+// peerCredit is the per-destination limiter (Linux: inet_peer.rate_tokens
+// and rate_last).
+type peerCredit struct {
+	credit time.Duration
+	last   time.Time
 }
 
 func (c *icmpState) init(s *Stack) {
@@ -33,6 +47,7 @@ func (c *icmpState) init(s *Stack) {
 	c.tokens = icmpMsgsBurst
 	c.refill = s.clock.Now()
 	c.waiters = map[echoKey]*pingWaiter{}
+	c.peers = map[netip.Addr]*peerCredit{}
 }
 
 // icmpRcv handles one ICMP message addressed to us (Linux: icmp_rcv).
@@ -122,15 +137,14 @@ func (s *Stack) icmpUnreach(p *PacketInfo, m header.ICMPv4) {
 // icmpSend sends an ICMP error about datagram orig (Linux: __icmp_send),
 // following RFC 1122 §3.2.2: never about an ICMP error, a non-first
 // fragment, or a datagram to or from a broadcast/multicast/unspecified
-// address; and at most icmpMsgsPerSec per second.
+// address; and within the global and per-host rate limits.
 func (s *Stack) icmpSend(orig header.IPv4, typ, code uint8, info uint32) {
 	src, dst := orig.Src(), orig.Dst()
 	if orig.FragmentOffset() != 0 || src.IsUnspecified() || src.IsMulticast() || src == limitedBroadcast ||
 		dst.IsMulticast() || dst == limitedBroadcast || isICMPError(orig) {
 		return
 	}
-	if !s.icmp.allow() {
-		s.icmpMIB.OutRateLimitGlobal.Add(1)
+	if !s.icmp.allow(src, s.IsLocal(src)) {
 		s.drop(DropICMPRateLimit)
 		return
 	}
@@ -154,18 +168,62 @@ func isICMPError(ip header.IPv4) bool {
 	return ip.Protocol() == header.ProtocolICMP && len(pl) > 0 && header.ICMPv4TypeIsError(pl[0])
 }
 
-// allow takes one token from the rate-limit bucket (Linux: icmp_global_allow).
-func (c *icmpState) allow() bool {
+// allow applies both limits to an error for dst (Linux: icmp_global_allow,
+// then icmpv4_xrlim_allow, then icmp_global_consume): the global bucket is
+// only spent once the per-host limit also agrees. Errors to ourselves are
+// not limited per host, as Linux exempts loopback.
+func (c *icmpState) allow(dst netip.Addr, local bool) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	now := c.s.clock.Now()
 	c.tokens = min(icmpMsgsBurst, c.tokens+now.Sub(c.refill).Seconds()*icmpMsgsPerSec)
 	c.refill = now
 	if c.tokens < 1 {
+		c.s.icmpMIB.OutRateLimitGlobal.Add(1)
+		return false
+	}
+	if !local && !c.peerAllowLocked(dst, now) {
+		c.s.icmpMIB.OutRateLimitHost.Add(1)
 		return false
 	}
 	c.tokens--
 	return true
+}
+
+// peerAllowLocked spends icmpRateLimit of dst's credit (Linux:
+// inet_peer_xrlim_allow).
+func (c *icmpState) peerAllowLocked(dst netip.Addr, now time.Time) bool {
+	p := c.peers[dst]
+	if p == nil {
+		if len(c.peers) >= icmpMaxPeers {
+			c.prunePeersLocked(now)
+		}
+		p = &peerCredit{credit: icmpHostBurst * icmpRateLimit, last: now}
+		c.peers[dst] = p
+	}
+	p.credit = min(icmpHostBurst*icmpRateLimit, p.credit+now.Sub(p.last))
+	p.last = now
+	if p.credit < icmpRateLimit {
+		return false
+	}
+	p.credit -= icmpRateLimit
+	return true
+}
+
+// prunePeersLocked forgets peers whose credit has refilled (they are
+// indistinguishable from new ones), or one arbitrary peer if none has.
+func (c *icmpState) prunePeersLocked(now time.Time) {
+	for a, p := range c.peers {
+		if p.credit+now.Sub(p.last) >= icmpHostBurst*icmpRateLimit {
+			delete(c.peers, a)
+		}
+	}
+	for a := range c.peers {
+		if len(c.peers) < icmpMaxPeers {
+			break
+		}
+		delete(c.peers, a)
+	}
 }
 
 // SendICMPUnreachable sends destination unreachable with code (e.g.

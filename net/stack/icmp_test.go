@@ -126,19 +126,34 @@ func (c *closedPorts) Receive(p *PacketInfo) {
 }
 func (c *closedPorts) ReceiveICMPError(*PacketInfo, uint8, uint8, []byte) {}
 
-func TestICMPErrorsAreRateLimited(t *testing.T) {
+func TestICMPErrorsAreRateLimitedGlobally(t *testing.T) {
 	n := newTestNet(t, link.Impairment{})
-	n.b.neighUpdate(n.ifb, ipA, macA, true, true)
-	for i := 0; i < 100; i++ {
-		n.b.DeliverFrame(n.pipe.B, ipFrame(macB, ipA, ipB, 200, uint16(i), 0, false, []byte("x")))
+	from := func(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, 0, 0, byte(10 + i)}) }
+	for i := 0; i < 100; i++ { // 100 hosts, one datagram each
+		n.b.DeliverFrame(n.pipe.B, ipFrame(macB, from(i), ipB, 200, uint16(i), 0, false, []byte("x")))
 	}
 	eq(t, "OutDestUnreachs", n.b.ICMPStats().OutType[3].Load(), icmpMsgsBurst)
 	eq(t, "OutRateLimitGlobal", n.b.ICMPStats().OutRateLimitGlobal.Load(), 100-icmpMsgsBurst)
 	n.vc.Advance(10 * time.Millisecond) // refills 10 tokens
-	for i := 0; i < 20; i++ {
-		n.b.DeliverFrame(n.pipe.B, ipFrame(macB, ipA, ipB, 200, uint16(i), 0, false, []byte("x")))
+	for i := 100; i < 120; i++ {
+		n.b.DeliverFrame(n.pipe.B, ipFrame(macB, from(i), ipB, 200, uint16(i), 0, false, []byte("x")))
 	}
 	eq(t, "OutDestUnreachs after refill", n.b.ICMPStats().OutType[3].Load(), icmpMsgsBurst+10)
+}
+
+func TestICMPErrorsAreRateLimitedPerHost(t *testing.T) {
+	n := newTestNet(t, link.Impairment{})
+	for i := 0; i < 10; i++ {
+		n.b.DeliverFrame(n.pipe.B, ipFrame(macB, ipA, ipB, 200, uint16(i), 0, false, []byte("x")))
+	}
+	eq(t, "OutDestUnreachs", n.b.ICMPStats().OutType[3].Load(), icmpHostBurst)
+	eq(t, "OutRateLimitHost", n.b.ICMPStats().OutRateLimitHost.Load(), 10-icmpHostBurst)
+	eq(t, "global bucket spent only on sent errors", n.b.icmp.tokens, float64(icmpMsgsBurst-icmpHostBurst))
+	n.vc.Advance(icmpRateLimit) // one more error's worth of credit
+	for i := 0; i < 3; i++ {
+		n.b.DeliverFrame(n.pipe.B, ipFrame(macB, ipA, ipB, 200, uint16(i), 0, false, []byte("x")))
+	}
+	eq(t, "OutDestUnreachs a second later", n.b.ICMPStats().OutType[3].Load(), icmpHostBurst+1)
 }
 
 func TestNoICMPErrorAboutICMPErrorOrBroadcast(t *testing.T) {
