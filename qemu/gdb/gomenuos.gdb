@@ -21,3 +21,14 @@ end
 document menu-break
 Break in the MenuOS shell's dispatcher: type a command in QEMU to stop there.
 end
+
+# tcp-lab: the course's TCP breakpoints under their Go names (see
+# docs/linux-map.md); rbreak matches whichever package defines them. Then
+# `continue` and type `replyhi` and `hello` in QEMU.
+define tcp-lab
+  rbreak \.tcpV4Connect$
+  rbreak \.inetCskAccept$
+end
+document tcp-lab
+Break where the TCP lab does: tcp_v4_connect and inet_csk_accept (Go names).
+end

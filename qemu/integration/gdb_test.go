@@ -19,57 +19,75 @@ import (
 // dispatchSym is the shell function the gdb lab breaks on.
 const dispatchSym = "gomenuos/kernel/menu.(*Shell).dispatch"
 
-// TestGDBBreakpointOnDispatch is the debugging flow of the course on our
-// kernel: QEMU waits (-S) on a free port, gdb loads kernel.elf, breaks on the
-// shell's dispatcher and continues; typing a command stops the guest there,
-// RIP lies inside the function, and after gdb detaches the command runs.
-func TestQEMUGDBBreakpointOnDispatch(t *testing.T) {
+// gdbSession is QEMU waiting (-S) on a free port with gdb attached in batch
+// mode, running exs after `target remote`.
+type gdbSession struct {
+	m      *harness.Machine
+	gdb    *exec.Cmd
+	out    bytes.Buffer
+	kernel string
+}
+
+// startGDB boots under gdb and waits for the prompt (gdb's first
+// `continue` in exs starts the CPU).
+func startGDB(t *testing.T, exs ...string) *gdbSession {
+	t.Helper()
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
 		t.Fatal(err)
 	}
-	_, kernel, _ := harness.Image(dir)
-	lo, hi := symbolRange(t, kernel, dispatchSym)
 	port, err := harness.FreePort()
 	if err != nil {
 		t.Fatal(err)
 	}
-	m := harness.StartT(t, harness.Config{BuildDir: dir, GDBPort: port, WaitGDB: true})
-
+	s := &gdbSession{m: harness.StartT(t, harness.Config{BuildDir: dir, GDBPort: port, WaitGDB: true})}
+	_, s.kernel, _ = harness.Image(dir)
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	var out bytes.Buffer
-	gdb := exec.CommandContext(ctx, "gdb", "-batch", "-nx",
-		"-iex", "add-auto-load-safe-path "+goroot(t),
-		"-ex", "set pagination off",
-		"-ex", "file "+kernel,
-		"-ex", fmt.Sprintf("target remote 127.0.0.1:%d", port),
-		"-ex", "break '"+dispatchSym+"'",
-		"-ex", "continue",
-		"-ex", "info registers rip",
-		"-ex", "bt 1",
-		"-ex", "info goroutines",
-		"-ex", "delete",
-		"-ex", "detach")
-	gdb.Stdout, gdb.Stderr = &out, &out
-	if err := gdb.Start(); err != nil {
+	t.Cleanup(cancel)
+	args := []string{"-batch", "-nx", "-iex", "add-auto-load-safe-path " + goroot(t),
+		"-ex", "set pagination off", "-ex", "file " + s.kernel,
+		"-ex", fmt.Sprintf("target remote 127.0.0.1:%d", port)}
+	for _, ex := range exs {
+		args = append(args, "-ex", ex)
+	}
+	s.gdb = exec.CommandContext(ctx, "gdb", args...)
+	s.gdb.Stdout, s.gdb.Stderr = &s.out, &s.out
+	if err := s.gdb.Start(); err != nil {
 		t.Fatal(err)
 	}
-	// gdb's continue starts the CPU: the guest boots to the prompt.
-	if _, err := m.Expect(banner+prompt, bootTimeout*2); err != nil {
-		t.Fatalf("guest under gdb did not reach the prompt: %v\ngdb: %s", err, out.String())
+	if _, err := s.m.Expect(banner+prompt, bootTimeout*2); err != nil {
+		t.Fatalf("guest under gdb did not reach the prompt: %v", err)
 	}
-	m.Send("version\r")
-	if err := gdb.Wait(); err != nil {
-		t.Fatalf("gdb: %v\n%s", err, out.String())
+	return s
+}
+
+// wait waits for gdb's batch to end and returns its output.
+func (s *gdbSession) wait(t *testing.T) []byte {
+	t.Helper()
+	err := s.gdb.Wait()
+	t.Logf("gdb output:\n%s", s.out.String())
+	if err != nil {
+		t.Fatalf("gdb: %v", err)
 	}
-	t.Logf("gdb output:\n%s", out.String())
+	return s.out.Bytes()
+}
+
+// TestQEMUGDBBreakpointOnDispatch is the debugging flow of the course on our
+// kernel: gdb breaks on the shell's dispatcher, typing a command stops the
+// guest there, RIP lies inside the function, Go's runtime-gdb.py lists the
+// goroutines, and after gdb detaches the command runs.
+func TestQEMUGDBBreakpointOnDispatch(t *testing.T) {
+	s := startGDB(t, "break '"+dispatchSym+"'", "continue", "info registers rip", "bt 1",
+		"info goroutines", "delete", "detach")
+	lo, hi := symbolRange(t, s.kernel, dispatchSym)
+	s.m.Send("version\r")
+	out := s.wait(t)
 	hit := regexp.MustCompile(`Breakpoint 1, (0x[0-9a-f]+ in )?` + regexp.QuoteMeta(dispatchSym) + `\b`)
-	if !hit.Match(out.Bytes()) {
+	if !hit.Match(out) {
 		t.Errorf("gdb did not report the breakpoint hit in %s", dispatchSym)
 	}
 	rip := regexp.MustCompile(`rip\s+(0x[0-9a-f]+)\s+0x[0-9a-f]+ <` + regexp.QuoteMeta(dispatchSym) + `(\+\d+)?>`)
-	g := rip.FindSubmatch(out.Bytes())
+	g := rip.FindSubmatch(out)
 	if g == nil {
 		t.Fatalf("info registers rip does not name %s", dispatchSym)
 	}
@@ -79,12 +97,33 @@ func TestQEMUGDBBreakpointOnDispatch(t *testing.T) {
 	}
 	// Go's runtime-gdb.py works on the kernel: the shell's goroutine is
 	// the running one.
-	if !regexp.MustCompile(`(?m)^\* +\d+ running`).Match(out.Bytes()) {
+	if !regexp.MustCompile(`(?m)^\* +\d+ running`).Match(out) {
 		t.Errorf("info goroutines lists no running goroutine")
 	}
 	// Detached, the guest runs the command it stopped in.
-	if _, err := m.Expect("gomenuos 0.1 (Go", cmdTimeout); err != nil {
+	if _, err := s.m.Expect("gomenuos 0.1 (Go", cmdTimeout); err != nil {
 		t.Errorf("guest did not continue after detach: %v", err)
+	}
+}
+
+// TestQEMUGDBTCPLab is the course's TCP lab with gdb: breakpoints on the Go
+// names of tcp_v4_connect and inet_csk_accept (what qemu/gdb's tcp-lab
+// sets), `replyhi` stops the guest in the accept path, and after detaching
+// `hello` gets its "hi".
+func TestQEMUGDBTCPLab(t *testing.T) {
+	s := startGDB(t, `rbreak \.tcpV4Connect$`, `rbreak \.inetCskAccept$`, "continue", "bt 3",
+		"delete", "detach")
+	s.m.Send("replyhi\r")
+	out := s.wait(t)
+	if !regexp.MustCompile(`Breakpoint \d+, (0x[0-9a-f]+ in )?gomenuos/\S+\.inetCskAccept \(`).Match(out) {
+		t.Errorf("replyhi did not stop in inetCskAccept")
+	}
+	if _, err := s.m.Expect("Please input hello...\r\n"+prompt, cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+	s.m.Send("hello\r")
+	if _, err := s.m.Expect(`recv "hi" from 127.0.0.1:5001`, cmdTimeout); err != nil {
+		t.Errorf("hello after the gdb session: %v", err)
 	}
 }
 
