@@ -14,7 +14,7 @@ GOENV   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 
 export GOMENUOS_BUILD := $(abspath $(BUILD))
 
-.PHONY: all image run debug gdb test unit integration bench clean generate deps FORCE
+.PHONY: all image run run-tap debug gdb test unit integration bench clean generate deps FORCE
 
 all: image
 
@@ -36,8 +36,21 @@ $(BUILD)/kernel.elf: FORCE | $(BUILD)
 $(BUILD)/initramfs.cpio: FORCE | $(BUILD)
 	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs
 
+# make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 → guest
+# 5001 (after `replyhi` in the guest: printf hello | nc -q1 127.0.0.1 5001).
+NET     ?= user
+HOSTFWD ?= tcp:127.0.0.1:5001-:5001
+export NET HOSTFWD PCAP
+
 run: deps image
 	@qemu/run.sh run
+
+# make run-tap: the guest (10.0.3.2) on a tap inside network namespace
+# gomenuos, whose side (10.0.3.1) is a real Linux peer:
+#   ip netns exec gomenuos sh -c 'printf hello | nc -q1 10.0.3.2 5001'
+run-tap: deps image
+	@qemu/netns.sh up
+	@ip netns exec gomenuos env NET=tap:gmtap0 CMDLINE="ip=10.0.3.2/24 gw=10.0.3.1 $(CMDLINE)" qemu/run.sh run
 
 debug: deps image
 	@qemu/run.sh debug

@@ -1,9 +1,15 @@
 package main
 
 import (
+	"fmt"
 	"io"
 	"net/netip"
+	"os"
+	"strings"
 
+	"gomenuos/drivers/pci"
+	"gomenuos/drivers/virtio"
+	"gomenuos/drivers/virtio/virtionet"
 	"gomenuos/fs/procfs"
 	"gomenuos/kernel/menu"
 	"gomenuos/kernel/netcmd"
@@ -14,30 +20,85 @@ import (
 	"gomenuos/net/tcp"
 )
 
-// bootNet builds the network stack: lo (127.0.0.1/8) always, TCP
-// registered with IPv4, the /proc/net views, and the network commands.
+// Default eth0 configuration: QEMU user networking's guest address.
+const (
+	defaultIP = "10.0.2.15/24"
+	defaultGW = "10.0.2.2"
+)
+
+// bootNet builds the network stack: lo (127.0.0.1/8) always, eth0 on a
+// virtio-net NIC when there is one (ip= and gw= on the kernel command line,
+// QEMU user networking's addresses by default), TCP registered with IPv4,
+// the /proc/net views, and the network commands.
 func bootNet(sh *menu.Shell, background io.Writer) (*netcmd.Env, error) {
 	clk := clock.Real()
 	st := stack.New(stack.Options{Clock: clk})
 	if _, err := st.AddInterface(link.NewLoopback(), netip.MustParsePrefix("127.0.0.1/8")); err != nil {
 		return nil, err
 	}
+	devs := pci.Scan(pci.NewConfig(portIO{}))
+	if err := bootEth0(st, devs); err != nil {
+		fmt.Fprintln(os.Stderr, "gomenuos: eth0:", err) // lo still works
+	}
 	n := inet.NewNet(st, clk, tcp.DefaultConfig())
 	for path, show := range map[string]func(io.Writer){
-		"net/tcp":  n.TCP().WriteProcNetTCP,
-		"net/snmp": func(w io.Writer) { io.WriteString(w, st.SNMPText()) },
-		"net/dev":  func(w io.Writer) { io.WriteString(w, st.DevText()) },
-		"net/arp":  func(w io.Writer) { io.WriteString(w, st.ARPText()) },
+		"net/tcp":         n.TCP().WriteProcNetTCP,
+		"net/snmp":        func(w io.Writer) { io.WriteString(w, st.SNMPText()) },
+		"net/dev":         func(w io.Writer) { io.WriteString(w, st.DevText()) },
+		"net/arp":         func(w io.Writer) { io.WriteString(w, st.ARPText()) },
+		"bus/pci/devices": func(w io.Writer) { pci.WriteListing(w, devs, false) },
 	} {
 		if err := procfs.Register(path, show); err != nil {
 			return nil, err
 		}
 	}
 	env := &netcmd.Env{Net: n, Stack: st, Background: background}
-	for _, c := range netcmd.Commands(env) {
+	cmds := append(netcmd.Commands(env), menu.Command{Name: "lspci", Desc: "List PCI devices: lspci [-v]",
+		Run: func(c *menu.Ctx, args []string) error {
+			pci.WriteListing(c.Out, devs, len(args) == 1 && args[0] == "-v")
+			return nil
+		}})
+	for _, c := range cmds {
 		if err := sh.Register(c); err != nil {
 			return nil, err
 		}
 	}
 	return env, nil
+}
+
+func bootEth0(st *stack.Stack, devs []*pci.Device) error {
+	pd := pci.Find(devs, virtio.PCIVendor, virtio.PCIDeviceNetLegacy, virtio.PCIDeviceModernBase+virtio.DeviceIDNet)
+	if pd == nil {
+		return nil // no NIC: lo only
+	}
+	ip, gw := bootValue("ip", defaultIP), bootValue("gw", defaultGW)
+	prefix, err := netip.ParsePrefix(ip)
+	if err != nil {
+		return fmt.Errorf("bad ip=%s: %v", ip, err)
+	}
+	nic, err := virtionet.Probe(pd, kmem{}, kirqs{}, virtionet.Options{Name: "eth0"})
+	if err != nil {
+		return err
+	}
+	if _, err := st.AddInterface(nic, prefix); err != nil {
+		return err
+	}
+	if gw == "" {
+		return nil
+	}
+	g, err := netip.ParseAddr(gw)
+	if err != nil {
+		return fmt.Errorf("bad gw=%s: %v", gw, err)
+	}
+	return st.SetDefaultGateway(g)
+}
+
+// bootValue returns the value of name=value on the kernel command line.
+func bootValue(name, def string) string {
+	for _, a := range os.Args[1:] {
+		if v, ok := strings.CutPrefix(a, name+"="); ok {
+			return v
+		}
+	}
+	return def
 }

@@ -43,15 +43,17 @@ func Commands(env *Env) []menu.Command {
 
 var serverTask = sched.NewTask("replyhi")
 
-// replyhi starts MenuOS's server in the background: bind 127.0.0.1:5001
-// (no SO_REUSEADDR), listen with backlog 1024, then forever accept, read up
-// to 1024 bytes, answer "hi" and close. A second replyhi fails to bind.
+// replyhi starts MenuOS's server in the background: bind port 5001 (no
+// SO_REUSEADDR), listen with backlog 1024, then forever accept, read up to
+// 1024 bytes, answer "hi" and close. A second replyhi fails to bind.
+// MenuOS binds 127.0.0.1; we bind 0.0.0.0 so that the host can reach the
+// server through eth0 (QEMU's forwarded port) as well as over lo.
 func (e *Env) replyhi(c *menu.Ctx, _ []string) error {
 	s, err := e.Net.Socket(inet.AFInet, inet.SockStream, 0)
 	if err != nil {
 		return fmt.Errorf("Socket Error,%v", err)
 	}
-	addr := netip.AddrPortFrom(netip.MustParseAddr("127.0.0.1"), ReplyhiPort)
+	addr := netip.AddrPortFrom(netip.IPv4Unspecified(), ReplyhiPort)
 	if err := s.Bind(addr); err != nil {
 		s.Close(c.Task)
 		c.Printf("Bind Error,%v\n", err)
