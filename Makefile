@@ -38,12 +38,8 @@ $(BUILD)/initramfs.cpio: FORCE | $(BUILD)
 
 # make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 → guest
 # 5001 (after `replyhi` in the guest: printf hello | nc -q1 127.0.0.1 5001).
-NET     ?= user
-HOSTFWD ?= tcp:127.0.0.1:5001-:5001
-export NET HOSTFWD PCAP
-
 run: deps image
-	@qemu/run.sh run
+	@NET=$${NET:-user} HOSTFWD="$${HOSTFWD-tcp:127.0.0.1:5001-:5001}" qemu/run.sh run
 
 # make run-tap: the guest (10.0.3.2) on a tap inside network namespace
 # gomenuos, whose side (10.0.3.1) is a real Linux peer:
