@@ -144,13 +144,15 @@ func (s *Sock) reqskQueueAddLocked(r *requestSock) {
 func (r *requestSock) armTimerLocked() {
 	p := r.listener.proto
 	d := tcpTimeoutInit << r.retrans
-	r.timer.arm(p, d, func() {
-		p.lock()
-		if r.timer.armed && !p.now().Before(r.timer.deadline) {
-			r.timer.armed = false
-			r.reqskTimerHandlerLocked()
+	r.timer.arm(p, d, func() func() {
+		return func() {
+			p.lock()
+			if r.timer.armed && !p.now().Before(r.timer.deadline) {
+				r.timer.armed = false
+				r.reqskTimerHandlerLocked()
+			}
+			p.unlock()
 		}
-		p.unlock()
 	})
 }
 

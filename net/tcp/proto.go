@@ -149,7 +149,16 @@ func (p *Proto) unlock() {
 		for _, w := range wakes {
 			w()
 		}
+		clear(out)
+		clear(wakes)
 		p.mu.Lock()
+		// Reuse the drained slices when nothing new was queued meanwhile.
+		if p.outq == nil {
+			p.outq = out[:0]
+		}
+		if p.wakes == nil {
+			p.wakes = wakes[:0]
+		}
 	}
 	p.flushing = false
 	p.mu.Unlock()

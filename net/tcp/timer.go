@@ -15,12 +15,13 @@ type sockTimer struct {
 	armed    bool
 }
 
-// arm (re)starts the timer to call f after d.
-func (st *sockTimer) arm(p *Proto, d time.Duration, f func()) {
+// arm (re)starts the timer after d. mk builds the callback; it is only
+// called the first time, so re-arming a timer allocates nothing.
+func (st *sockTimer) arm(p *Proto, d time.Duration, mk func() func()) {
 	st.deadline = p.now().Add(d)
 	st.armed = true
 	if st.t == nil {
-		st.t = p.clock.AfterFunc(d, f)
+		st.t = p.clock.AfterFunc(d, mk())
 	} else {
 		st.t.Reset(d)
 	}
@@ -76,7 +77,7 @@ func (s *Sock) armRtoLocked() {
 
 // resetRtoLocked restarts the retransmission timer (RFC 6298 §5.3).
 func (s *Sock) resetRtoLocked() {
-	s.rtxT.arm(s.proto, s.currentRto(), s.fire(&s.rtxT, s.tcpRetransmitTimerLocked))
+	s.rtxT.arm(s.proto, s.currentRto(), func() func() { return s.fire(&s.rtxT, s.tcpRetransmitTimerLocked) })
 }
 
 // tcpRetransmitTimerLocked handles an RTO expiry (Linux:
@@ -138,7 +139,7 @@ func (s *Sock) tcpDelackTimerLocked() {
 // within 500 ms; Linux: inet_csk_reset_xmit_timer(ICSK_TIME_DACK)).
 func (s *Sock) scheduleAckLocked() {
 	if !s.delackT.armed {
-		s.delackT.arm(s.proto, tcpDelackMin, s.fire(&s.delackT, s.tcpDelackTimerLocked))
+		s.delackT.arm(s.proto, tcpDelackMin, func() func() { return s.fire(&s.delackT, s.tcpDelackTimerLocked) })
 	}
 }
 
@@ -146,7 +147,7 @@ func (s *Sock) scheduleAckLocked() {
 // window and nothing is in flight to elicit an update (RFC 9293 §3.8.6.1).
 func (s *Sock) armPersistLocked() {
 	if !s.persistT.armed && s.sndUna == s.sndMax {
-		s.persistT.arm(s.proto, s.currentRto(), s.fire(&s.persistT, s.tcpProbeTimerLocked))
+		s.persistT.arm(s.proto, s.currentRto(), func() func() { return s.fire(&s.persistT, s.tcpProbeTimerLocked) })
 	}
 }
 
@@ -166,13 +167,13 @@ func (s *Sock) tcpProbeTimerLocked() {
 	s.probesOut++
 	s.backoff++
 	s.proto.MIB.TCPWinProbe.Add(1)
-	s.persistT.arm(s.proto, s.currentRto(), s.fire(&s.persistT, s.tcpProbeTimerLocked))
+	s.persistT.arm(s.proto, s.currentRto(), func() func() { return s.fire(&s.persistT, s.tcpProbeTimerLocked) })
 }
 
 // resetKeepaliveLocked (re)starts the keepalive timer (Linux:
 // inet_csk_reset_keepalive_timer).
 func (s *Sock) resetKeepaliveLocked(d time.Duration) {
-	s.keepT.arm(s.proto, d, s.fire(&s.keepT, s.tcpKeepaliveTimerLocked))
+	s.keepT.arm(s.proto, d, func() func() { return s.fire(&s.keepT, s.tcpKeepaliveTimerLocked) })
 }
 
 // tcpKeepaliveTimerLocked probes an idle connection and also expires
@@ -210,5 +211,5 @@ func (s *Sock) tcpTimeWaitLocked() {
 	s.delackT.stop()
 	s.persistT.stop()
 	s.keepT.stop()
-	s.twT.arm(s.proto, s.proto.cfg.TimeWait, s.fire(&s.twT, s.tcpDoneLocked))
+	s.twT.arm(s.proto, s.proto.cfg.TimeWait, func() func() { return s.fire(&s.twT, s.tcpDoneLocked) })
 }

@@ -28,7 +28,7 @@ func (s *Sock) tcpTimewaitStateProcessLocked(g *segment) bool {
 	}
 	if g.has(flagFin) && g.seq.add(len(g.data)) == s.rcvNxt.add(-1) {
 		// A retransmitted FIN: our last ACK was lost. Restart 2MSL.
-		s.twT.arm(p, p.cfg.TimeWait, s.fire(&s.twT, s.tcpDoneLocked))
+		s.twT.arm(p, p.cfg.TimeWait, func() func() { return s.fire(&s.twT, s.tcpDoneLocked) })
 	}
 	// Linux: tcp_v4_timewait_ack.
 	s.tcpSendAckLocked()

@@ -1,0 +1,65 @@
+package inet
+
+import (
+	"net/netip"
+	"testing"
+	"time"
+
+	"gomenuos/net/clock"
+	"gomenuos/net/link"
+	"gomenuos/net/stack"
+	"gomenuos/net/tcp"
+	"gomenuos/sched"
+)
+
+// BenchmarkLoopbackRoundTrip is the figure the issue compares with Linux
+// (about 590/s in a TCG guest): connect, send, receive the echo, close,
+// through the real stack's loopback device and the blocking socket API.
+func BenchmarkLoopbackRoundTrip(b *testing.B) {
+	st := stack.New(stack.Options{})
+	lo := link.NewLoopback()
+	defer lo.Close()
+	if _, err := st.AddInterface(lo, netip.MustParsePrefix("127.0.0.1/8")); err != nil {
+		b.Fatal(err)
+	}
+	n := NewNet(st, clock.Real(), tcp.DefaultConfig())
+	addr := netip.MustParseAddrPort("127.0.0.1:7")
+	l, _ := n.Socket(AFInet, SockStream, 0)
+	if err := l.Bind(addr); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Listen(128); err != nil {
+		b.Fatal(err)
+	}
+	srv := sched.NewTask("echo")
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			c, err := l.Accept(srv)
+			if err != nil {
+				return
+			}
+			k, _ := c.Recv(srv, buf)
+			_, _ = c.Send(srv, buf[:k])
+			_ = c.Close(srv)
+		}
+	}()
+	task := sched.NewTask("client")
+	buf := make([]byte, 64)
+	start := time.Now()
+	for b.Loop() {
+		c, _ := n.Socket(AFInet, SockStream, 0)
+		if err := c.Connect(task, addr); err != nil {
+			b.Fatalf("Connect: %v", err)
+		}
+		if _, err := c.Send(task, []byte("ping")); err != nil {
+			b.Fatal(err)
+		}
+		if k, err := c.Recv(task, buf); k != 4 || err != nil {
+			b.Fatalf("Recv = %d, %v", k, err)
+		}
+		_ = c.Close(task)
+	}
+	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "roundtrips/s")
+	srv.Interrupt()
+}
