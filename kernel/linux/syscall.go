@@ -76,127 +76,139 @@ const (
 	eTIMEDOUT = 110
 )
 
+// call is one system call being served: the trapped frame, its arguments
+// (RDI, RSI, RDX, R10, R8, R9) and the time of entry.
+type call struct {
+	tf  *x86.TrapFrame
+	a   [6]uintptr
+	now int64
+}
+
+// sysCall serves one system call and returns RAX, or noReturnVal when it
+// set RAX itself or switched to another thread.
+type sysCall func(c call) int64
+
+// sysCallTable maps syscall numbers to handlers (Linux: sys_call_table).
+// Its entries are functions without captured state, so the table is laid
+// out by the linker: it must work for the runtime's very first syscalls,
+// before any package initialisation has run.
+var sysCallTable = [nrSyscalls]sysCall{
+	sysRead:             func(c call) int64 { return sysReadImpl(int(c.a[0]), c.a[1], c.a[2]) },
+	sysWrite:            func(c call) int64 { return sysWriteImpl(int(c.a[0]), c.a[1], c.a[2]) },
+	sysClose:            func(c call) int64 { return fdClose(int(c.a[0])) },
+	sysMmap:             func(c call) int64 { return sysMmapImpl(c.a[0], c.a[1], uint32(c.a[2]), uint32(c.a[3]), int32(c.a[4])) },
+	sysMprotect:         func(c call) int64 { return int64(mm.Mprotect(c.a[0], c.a[1], uint32(c.a[2]))) },
+	sysMunmap:           func(c call) int64 { return int64(mm.Munmap(c.a[0], c.a[1])) },
+	sysMadvise:          sysMadviseImpl,
+	sysRtSigaction:      func(c call) int64 { return sysRtSigactionImpl(int(c.a[0]), c.a[1], c.a[2]) },
+	sysRtSigprocmask:    func(c call) int64 { return sysRtSigprocmaskImpl(int(c.a[0]), c.a[1], c.a[2]) },
+	sysRtSigreturnNr:    func(c call) int64 { sysRtSigreturn(c.tf); return noReturnVal },
+	sysSigaltstack:      func(c call) int64 { return sysSigaltstackImpl(c.a[0], c.a[1]) },
+	sysSchedYield:       sysSchedYieldImpl,
+	sysNanosleep:        func(c call) int64 { return sysNanosleepImpl(c.tf, c.a[0], c.now) },
+	sysClockNanosleep:   func(c call) int64 { return sysNanosleepImpl(c.tf, c.a[2], c.now) },
+	sysGetpid:           func(c call) int64 { return 1 },
+	sysGettid:           func(c call) int64 { return int64(sched.Cur().TID) },
+	sysClone:            func(c call) int64 { return sysCloneImpl(c.tf, uint64(c.a[0]), uint64(c.a[1]), uint64(c.a[4]), c.now) },
+	sysExit:             func(c call) int64 { sched.Exit(c.tf, c.now); return noReturnVal },
+	sysExitGroup:        func(c call) int64 { shutdown(uint8(c.a[0])); return 0 },
+	sysTgkill:           func(c call) int64 { return sysTgkillImpl(int32(c.a[1]), uint32(c.a[2])) },
+	sysKill:             func(c call) int64 { return sysTgkillImpl(sched.Cur().TID, uint32(c.a[1])) },
+	sysFutex:            func(c call) int64 { return sysFutexImpl(c.tf, c.a[0], int(c.a[1]), uint32(c.a[2]), c.a[3], c.now) },
+	sysArchPrctl:        func(c call) int64 { return sysArchPrctlImpl(c.tf, int(c.a[0]), c.a[1]) },
+	sysClockGettime:     func(c call) int64 { return sysClockGettimeImpl(int(c.a[0]), c.a[1]) },
+	sysSchedGetaffinity: sysSchedGetaffinityImpl,
+	sysGetrandom:        sysGetrandomImpl,
+	sysFcntl:            func(c call) int64 { return fdFcntl(int(c.a[0]), int(c.a[1]), c.a[2]) },
+	sysOpenat:           func(c call) int64 { return -eNOENT }, // no files behind the runtime's own opens
+	sysPrctl:            func(c call) int64 { return -eINVAL }, // PR_SET_VMA: EINVAL once and the runtime stops asking
+	sysFstat:            sysNoTTY,
+	sysIoctl:            sysNoTTY,
+	sysPread64:          func(c call) int64 { return -eBADF },
+	sysPrlimit64:        func(c call) int64 { return sysPrlimitImpl(int(c.a[1]), c.a[3]) },
+	sysEventfd2:         func(c call) int64 { return eventfdCreate(uint64(c.a[0]), int(c.a[1])) },
+	sysEpollCreate1:     func(c call) int64 { return epollCreate() },
+	sysEpollCtl:         func(c call) int64 { return epollCtl(int(c.a[0]), int(c.a[1]), int(c.a[2]), c.a[3]) },
+	sysEpollWait:        sysEpollWaitImpl,
+	sysEpollPwait:       sysEpollWaitImpl,
+	SysIRQFD:            func(c call) int64 { return irqfdCreate(int(c.a[0])) },
+	SysCrash:            func(c call) int64 { return int64(load64(0x10)) }, // page 0 is never mapped
+}
+
 var unknownLogged [nrSyscalls]bool
 
-// doSyscall dispatches a SYSCALL (Linux: do_syscall_64). Arguments arrive in
-// RDI, RSI, RDX, R10, R8, R9; the result goes back in RAX.
+// doSyscall dispatches a SYSCALL through sysCallTable (Linux:
+// do_syscall_64). Unknown numbers get ENOSYS, logged once each.
 func doSyscall(tf *x86.TrapFrame) {
 	nr := tf.RAX
+	var h sysCall
 	if nr < nrSyscalls {
 		Counters.Syscalls[nr]++
+		h = sysCallTable[nr]
 	}
-	r := dispatch(tf, nr, uintptr(tf.RDI), uintptr(tf.RSI), uintptr(tf.RDX), uintptr(tf.R10), uintptr(tf.R8))
-	if r != noReturnVal {
+	if h == nil {
+		logUnknown(nr)
+		h = sysNoSys
+	}
+	c := call{tf: tf, now: monotonicNS(),
+		a: [6]uintptr{uintptr(tf.RDI), uintptr(tf.RSI), uintptr(tf.RDX), uintptr(tf.R10), uintptr(tf.R8), uintptr(tf.R9)}}
+	if r := h(c); r != noReturnVal {
 		tf.RAX = uint64(r)
 	}
 }
 
-func dispatch(tf *x86.TrapFrame, nr uint64, a0, a1, a2, a3, a4 uintptr) int64 {
-	now := monotonicNS()
-	switch nr {
-	case sysRead:
-		return sysReadImpl(int(a0), a1, a2)
-	case sysWrite:
-		return sysWriteImpl(int(a0), a1, a2)
-	case sysClose:
-		return fdClose(int(a0))
-	case sysMmap:
-		return sysMmapImpl(a0, a1, uint32(a2), uint32(a3), int32(a4))
-	case sysMprotect:
-		return int64(mm.Mprotect(a0, a1, uint32(a2)))
-	case sysMunmap:
-		return int64(mm.Munmap(a0, a1))
-	case sysMadvise:
-		if a2 == 4 { // MADV_DONTNEED
-			return int64(mm.MadviseDontNeed(a0, a1))
+func sysNoSys(call) int64 { return -eNOSYS }
+
+func logUnknown(nr uint64) {
+	if nr < nrSyscalls {
+		if unknownLogged[nr] {
+			return
 		}
-		return 0 // hints (NOHUGEPAGE, ...) are fine to ignore
-	case sysRtSigaction:
-		return sysRtSigactionImpl(int(a0), a1, a2)
-	case sysRtSigprocmask:
-		return sysRtSigprocmaskImpl(int(a0), a1, a2)
-	case sysRtSigreturnNr:
-		sysRtSigreturn(tf)
-		return noReturnVal
-	case sysSigaltstack:
-		return sysSigaltstackImpl(a0, a1)
-	case sysSchedYield:
-		tf.RAX = 0
-		sched.Yield(tf, now)
-		return noReturnVal
-	case sysNanosleep:
-		return sysNanosleepImpl(tf, a0, now)
-	case sysClockNanosleep:
-		return sysNanosleepImpl(tf, a2, now)
-	case sysGetpid:
-		return 1
-	case sysGettid:
-		return int64(sched.Cur().TID)
-	case sysClone:
-		return sysCloneImpl(tf, uint64(a0), uint64(a1), uint64(a4), now)
-	case sysExit:
-		sched.Exit(tf, now)
-		return noReturnVal
-	case sysExitGroup:
-		shutdown(uint8(a0))
-		return 0
-	case sysTgkill:
-		return sysTgkillImpl(int32(a1), uint32(a2))
-	case sysKill:
-		return sysTgkillImpl(sched.Cur().TID, uint32(a1))
-	case sysFutex:
-		return sysFutexImpl(tf, a0, int(a1), uint32(a2), a3, now)
-	case sysArchPrctl:
-		return sysArchPrctlImpl(tf, int(a0), a1)
-	case sysClockGettime:
-		return sysClockGettimeImpl(int(a0), a1)
-	case sysSchedGetaffinity:
-		if a1 < 8 || !userOK(a2, 8) {
-			return -eINVAL
-		}
-		store64(a2, 1) // one CPU
-		return 8
-	case sysGetrandom:
-		if !userOK(a0, a1) {
-			return -eFAULT
-		}
-		fillRandom(a0, a1)
-		return int64(a1)
-	case sysFcntl:
-		return fdFcntl(int(a0), int(a1), a2)
-	case sysOpenat:
-		return -eNOENT // no files behind the runtime's own opens
-	case sysPrctl:
-		return -eINVAL // PR_SET_VMA: EINVAL once and the runtime stops asking
-	case sysFstat, sysIoctl:
-		if !fdValid(int(a0)) {
-			return -eBADF
-		}
-		return -eNOTTY
-	case sysPread64:
-		return -eBADF
-	case sysPrlimit64:
-		return sysPrlimitImpl(int(a1), a3)
-	case sysEventfd2:
-		return eventfdCreate(uint64(a0), int(a1))
-	case sysEpollCreate1:
-		return epollCreate()
-	case sysEpollCtl:
-		return epollCtl(int(a0), int(a1), int(a2), a3)
-	case sysEpollWait, sysEpollPwait:
-		return epollWait(tf, int(a0), a1, int(a2), int(a3), now)
-	case SysIRQFD:
-		return irqfdCreate(int(a0))
-	case SysCrash:
-		return int64(load64(0x10)) // page 0 is never mapped
-	}
-	if nr < nrSyscalls && !unknownLogged[nr] {
 		unknownLogged[nr] = true
-		kputs("gomenuos: unimplemented syscall ")
-		kputDec(int64(nr))
-		kputs(" (ENOSYS)\n")
 	}
-	return -eNOSYS
+	kputs("gomenuos: unimplemented syscall ")
+	kputDec(int64(nr))
+	kputs(" (ENOSYS)\n")
+}
+
+func sysMadviseImpl(c call) int64 {
+	if c.a[2] == 4 { // MADV_DONTNEED
+		return int64(mm.MadviseDontNeed(c.a[0], c.a[1]))
+	}
+	return 0 // hints (NOHUGEPAGE, ...) are fine to ignore
+}
+
+func sysSchedYieldImpl(c call) int64 {
+	c.tf.RAX = 0
+	sched.Yield(c.tf, c.now)
+	return noReturnVal
+}
+
+func sysSchedGetaffinityImpl(c call) int64 {
+	if c.a[1] < 8 || !userOK(c.a[2], 8) {
+		return -eINVAL
+	}
+	store64(c.a[2], 1) // one CPU
+	return 8
+}
+
+func sysGetrandomImpl(c call) int64 {
+	if !userOK(c.a[0], c.a[1]) {
+		return -eFAULT
+	}
+	fillRandom(c.a[0], c.a[1])
+	return int64(c.a[1])
+}
+
+func sysNoTTY(c call) int64 {
+	if !fdValid(int(c.a[0])) {
+		return -eBADF
+	}
+	return -eNOTTY
+}
+
+func sysEpollWaitImpl(c call) int64 {
+	return epollWait(c.tf, int(c.a[0]), c.a[1], int(c.a[2]), int(c.a[3]), c.now)
 }
 
 func sysReadImpl(fd int, buf, n uintptr) int64 {
