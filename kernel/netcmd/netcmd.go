@@ -41,8 +41,6 @@ func Commands(env *Env) []menu.Command {
 	}
 }
 
-var serverTask = sched.NewTask("replyhi")
-
 // replyhi starts MenuOS's server in the background: bind port 5001 (no
 // SO_REUSEADDR), listen with backlog 1024, then forever accept, read up to
 // 1024 bytes, answer "hi" and close. A second replyhi fails to bind.
@@ -64,33 +62,40 @@ func (e *Env) replyhi(c *menu.Ctx, _ []string) error {
 		c.Printf("Listen Error,%v\n", err)
 		return nil
 	}
-	go e.serve(s)
+	if c.Shell != nil {
+		// A shell job: `jobs` lists it, `kill` stops it and frees the port.
+		c.Spawn("replyhi", func(jc *menu.Ctx) error { return e.serve(s, jc.Out, jc.Task) })
+	} else {
+		go e.serve(s, e.Background, sched.NewTask("replyhi"))
+	}
 	c.Printf("Please input hello...\n")
 	return nil
 }
 
-func (e *Env) serve(l *inet.Socket) {
+// serve is the replyhi server loop; out is the console's background
+// writer, t the job's task (interrupting it closes the listener).
+func (e *Env) serve(l *inet.Socket, out io.Writer, t *sched.Task) error {
+	defer l.Close(t)
 	buf := make([]byte, 1024)
 	for {
-		conn, err := l.Accept(serverTask)
+		conn, err := l.Accept(t)
 		if err != nil {
-			fmt.Fprintf(e.Background, "replyhi: accept: %v\n", err)
-			return
+			return err
 		}
 		peer, _ := conn.GetPeerName()
-		n, err := conn.Recv(serverTask, buf)
+		n, err := conn.Recv(t, buf)
 		if err != nil {
-			fmt.Fprintf(e.Background, "replyhi: recv: %v\n", err)
-			conn.Close(serverTask)
+			fmt.Fprintf(out, "replyhi: recv: %v\n", err)
+			conn.Close(t)
 			continue
 		}
-		fmt.Fprintf(e.Background, "recv \"%s\" from %s:%d\n", buf[:n], peer.Addr(), peer.Port())
-		if _, err := conn.Send(serverTask, []byte("hi")); err != nil {
-			fmt.Fprintf(e.Background, "replyhi: send: %v\n", err)
+		fmt.Fprintf(out, "recv \"%s\" from %s:%d\n", buf[:n], peer.Addr(), peer.Port())
+		if _, err := conn.Send(t, []byte("hi")); err != nil {
+			fmt.Fprintf(out, "replyhi: send: %v\n", err)
 		} else {
-			fmt.Fprintf(e.Background, "send \"hi\" to %s:%d\n", peer.Addr(), peer.Port())
+			fmt.Fprintf(out, "send \"hi\" to %s:%d\n", peer.Addr(), peer.Port())
 		}
-		conn.Close(serverTask)
+		conn.Close(t)
 	}
 }
 
