@@ -5,8 +5,6 @@
 package inet
 
 import (
-	"sync/atomic"
-
 	"gomenuos/net/clock"
 	"gomenuos/net/tcp"
 )
@@ -21,15 +19,12 @@ const (
 
 // Net is the socket layer of one network stack: its protocols.
 type Net struct {
-	tcp     *tcp.Proto
-	nextIno atomic.Uint64
+	tcp *tcp.Proto
 }
 
 // New returns a socket layer whose TCP sends through ip.
 func New(ip tcp.IP, clk clock.Clock, cfg tcp.Config) *Net {
-	n := &Net{tcp: tcp.New(ip, clk, cfg)}
-	n.nextIno.Store(10000)
-	return n
+	return &Net{tcp: tcp.New(ip, clk, cfg)}
 }
 
 // TCP returns the TCP instance (for /proc views and tests).

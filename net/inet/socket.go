@@ -5,6 +5,8 @@ import (
 	"syscall"
 	"time"
 
+	"gomenuos/fs"
+	"gomenuos/fs/sockfs"
 	"gomenuos/net/tcp"
 	"gomenuos/sched"
 )
@@ -22,7 +24,7 @@ type Socket struct {
 	nonblock bool
 	rcvTimeo time.Duration
 	sndTimeo time.Duration
-	ino      uint64
+	inode    *fs.Inode // sockfs inode, allocated with the socket
 }
 
 // Errors of the socket layer itself.
@@ -46,11 +48,25 @@ func (n *Net) Socket(family, typ, proto int) (*Socket, error) {
 	return s, nil
 }
 
-// sockAlloc allocates a socket with its inode number (Linux: sock_alloc,
-// which takes an inode from sockfs; until sockfs maps sockets to fds the
-// number comes from the socket layer's own counter).
+// sockAlloc allocates a socket together with its sockfs inode (Linux:
+// sock_alloc, where struct socket_alloc holds both).
 func (n *Net) sockAlloc() *Socket {
-	return &Socket{net: n, ino: n.nextIno.Add(1)}
+	s := &Socket{net: n}
+	s.inode = sockfs.NewInode(s)
+	return s
+}
+
+// MapFd installs a descriptor for the socket in t's file table and
+// returns it; read, write, poll and the last close then reach the socket
+// (Linux: sock_map_fd).
+func (s *Socket) MapFd(t *sched.Task, flags int) (int, error) { return s.sockMapFd(t, flags) }
+
+// sockMapFd: Linux sock_map_fd = sock_alloc_file + fd_install.
+func (s *Socket) sockMapFd(t *sched.Task, flags int) (int, error) {
+	if flags&fs.O_NONBLOCK != 0 {
+		s.nonblock = true
+	}
+	return sockfs.MapFd(t, s.inode, flags)
 }
 
 // inetCreate is the protocol switch: SOCK_STREAM with protocol 0 or
@@ -71,11 +87,14 @@ func (n *Net) inetCreate(s *Socket, typ, proto int) error {
 func (s *Socket) attach(sk *tcp.Sock) {
 	s.sk = sk
 	sk.SetWake(s.wq.WakeUpInterruptible)
-	sk.SetInode(s.ino, 0)
+	sk.SetInode(s.inode.Ino, 0)
 }
 
 // Ino is the socket's inode number (shown in /proc/net/tcp).
-func (s *Socket) Ino() uint64 { return s.ino }
+func (s *Socket) Ino() uint64 { return s.inode.Ino }
+
+// Inode returns the socket's sockfs inode.
+func (s *Socket) Inode() *fs.Inode { return s.inode }
 
 // Sock returns the TCP sock underneath.
 func (s *Socket) Sock() *tcp.Sock { return s.sk }
@@ -252,5 +271,6 @@ func (s *Socket) GetSockName() netip.AddrPort { return s.sk.LocalAddr() }
 // GetPeerName returns the peer's address or ENOTCONN.
 func (s *Socket) GetPeerName() (netip.AddrPort, error) { return s.sk.RemoteAddr() }
 
-// Poll returns the socket's readiness.
-func (s *Socket) Poll() tcp.PollMask { return s.sk.Poll() }
+// Poll returns the socket's readiness (Linux: sock_poll → tcp_poll); TCP's
+// bits have the EPOLL values fs uses.
+func (s *Socket) Poll() fs.PollMask { return fs.PollMask(s.sk.Poll()) }
