@@ -1,6 +1,8 @@
 package inet
 
 import (
+	"encoding/binary"
+
 	"gomenuos/net/clock"
 	"gomenuos/net/stack"
 	"gomenuos/net/tcp"
@@ -23,7 +25,13 @@ func (t tcpProtocol) Protocol() uint8 { return t.p.Protocol() }
 // Receive is net_protocol.handler: tcp_v4_rcv.
 func (t tcpProtocol) Receive(pi *stack.PacketInfo) { t.p.Rcv(pi.Src, pi.Dst, pi.Payload) }
 
-// ReceiveICMPError is net_protocol.err_handler: tcp_v4_err.
-func (t tcpProtocol) ReceiveICMPError(_ *stack.PacketInfo, typ, code uint8, quoted []byte) {
+// ReceiveICMPError is net_protocol.err_handler: tcp_v4_err. For
+// "fragmentation needed" the next-hop MTU sits in bytes 6-7 of the ICMP
+// header (RFC 1191 §4), which the stack hands over in pi.Payload.
+func (t tcpProtocol) ReceiveICMPError(pi *stack.PacketInfo, typ, code uint8, quoted []byte) {
+	if typ == 3 && code == 4 && len(pi.Payload) >= 8 {
+		t.p.MTUReduced(quoted, int(binary.BigEndian.Uint16(pi.Payload[6:8])))
+		return
+	}
 	t.p.Err(typ, code, quoted)
 }

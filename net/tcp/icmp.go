@@ -18,26 +18,13 @@ const (
 // Unreachables abort a connection still in SYN-SENT/SYN-RECEIVED and are
 // soft errors later (RFC 1122 §4.2.3.9; RFC 5927 advises this caution).
 func (p *Proto) Err(typ, code uint8, quoted []byte) {
-	if typ != icmpDestUnreach || len(quoted) < 20 {
+	if typ != icmpDestUnreach || code == icmpFragNeeded {
 		return
 	}
-	ihl := int(quoted[0]&0xf) * 4
-	if ihl < 20 || len(quoted) < ihl+8 {
-		return
-	}
-	src := netip.AddrFrom4([4]byte(quoted[12:16]))
-	dst := netip.AddrFrom4([4]byte(quoted[16:20]))
-	th := quoted[ihl:]
-	t := fourTuple{laddr: src, raddr: dst, lport: binary.BigEndian.Uint16(th), rport: binary.BigEndian.Uint16(th[2:])}
-	seq := seqnum(binary.BigEndian.Uint32(th[4:]))
 	p.lock()
 	defer p.unlock()
-	s := p.ehash[t]
-	if s == nil || s.state == StateTimeWait || code == icmpFragNeeded {
-		return
-	}
-	// RFC 5927 §4.1: the quoted sequence number must be in flight.
-	if !seq.inRange(s.sndUna, s.sndMax.add(1)) {
+	s := p.quotedSockLocked(quoted)
+	if s == nil {
 		return
 	}
 	err := ErrHostUnreachable
@@ -51,4 +38,51 @@ func (p *Proto) Err(typ, code uint8, quoted []byte) {
 		return
 	}
 	s.softErr = err
+}
+
+// quotedSockLocked finds the connection an ICMP error quotes, if the
+// quoted sequence number is in flight (RFC 5927 §4.1).
+func (p *Proto) quotedSockLocked(quoted []byte) *Sock {
+	if len(quoted) < 20 {
+		return nil
+	}
+	ihl := int(quoted[0]&0xf) * 4
+	if ihl < 20 || len(quoted) < ihl+8 {
+		return nil
+	}
+	th := quoted[ihl:]
+	t := fourTuple{laddr: netip.AddrFrom4([4]byte(quoted[12:16])), raddr: netip.AddrFrom4([4]byte(quoted[16:20])),
+		lport: binary.BigEndian.Uint16(th), rport: binary.BigEndian.Uint16(th[2:])}
+	s := p.ehash[t]
+	if s == nil || s.state == StateTimeWait {
+		return nil
+	}
+	if seq := seqnum(binary.BigEndian.Uint32(th[4:])); !seq.inRange(s.sndUna, s.sndMax.add(1)) {
+		return nil
+	}
+	return s
+}
+
+// minPMTU is Linux's ip_rt_min_pmtu: smaller "fragmentation needed" MTUs
+// are not believed.
+const minPMTU = 552
+
+// MTUReduced handles ICMP "fragmentation needed" with the next-hop MTU
+// (RFC 1191 §6.2): shrink the MSS and resend what the path dropped
+// (Linux: tcp_v4_mtu_reduced + tcp_simple_retransmit).
+func (p *Proto) MTUReduced(quoted []byte, mtu int) {
+	p.lock()
+	defer p.unlock()
+	s := p.quotedSockLocked(quoted)
+	if s == nil || !s.state.synchronized() {
+		return
+	}
+	mss := max(mtu, minPMTU) - 40
+	if mss >= s.advMSS {
+		return
+	}
+	s.advMSS = mss
+	s.tcpSyncMSSLocked()
+	s.sndNxt = s.sndUna
+	s.tcpWriteXmitLocked()
 }

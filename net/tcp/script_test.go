@@ -93,6 +93,9 @@ func ackIs(v uint32) checker {
 func payload(s string) checker {
 	return func(h header.TCP) string {
 		if string(h.Payload()) != s {
+			if len(s) > 40 || len(h.Payload()) > 40 {
+				return fmt.Sprintf("payload of %d bytes, want %d", len(h.Payload()), len(s))
+			}
 			return fmt.Sprintf("payload %q, want %q", h.Payload(), s)
 		}
 		return ""
