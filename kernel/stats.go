@@ -3,6 +3,7 @@ package main
 import (
 	"runtime"
 	"sort"
+	"syscall"
 	"time"
 
 	"gomenuos/arch/x86"
@@ -23,6 +24,7 @@ func statsCmd(c *menu.Ctx, _ []string) error {
 	c.Printf("RAM in use: %d KiB (kernel text+data %d KiB + runtime pages and page tables %d KiB + DMA %d KiB); bss %d KiB reserved\n",
 		(img+pages+dma)>>10, img>>10, pages>>10, dma>>10, bss>>10)
 	idleSyscalls(c)
+	syscallCost(c)
 	threadPingPong(c)
 	return nil
 }
@@ -80,3 +82,15 @@ func threadPingPong(c *menu.Ctx) {
 }
 
 func markPrompt() { promptTSC = x86.Rdtsc() }
+
+// syscallCost times a trivial system call: the full trap path (SYSCALL,
+// frame save with FXSAVE and FS switch, dispatch, IRETQ).
+func syscallCost(c *menu.Ctx) {
+	const n = 200000
+	t0 := time.Now()
+	for i := 0; i < n; i++ {
+		syscall.RawSyscall(syscall.SYS_GETPID, 0, 0, 0)
+	}
+	d := time.Since(t0)
+	c.Printf("syscall round trip (getpid): %.0f ns (%d calls in %v)\n", float64(d.Nanoseconds())/n, n, d.Round(time.Millisecond))
+}
