@@ -111,20 +111,18 @@ func (s *Sock) newRequestSockLocked(g *segment, cookie bool) *requestSock {
 	if g.opts.HasMSS && g.opts.MSS > 0 {
 		r.peerMSS = int(g.opts.MSS)
 	}
-	if !cookie {
-		// A cookie cannot remember options, so they are only offered here.
+	// A cookie can only carry WS and SACK back inside the timestamp, so
+	// without timestamps a cookie SYN-ACK offers none of them.
+	r.tsOK = g.opts.HasTS && p.cfg.Timestamps
+	if !cookie || r.tsOK {
 		r.wsOK = g.opts.HasWS && p.cfg.WindowScaling
 		r.sackOK = g.opts.SACKPermitted && p.cfg.SACK
-		r.tsOK = g.opts.HasTS && p.cfg.Timestamps
 		r.tsRecent = g.opts.TSVal
 	}
 	if r.wsOK {
 		r.sndWS = g.opts.WS
-		for r.rcvWS < 14 && 65535<<r.rcvWS < s.rcvBufSize {
-			r.rcvWS++
-		}
 	}
-	r.rcvWnd = uint32(min(s.rcvBufSize, 65535<<r.rcvWS))
+	s.reqInitWindowLocked(r)
 	r.tsOffset = p.tsOffset(t)
 	if cookie {
 		r.iss = p.cookieV4InitSequence(t, g.seq, r.peerMSS)
@@ -132,6 +130,34 @@ func (s *Sock) newRequestSockLocked(g *segment, cookie bool) *requestSock {
 		r.iss = p.secureSeq(t)
 	}
 	return r
+}
+
+// reqInitWindowLocked picks our window scale and initial window from the
+// buffer size alone, so a cookie can recompute them (Linux:
+// tcp_select_initial_window).
+func (s *Sock) reqInitWindowLocked(r *requestSock) {
+	r.rcvWS = 0
+	for r.wsOK && r.rcvWS < 14 && 65535<<r.rcvWS < s.rcvBufSize {
+		r.rcvWS++
+	}
+	r.rcvWnd = uint32(min(s.rcvBufSize, 65535<<r.rcvWS))
+}
+
+// synackTSVal is our SYN-ACK's TSval; a cookie SYN-ACK hides the peer's
+// WS and SACK-permitted in its low 6 bits (Linux: cookie_init_timestamp).
+func (r *requestSock) synackTSVal() uint32 {
+	ts := r.listener.proto.tcpTimeStamp() + r.tsOffset
+	if !r.cookie {
+		return ts
+	}
+	opts := uint32(cookieNoWS)
+	if r.wsOK {
+		opts = uint32(r.sndWS)
+	}
+	if r.sackOK {
+		opts |= cookieSACK
+	}
+	return ts&^0x3f | opts
 }
 
 // reqskQueueAddLocked puts a request sock on the SYN queue and arms its
@@ -194,7 +220,7 @@ func (r *requestSock) tcpV4SendSynackLocked() {
 	o := header.TCPOptions{HasMSS: true, MSS: uint16(r.advMSS()),
 		HasWS: r.wsOK, WS: r.rcvWS, SACKPermitted: r.sackOK, HasTS: r.tsOK}
 	if r.tsOK {
-		o.TSVal, o.TSEcr = p.tcpTimeStamp()+r.tsOffset, r.tsRecent
+		o.TSVal, o.TSEcr = r.synackTSVal(), r.tsRecent
 	}
 	f := header.TCPFields{SrcPort: r.tuple.lport, DstPort: r.tuple.rport, Seq: uint32(r.iss),
 		Ack: uint32(r.irs.add(1)), Flags: flagSyn | flagAck, Window: uint16(min(r.rcvWnd, 65535)), Options: &o}

@@ -94,9 +94,11 @@ func TestSynCookiesWhenSynQueueOverflows(t *testing.T) {
 	l := sc.listener(1)
 	sc.inject(seg{sport: 6000, dport: 80, seq: peerISS, flags: flagSyn, opts: fullOpts})
 	sc.expect(flags(flagSyn | flagAck))
-	// The SYN queue (1) is full: the next SYN gets a cookie and no options
-	// but MSS, since a cookie cannot remember them.
-	sc.inject(seg{sport: 6001, dport: 80, seq: 7777, flags: flagSyn, opts: fullOpts})
+	// The SYN queue (1) is full: the next SYN gets a cookie. Without
+	// timestamps it can offer no options but MSS, since it cannot
+	// remember them.
+	sc.inject(seg{sport: 6001, dport: 80, seq: 7777, flags: flagSyn,
+		opts: &header.TCPOptions{HasMSS: true, MSS: 1460, HasWS: true, WS: 7, SACKPermitted: true}})
 	sa := sc.expect(flags(flagSyn|flagAck), ackIs(7778), optsAre(header.TCPOptions{HasMSS: true, MSS: 1460}))
 	if sc.p.MIB.SyncookiesSent.Load() != 1 || len(l.listen.synQueue) != 1 {
 		t.Fatalf("SyncookiesSent %d, SYN queue %d", sc.p.MIB.SyncookiesSent.Load(), len(l.listen.synQueue))
@@ -114,6 +116,33 @@ func TestSynCookiesWhenSynQueueOverflows(t *testing.T) {
 	}
 	if mss, _ := c.GetOption(OptMaxSeg); mss != 1460 {
 		t.Fatalf("cookie MSS = %d, want 1460", mss)
+	}
+}
+
+func TestSynCookieKeepsOptionsInTimestamp(t *testing.T) {
+	sc := newScript(t)
+	l := sc.listener(1)
+	sc.inject(seg{sport: 6000, dport: 80, seq: peerISS, flags: flagSyn})
+	sc.expect(flags(flagSyn | flagAck))
+	sc.inject(seg{sport: 6001, dport: 80, seq: 7777, flags: flagSyn, opts: fullOpts})
+	sa := sc.expect(flags(flagSyn|flagAck), optsAre(header.TCPOptions{HasMSS: true, MSS: 1460,
+		HasWS: true, WS: 3, SACKPermitted: true, HasTS: true, TSEcr: 100}))
+	var o header.TCPOptions
+	must(t, header.ParseTCPOptions(sa.Options(), &o))
+	if o.TSVal&0x3f != 7|0x10 {
+		t.Fatalf("cookie TSval low bits %#x, want WS 7 | SACK", o.TSVal&0x3f)
+	}
+	sc.inject(seg{sport: 6001, dport: 80, seq: 7778, ack: sa.Seq() + 1, flags: flagAck,
+		opts: &header.TCPOptions{HasTS: true, TSVal: 101, TSEcr: o.TSVal}})
+	c, err := l.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.proto.lock()
+	ws, sack, ts := c.sndWS, c.sackOK, c.tsOK
+	c.proto.unlock()
+	if ws != 7 || !sack || !ts {
+		t.Fatalf("child from cookie: sndWS %d sack %v ts %v; want 7 true true", ws, sack, ts)
 	}
 }
 

@@ -71,6 +71,27 @@ func (l *Sock) cookieV4CheckLocked(g *segment) *Sock {
 	p.MIB.SyncookiesRecv.Add(1)
 	r := &requestSock{listener: l, tuple: t, iss: g.ack.add(-1), irs: irs,
 		peerMSS: msstab[idx], peerWnd: g.wnd, cookie: true, tsOffset: p.tsOffset(t)}
-	r.rcvWnd = uint32(min(l.rcvBufSize, 65535))
+	cookieCheckTimestamp(r, g)
+	l.reqInitWindowLocked(r)
 	return l.tcpV4SynRecvSockLocked(r, g)
+}
+
+// Bits of a cookie SYN-ACK's TSval (Linux: TS_OPT_WSCALE_MASK, TS_OPT_SACK).
+const (
+	cookieNoWS = 0xf
+	cookieSACK = 0x10
+)
+
+// cookieCheckTimestamp recovers WS and SACK-permitted from the echoed
+// timestamp (Linux: cookie_timestamp_decode).
+func cookieCheckTimestamp(r *requestSock, g *segment) {
+	if !g.opts.HasTS || g.opts.TSEcr == 0 {
+		return
+	}
+	r.tsOK, r.tsRecent = true, g.opts.TSVal
+	ecr := g.opts.TSEcr
+	if ws := ecr & 0xf; ws != cookieNoWS {
+		r.wsOK, r.sndWS = true, uint8(min(ws, 14))
+	}
+	r.sackOK = ecr&cookieSACK != 0
 }
