@@ -540,3 +540,49 @@ func TestProcNetTCPFormat(t *testing.T) {
 		t.Fatalf("listener row\n got %q\nwant %q", got, want)
 	}
 }
+
+// TestRstInEachState sends a RST at exactly RCV.NXT to a socket in each
+// synchronized state (and SYN-SENT, with an acceptable ACK) and checks the
+// socket is gone with the error Linux's tcp_reset reports.
+func TestRstInEachState(t *testing.T) {
+	cases := []struct {
+		st   State
+		want error // what the next Recv reports; nil = EOF
+	}{
+		{StateSynSent, nil},
+		{StateSynRecv, ErrConnRefused},
+		{StateEstablished, ErrConnReset},
+		{StateFinWait1, ErrConnReset},
+		{StateFinWait2, ErrConnReset},
+		{StateCloseWait, ErrPipe},
+		{StateClosing, nil},
+		{StateLastAck, nil},
+		{StateTimeWait, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.st.String(), func(t *testing.T) {
+			sc := newScript(t)
+			s, iss := sc.intoState(tc.st)
+			s.proto.lock()
+			rcvNxt := uint32(s.rcvNxt)
+			s.proto.unlock()
+			g := seg{dport: s.LocalAddr().Port(), seq: rcvNxt, flags: flagRst}
+			if tc.st == StateSynSent {
+				g = seg{dport: s.LocalAddr().Port(), ack: iss + 1, flags: flagRst | flagAck}
+			}
+			sc.inject(g)
+			if got := s.State(); got != StateClose {
+				t.Fatalf("state %v after RST, want CLOSE", got)
+			}
+			if tc.st == StateSynSent {
+				if _, err := s.ConnectResult(); err != ErrConnRefused {
+					t.Fatalf("ConnectResult err %v, want ECONNREFUSED", err)
+				}
+				return
+			}
+			if _, err := s.Recv(make([]byte, 1), false); err != tc.want {
+				t.Fatalf("Recv err %v, want %v", err, tc.want)
+			}
+		})
+	}
+}
