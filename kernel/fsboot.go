@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"time"
 
 	"gomenuos/drivers/char"
@@ -12,6 +13,7 @@ import (
 	"gomenuos/fs/shellcmd"
 	"gomenuos/kernel/linux"
 	"gomenuos/kernel/menu"
+	"gomenuos/sched"
 )
 
 // bootFS builds the root namespace: the initramfs unpacked into a ramfs,
@@ -76,4 +78,19 @@ func registerFSCommands(sh *menu.Shell) {
 			panic(err)
 		}
 	}
+}
+
+// openConsoleFDs gives the shell descriptors 0, 1 and 2 on /dev/console,
+// as init gets them on Linux; commands share the shell's table.
+func openConsoleFDs(t *sched.Task) error {
+	for fd := 0; fd < 3; fd++ {
+		got, err := fs.Root().OpenFD(t, "/dev/console", fs.O_RDWR, 0)
+		if err != nil {
+			return err
+		}
+		if got != fd {
+			return fmt.Errorf("got fd %d, want %d", got, fd)
+		}
+	}
+	return nil
 }

@@ -41,8 +41,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gomenuos: network:", err)
 		linux.Exit(1)
 	}
+	shell := sched.NewTask("shell")
+	if err := openConsoleFDs(shell); err != nil {
+		fmt.Fprintln(os.Stderr, "gomenuos: /dev/console:", err)
+		linux.Exit(1)
+	}
 	markPrompt()
-	if err := sh.Run(sched.NewTask("shell")); err != nil {
+	if err := sh.Run(shell); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: shell:", err)
 		linux.Exit(1)
 	}

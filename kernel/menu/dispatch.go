@@ -3,6 +3,7 @@ package menu
 import (
 	"errors"
 	"fmt"
+	"gomenuos/fs"
 	"strings"
 
 	"github.com/u-root/u-root/pkg/shlex"
@@ -46,12 +47,24 @@ func splitBackground(line string) (string, bool) {
 	return line, false
 }
 
+// newTask makes a command's task. Like a process forked by the shell with
+// CLONE_FILES, it shares the shell's open files, so /proc/self/fd and a
+// later command see the sockets and files a command left open.
+func (s *Shell) newTask(name string) *sched.Task {
+	t := sched.NewTask(name)
+	if s.task != nil {
+		fs.ShareFiles(t, s.task)
+	}
+	return t
+}
+
 // runForeground runs cmd with a fresh task that Ctrl-C interrupts.
 func (s *Shell) runForeground(cmd Command, args []string) error {
-	task := sched.NewTask(cmd.Name)
+	task := s.newTask(cmd.Name)
 	s.con.SetForeground(task.Interrupt)
 	err := runCommand(cmd, &Ctx{Out: s.con, Task: task, Shell: s}, args)
 	s.con.SetForeground(nil)
+	fs.ExitFiles(task)
 	switch {
 	case err == errQuit:
 		return errQuit

@@ -3,6 +3,7 @@ package menu
 import (
 	"errors"
 	"fmt"
+	"gomenuos/fs"
 	"strconv"
 	"strings"
 
@@ -42,7 +43,7 @@ func (s *Shell) addJob(line, name string) *job {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.lastJob++
-	j := &job{id: s.lastJob, line: line, task: sched.NewTask(name)}
+	j := &job{id: s.lastJob, line: line, task: s.newTask(name)}
 	s.jobs = append(s.jobs, j)
 	return j
 }
@@ -51,6 +52,7 @@ func (s *Shell) addJob(line, name string) *job {
 func (s *Shell) runJob(j *job, run func(c *Ctx) error, reportDone bool) {
 	out := s.con.Background()
 	err := run(&Ctx{Out: out, Task: j.task, Shell: s, Job: j.id})
+	fs.ExitFiles(j.task)
 	s.removeJob(j)
 	switch {
 	case j.task.Interrupted() || errors.Is(err, sched.ErrRestartSys):

@@ -43,6 +43,8 @@ type Shell struct {
 	powerOff func()
 	clock    func() time.Time
 
+	task *sched.Task // the shell's own; commands share its open files
+
 	mu      sync.Mutex
 	cmds    []Command // help first, then in registration order
 	jobs    []*job
@@ -66,6 +68,7 @@ var errQuit = errors.New("quit")
 // Run prints the banner, then reads and runs command lines until `quit`
 // (nil) or until the console fails or task is interrupted (that error).
 func (s *Shell) Run(task *sched.Task) error {
+	s.task = task
 	s.printBanner()
 	for {
 		fmt.Fprint(s.con, Prompt)

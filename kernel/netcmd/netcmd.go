@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"gomenuos/fs"
 	"gomenuos/kernel/menu"
 	"gomenuos/net/inet"
 	"gomenuos/net/stack"
@@ -62,20 +63,29 @@ func (e *Env) replyhi(c *menu.Ctx, _ []string) error {
 		c.Printf("Listen Error,%v\n", err)
 		return nil
 	}
+	// Like the C server, the listener has a descriptor (Linux: sock_map_fd):
+	// it shows in /proc/self/fd as socket:[inode] while the server runs.
+	fd, err := s.MapFd(c.Task, 0)
+	if err != nil {
+		s.Close(c.Task)
+		return fmt.Errorf("replyhi: %v", err)
+	}
+	files := fs.FilesOf(c.Task)
 	if c.Shell != nil {
 		// A shell job: `jobs` lists it, `kill` stops it and frees the port.
-		c.Spawn("replyhi", func(jc *menu.Ctx) error { return e.serve(s, jc.Out, jc.Task) })
+		c.Spawn("replyhi", func(jc *menu.Ctx) error { return e.serve(s, files, fd, jc.Out, jc.Task) })
 	} else {
-		go e.serve(s, e.Background, sched.NewTask("replyhi"))
+		go e.serve(s, files, fd, e.Background, sched.NewTask("replyhi"))
 	}
 	c.Printf("Please input hello...\n")
 	return nil
 }
 
 // serve is the replyhi server loop; out is the console's background
-// writer, t the job's task (interrupting it closes the listener).
-func (e *Env) serve(l *inet.Socket, out io.Writer, t *sched.Task) error {
-	defer l.Close(t)
+// writer, t the job's task (interrupting it closes the listener's
+// descriptor, fd in files, and with it the socket).
+func (e *Env) serve(l *inet.Socket, files *fs.FDTable, fd int, out io.Writer, t *sched.Task) error {
+	defer files.Close(fd)
 	buf := make([]byte, 1024)
 	for {
 		conn, err := l.Accept(t)

@@ -115,3 +115,53 @@ func TestQEMUGlobalvarDemo(t *testing.T) {
 		t.Fatalf("rmmod of a busy device: %q", out)
 	}
 }
+
+// sockfs: the replyhi listener is a socket inode mapped to descriptor 3
+// of the shell's table (0-2 are the console), like Linux's
+// sock_alloc + sock_map_fd.
+func TestQEMUSocketInProcSelfFd(t *testing.T) {
+	m := boot(t, harness.Config{})
+	run(t, m, "replyhi")
+	out := run(t, m, "ls -l /proc/self/fd")
+	for _, re := range []string{`0 -> /dev/console\r\n`, `2 -> /dev/console\r\n`, `3 -> socket:\[\d+\]\r\n`} {
+		if !regexp.MustCompile(re).MatchString(out) {
+			t.Fatalf("no %s in:\n%s", re, out)
+		}
+	}
+	run(t, m, "kill 1")
+	time.Sleep(300 * time.Millisecond)
+	if out := run(t, m, "ls -l /proc/self/fd"); strings.Contains(out, "socket:") {
+		t.Fatalf("socket still open after the server was killed:\n%s", out)
+	}
+}
+
+// Ctrl-C ends a read blocked in wait_event_interruptible.
+func TestQEMUCtrlCInterruptsBlockedRead(t *testing.T) {
+	m := boot(t, harness.Config{})
+	out := run(t, m, "insmod globalvar")
+	major := regexp.MustCompile(`major = (\d+)`).FindStringSubmatch(out)[1]
+	run(t, m, "mknod /dev/globalvar c "+major+" 0")
+	m.Send("cat /dev/globalvar\r")
+	time.Sleep(500 * time.Millisecond)
+	m.Send("\x03")
+	if _, err := m.Expect("^C\r\ncat: interrupted\r\n"+prompt, cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Bad input gets a clear error and the prompt back.
+func TestQEMUFileErrors(t *testing.T) {
+	m := boot(t, harness.Config{})
+	for cmd, want := range map[string]string{
+		"cat /nope":               "cat: /nope: No such file or directory\r\n",
+		"mknod /dev/x c abc 0":    "mknod: invalid major device number 'abc'\r\n",
+		"echo 1 > /proc/uptime":   "echo: /proc/uptime: Permission denied\r\n",
+		"rmmod globalvar":         "rmmod: ERROR: Module globalvar is not currently loaded\r\n",
+		"hello 10.0.0.1 notaport": "hello: bad port \"notaport\"\r\n",
+	} {
+		out := run(t, m, cmd)
+		if !strings.HasSuffix(out, want+prompt) {
+			t.Errorf("%s: got %q, want %q", cmd, out, want)
+		}
+	}
+}
