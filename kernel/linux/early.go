@@ -65,6 +65,7 @@ func early() uintptr {
 	parseMultiboot(mbi)
 	mm.InitAddressSpace()
 	x86.InitPIC()
+	x86.InitVirtualWire()
 	Boot.TSCHz = x86.CalibrateTSC()
 	initClock(Boot.TSCHz)
 	x86.InitPIT(HZ)
