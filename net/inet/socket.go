@@ -251,14 +251,16 @@ func (s *Socket) recv(t *sched.Task, b []byte, peek bool) (int, error) {
 func (s *Socket) Shutdown(how int) error { return s.sk.Shutdown(how) }
 
 // Close releases the socket; with SO_LINGER on and a timeout it waits
-// for the close handshake (Linux: inet_release → tcp_close).
+// until our FIN is acknowledged (Linux: inet_release → tcp_close, whose
+// linger wait is sk_stream_wait_close).
 func (s *Socket) Close(t *sched.Task) error {
 	s.sk.Close()
 	on, d := s.sk.Linger()
 	if !on || d == 0 || s.nonblock {
 		return nil
 	}
-	_, err := s.wq.WaitEventInterruptibleTimeout(t, s.sk.Closed, d)
+	finAcked := func() bool { return !s.sk.StreamClosing() }
+	_, err := s.wq.WaitEventInterruptibleTimeout(t, finAcked, d)
 	if err == sched.ErrTimedOut {
 		return nil
 	}

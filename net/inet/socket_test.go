@@ -242,3 +242,60 @@ func TestErrorsAndInterrupts(t *testing.T) {
 		t.Fatalf("SOCK_DGRAM: %v", err)
 	}
 }
+
+func TestNonblockingConnectAndSOError(t *testing.T) {
+	na, nb := twoStacks(t, link.Impairment{Delay: time.Millisecond})
+	task := sched.NewTask("t")
+	listenOn(t, nb, netip.AddrPortFrom(ipB, 80))
+	c := mustSocket(t, na)
+	c.SetNonblock(true)
+	if err := c.Connect(task, netip.AddrPortFrom(ipB, 80)); Errno(err) != syscall.EINPROGRESS {
+		t.Fatalf("non-blocking Connect = %v, want EINPROGRESS", err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for c.Poll()&0x004 == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if v, _ := c.GetSockOpt(SolSocket, SoError); v != 0 {
+		t.Fatalf("SO_ERROR = %d after a good connect", v)
+	}
+	r := mustSocket(t, na)
+	r.SetNonblock(true)
+	_ = r.Connect(task, netip.AddrPortFrom(ipB, 99))
+	for r.Poll()&0x008 == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if v, _ := r.GetSockOpt(SolSocket, SoError); syscall.Errno(v) != syscall.ECONNREFUSED {
+		t.Fatalf("SO_ERROR = %d, want ECONNREFUSED", v)
+	}
+	if Errno(sched.ErrRestartSys) != 512 || Errno(tcp.ErrPipe) != syscall.EPIPE {
+		t.Fatal("Errno mapping")
+	}
+}
+
+func TestLingerCloseWaitsForHandshake(t *testing.T) {
+	na, nb := twoStacks(t, link.Impairment{Delay: 5 * time.Millisecond})
+	l := listenOn(t, nb, netip.AddrPortFrom(ipB, 80))
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go echoOnce(t, l, &wg)
+	task := sched.NewTask("t")
+	c := mustSocket(t, na)
+	if err := c.Connect(task, netip.AddrPortFrom(ipB, 80)); err != nil {
+		t.Fatal(err)
+	}
+	c.SetLinger(true, 5*time.Second)
+	start := time.Now()
+	if err := c.Close(task); err != nil {
+		t.Fatal(err)
+	}
+	// Close returns once our FIN is acknowledged: at least one round trip
+	// of 10 ms, in FIN_WAIT2 or (if the peer's FIN came too) TIME_WAIT.
+	if d := time.Since(start); d < 10*time.Millisecond {
+		t.Fatalf("lingering close returned after %v", d)
+	}
+	if st := c.Sock().State(); st != tcp.StateFinWait2 && st != tcp.StateTimeWait {
+		t.Fatalf("state after lingering close: %v", st)
+	}
+	wg.Wait()
+}

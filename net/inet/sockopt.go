@@ -13,6 +13,7 @@ const (
 	SolTCP    = 6
 
 	SoReuseAddr = 2
+	SoError     = 4
 	SoKeepAlive = 9
 	SoSndBuf    = 7
 	SoRcvBuf    = 8
@@ -49,8 +50,15 @@ func (s *Socket) SetSockOpt(level, name, v int) error {
 	return s.sk.SetOption(o, v)
 }
 
-// GetSockOpt reads an integer option.
+// GetSockOpt reads an integer option; SO_ERROR returns and clears the
+// pending error as an errno.
 func (s *Socket) GetSockOpt(level, name int) (int, error) {
+	if level == SolSocket && name == SoError {
+		if err := s.sk.TakeError(); err != nil {
+			return int(Errno(err)), nil
+		}
+		return 0, nil
+	}
 	o, ok := intOptions[[2]int{level, name}]
 	if !ok {
 		return 0, tcp.ErrNoProtoOpt

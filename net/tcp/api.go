@@ -292,12 +292,30 @@ func (s *Sock) Linger() (bool, time.Duration) {
 	return s.lingerOn, s.linger
 }
 
-// Closed reports whether the close handshake is over as far as a
-// lingering close cares (CLOSE or TIME_WAIT).
-func (s *Sock) Closed() bool {
+// StreamClosing reports whether our FIN is still unacknowledged
+// (FIN_WAIT1, CLOSING, LAST_ACK), what a lingering close waits out
+// (Linux: sk_stream_closing).
+func (s *Sock) StreamClosing() bool {
 	s.proto.lock()
 	defer s.proto.unlock()
-	return s.done || s.state == StateTimeWait || s.state == StateClose
+	switch s.state {
+	case StateFinWait1, StateClosing, StateLastAck:
+		return true
+	}
+	return false
+}
+
+// TakeError returns and clears the pending error (Linux: SO_ERROR via
+// sock_error), falling back to the last soft (ICMP) error.
+func (s *Sock) TakeError() error {
+	s.proto.lock()
+	defer s.proto.unlock()
+	err := s.err
+	if err == nil {
+		err = s.softErr
+	}
+	s.err, s.softErr = nil, nil
+	return err
 }
 
 // SendQueued returns the octets queued and not yet acknowledged.
