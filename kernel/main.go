@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 
+	"gomenuos/arch/x86"
 	"gomenuos/drivers/rtc"
 	"gomenuos/drivers/tty"
 	"gomenuos/drivers/uart"
@@ -17,6 +18,7 @@ import (
 )
 
 func main() {
+	mainTSC = x86.Rdtsc()
 	con := tty.New(uart.Raw{})
 	if err := startConsole(con); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: console:", err)

@@ -11,14 +11,15 @@ import (
 	"gomenuos/kernel/menu"
 )
 
-// promptTSC is the TSC when the shell was about to print its first prompt.
-var promptTSC uint64
+// mainTSC and promptTSC are the TSC when main started and when the shell
+// was about to print its first prompt.
+var mainTSC, promptTSC uint64
 
 // statsCmd prints the figures make bench reports from inside the guest.
 func statsCmd(c *menu.Ctx, _ []string) error {
 	hz, entry, rt := linux.BootTimes()
-	c.Printf("guest boot: kernel entry to runtime %.1f ms, to first prompt %.1f ms (TSC %d MHz)\n",
-		float64(linux.BootNS(rt))/1e6, float64(linux.BootNS(promptTSC))/1e6, hz/1_000_000)
+	c.Printf("guest boot: kernel entry to runtime %.1f ms, to main %.1f ms, to first prompt %.1f ms (TSC %d MHz)\n",
+		float64(linux.BootNS(rt))/1e6, float64(linux.BootNS(mainTSC))/1e6, float64(linux.BootNS(promptTSC))/1e6, hz/1_000_000)
 	_ = entry
 	img, bss, pages, dma := linux.Touched()
 	c.Printf("RAM in use: %d KiB (kernel text+data %d KiB + runtime pages and page tables %d KiB + DMA %d KiB); bss %d KiB reserved\n",
