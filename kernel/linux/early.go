@@ -141,6 +141,7 @@ const (
 	atNull   = 0
 	atPagesz = 6
 	atRandom = 25
+	atVDSO   = 33 // AT_SYSINFO_EHDR
 )
 
 // buildProcessStack lays out argc, argv, envp and auxv at the top of
@@ -192,7 +193,7 @@ func buildProcessStack() uintptr {
 	rnd := (p + 15) &^ 15
 	fillRandom(rnd, 16)
 
-	sp := (strs - uintptr(8*(1+argc+1+1+6))) &^ 15
+	sp := (strs - uintptr(8*(1+argc+1+1+8))) &^ 15
 	w := sp
 	push := func(v uint64) { store64(w, v); w += 8 }
 	push(uint64(argc))
@@ -205,7 +206,22 @@ func buildProcessStack() uintptr {
 	push(4096)
 	push(atRandom)
 	push(uint64(rnd))
+	if !cmdlineHas("novdso") {
+		push(atVDSO)
+		push(uint64(buildVDSO()))
+	}
 	push(atNull)
 	push(0)
 	return sp
+}
+
+// cmdlineHas reports whether the kernel command line has the word w.
+func cmdlineHas(w string) bool {
+	cmd := Boot.Cmdline[:Boot.CmdlineLen]
+	for i := 0; i+len(w) <= len(cmd); i++ {
+		if (i == 0 || cmd[i-1] == ' ') && string(cmd[i:i+len(w)]) == w && (i+len(w) == len(cmd) || cmd[i+len(w)] == ' ') {
+			return true
+		}
+	}
+	return false
 }
