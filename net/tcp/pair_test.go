@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -112,6 +113,17 @@ func transfer(t testing.TB, l *testLink, c, s *Sock, data []byte, limit time.Dur
 			got = append(got, buf[:n]...)
 		}
 	}
-	t.Fatalf("transfer stalled: %d of %d bytes sent, %d received; client %v server %v", sent, len(data), len(got), c.State(), s.State())
+	t.Fatalf("transfer stalled: %d of %d bytes sent, %d received; client %v server %v\nclient %s\nserver %s",
+		sent, len(data), len(got), c.State(), s.State(), c.debugString(), s.debugString())
 	return nil
+}
+
+// debugString dumps the sequence state for a failing test.
+func (s *Sock) debugString() string {
+	s.proto.lock()
+	defer s.proto.unlock()
+	return fmt.Sprintf("now=%v rtxDeadline=%v rto=%v ", s.proto.now(), s.rtxT.deadline, s.rtt.rto) + fmt.Sprintf("una=%d nxt=%d max=%d sndWnd=%d bufSeq=%d buf=%d fin=%v finAcked=%v rcvNxt=%d rcvWnd=%d rcvWup=%d rcvBuf=%d ooo=%d cwnd=%d rec=%v rtx=%v persist=%v delack=%v retrans=%d backoff=%d sacked=%v mss=%d",
+		s.sndUna, s.sndNxt, s.sndMax, s.sndWnd, s.sndBufSeq, len(s.sndBuf), s.finQueued, s.finAcked,
+		s.rcvNxt, s.rcvWnd, s.rcvWup, len(s.rcvBuf), len(s.ooo), s.cwnd, s.inRecovery, s.rtxT.armed,
+		s.persistT.armed, s.delackT.armed, s.retrans, s.backoff, s.sacked.blocks, s.sndMSS)
 }

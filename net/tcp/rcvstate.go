@@ -69,6 +69,10 @@ func (s *Sock) stepCheckSeqLocked(g *segment) bool {
 		}
 		return false
 	}
+	// RFC 7323 Appendix D: TS.Recent is updated before the acceptability
+	// test, so a duplicate's ACK echoes the fresh TSval and the sender's
+	// RTT sample stays honest.
+	s.tcpStoreTsRecentLocked(g)
 	if !s.tcpSequenceOKLocked(g) {
 		s.proto.MIB.DropOutOfWindow.Add(1)
 		if g.has(flagRst) {
@@ -84,7 +88,6 @@ func (s *Sock) stepCheckSeqLocked(g *segment) bool {
 		s.tcpSendAckLocked()
 		return false
 	}
-	s.tcpStoreTsRecentLocked(g)
 	return true
 }
 
