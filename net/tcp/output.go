@@ -125,16 +125,19 @@ func (s *Sock) tcpSendAckLocked() {
 	s.tcpTransmitSkbLocked(s.tcpAcceptableSeqLocked(), flagAck, nil)
 }
 
-// tcpAcceptableSeqLocked is the sequence number for a bare ACK: SND.NXT,
-// or the right edge of the peer's window if SND.NXT lies past it, so the
-// peer's acceptability test passes even when its window is zero (Linux:
-// tcp_acceptable_seq).
+// tcpAcceptableSeqLocked is the sequence number for a bare ACK: the
+// highest sequence sent, or the right edge of the peer's window if that
+// lies past it, so the peer's acceptability test passes even when its
+// window is zero (Linux: tcp_acceptable_seq). It is SND.MAX, not SND.NXT:
+// after an RTO we rewind SND.NXT (Linux never does), and an ACK below the
+// peer's RCV.NXT would be dropped unread, deadlocking two sides that both
+// retransmit.
 func (s *Sock) tcpAcceptableSeqLocked() seqnum {
 	end := s.sndUna.add(int(s.sndWnd))
-	if s.sndNxt.leq(end) {
-		return s.sndNxt
+	if s.sndMax.leq(end) {
+		return s.sndMax
 	}
-	return end
+	return seqMax(end, s.sndNxt)
 }
 
 // tcpSendChallengeAckLocked answers a suspicious RST/SYN/ACK with an ACK,

@@ -121,7 +121,10 @@ func (s *Sock) tcpSendSegmentLocked(seq seqnum, n int, fin bool) {
 // (Linux: tcp_retransmit_skb).
 func (s *Sock) tcpRetransmitOneLocked(seq seqnum) {
 	dataEnd := s.sndBufSeq.add(len(s.sndBuf))
-	n := min(s.segRoomLocked(), max(dataEnd.sub(seq), 0))
+	// Only what was sent before: running past SND.MAX would let the peer
+	// acknowledge data we believe unsent, and we would drop its ACKs.
+	sentEnd := seqMin(dataEnd, s.sndMax)
+	n := min(s.segRoomLocked(), max(sentEnd.sub(seq), 0))
 	if next, ok := s.sacked.nextStart(seq); ok {
 		n = min(n, next.sub(seq))
 	}
