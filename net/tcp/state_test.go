@@ -586,3 +586,30 @@ func TestRstInEachState(t *testing.T) {
 		})
 	}
 }
+
+// TestShrunkWindowProbedNotTimedOut: the peer takes back its window while
+// our data is in flight. The RTO resends the head as a probe and, as long
+// as the peer answers, the connection outlives tcp_retries2 expiries.
+func TestShrunkWindowProbedNotTimedOut(t *testing.T) {
+	sc := newScript(t)
+	s, iss := sc.established(nil)
+	port := s.LocalAddr().Port()
+	must(t, s.SetOption(OptNoDelay, 1))
+	_, _ = s.Send([]byte("head"))
+	sc.expect(payload("head"))
+	for i := range 20 {
+		sc.inject(seg{dport: port, seq: peerISS + 1, ack: iss + 1, flags: flagAck, zeroWnd: true})
+		s.proto.lock()
+		rto := s.currentRto()
+		s.proto.unlock()
+		sc.run(rto)
+		sc.expect(seqIs(iss+1), payload("head"))
+		if s.State() != StateEstablished {
+			t.Fatalf("expiry %d: state %v", i, s.State())
+		}
+	}
+	sc.inject(seg{dport: port, seq: peerISS + 1, ack: iss + 5, flags: flagAck})
+	if n := s.SendQueued(); n != 0 {
+		t.Fatalf("%d bytes still queued after the window reopened", n)
+	}
+}

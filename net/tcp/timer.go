@@ -90,11 +90,16 @@ func (s *Sock) tcpRetransmitTimerLocked() {
 	if s.state == StateSynSent || s.state == StateSynRecv {
 		limit = s.proto.cfg.SynRetries
 	}
-	if s.retrans >= limit {
+	// Linux: a peer that shrank its window to zero while answering us is
+	// probed, not timed out, until it has been silent for TCP_RTO_MAX.
+	zeroWnd := s.state.canXmit() && s.sndWnd == 0 && s.proto.now().Sub(s.lastRecvAt) < tcpRtoMax
+	if s.retrans >= limit && !zeroWnd {
 		s.tcpWriteErrLocked()
 		return
 	}
-	s.retrans++
+	if !zeroWnd {
+		s.retrans++
+	}
 	s.backoff++
 	s.rttTiming = false // RFC 6298 §3 (Karn): never time a retransmission
 	s.enterLossLocked()
@@ -109,6 +114,11 @@ func (s *Sock) tcpRetransmitTimerLocked() {
 		// Go back N: resend from SND.UNA, skipping what the peer SACKed.
 		s.sndNxt = s.sndUna
 		s.tcpWriteXmitLocked()
+		if s.sndNxt == s.sndUna {
+			// The window is closed: the head goes anyway, as a probe
+			// (Linux: tcp_retransmit_timer on a shrunk window).
+			s.tcpRetransmitOneLocked(s.sndUna)
+		}
 	}
 	s.resetRtoLocked()
 }
