@@ -155,8 +155,8 @@ func (s *Sock) Poll() PollMask {
 	if s.err != nil {
 		m |= PollErr
 	}
-	if s.state == StateClose && s.done || (s.rcvShut && s.finQueued) {
-		m |= PollHup
+	if s.state == StateClose || (s.rcvShut && s.finQueued) {
+		m |= PollHup // Linux: a closed (or never connected) socket hangs up
 	}
 	if len(s.rcvBuf) > 0 || s.finRcvd || s.rcvShut || s.done {
 		m |= PollIn
@@ -164,7 +164,7 @@ func (s *Sock) Poll() PollMask {
 	if s.state.canSendData() && !s.finQueued && len(s.sndBuf) < s.sndBufSize {
 		m |= PollOut
 	}
-	if s.done || s.finQueued {
+	if s.state == StateClose || s.finQueued {
 		m |= PollOut // writes fail at once rather than block
 	}
 	return m

@@ -158,10 +158,9 @@ func (s *Sock) tcpSendmsgLocked(b []byte) (int, error) {
 	case s.finQueued:
 		return 0, ErrPipe
 	case !s.state.canSendData():
-		if s.done || s.state == StateClose && s.sndMax != 0 {
-			return 0, ErrPipe
-		}
-		return 0, ErrNotConnected
+		// Linux: sk_stream_wait_connect says EPIPE for any state that is
+		// neither connected nor connecting, a fresh socket included.
+		return 0, ErrPipe
 	}
 	space := s.sndBufSize - len(s.sndBuf)
 	if space <= 0 {
