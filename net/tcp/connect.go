@@ -29,17 +29,14 @@ func (s *Sock) tcpV4ConnectLocked(dst netip.AddrPort) error {
 	if s.laddr.IsValid() && !s.laddr.IsUnspecified() {
 		src = s.laddr
 	}
-	if s.bound == nil {
-		if err := s.inetCskGetPortLocked(src, 0); err != nil {
-			return ErrAddrNotAvail
-		}
-	}
-	s.laddr, s.raddr, s.rport = src, dst.Addr(), dst.Port()
-	if !s.inetEhashInsertLocked() {
-		s.raddr, s.rport = netip.Addr{}, 0
-		return ErrAddrNotAvail
+	twSndNxt, reused, err := s.inetHashConnectLocked(src, dst)
+	if err != nil {
+		return err
 	}
 	s.iss = p.secureSeq(s.tuple())
+	if reused {
+		s.iss = twSndNxt.add(65535 + 2) // Linux: tcp_twsk_unique's write_seq
+	}
 	s.tsOffset = p.tsOffset(s.tuple())
 	s.tcpConnectInitLocked(mtu)
 	s.setStateLocked(StateSynSent)

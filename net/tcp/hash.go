@@ -1,6 +1,9 @@
 package tcp
 
-import "net/netip"
+import (
+	"net/netip"
+	"time"
+)
 
 // bindBucket is every socket holding one local port (Linux:
 // inet_bind_bucket in tcp_hashinfo.bhash).
@@ -70,6 +73,82 @@ func (p *Proto) pickEphemeralLocked() (uint16, bool) {
 		}
 	}
 	return 0, false
+}
+
+// inetHashConnectLocked gives a connecting socket its four-tuple towards
+// dst: an unbound socket gets the first ephemeral port (from a random
+// offset) whose bucket only holds other connections and where the tuple
+// is free; then s goes into ehash (Linux: __inet_hash_connect). reused
+// reports a recycled TIME_WAIT and twSndNxt its SND.NXT.
+func (s *Sock) inetHashConnectLocked(src netip.Addr, dst netip.AddrPort) (twSndNxt seqnum, reused bool, err error) {
+	s.laddr, s.raddr, s.rport = src, dst.Addr(), dst.Port()
+	if s.bound != nil {
+		if twSndNxt, reused, err = s.checkEstablishedLocked(); err != nil {
+			s.raddr, s.rport = netip.Addr{}, 0
+		}
+		return twSndNxt, reused, err
+	}
+	p := s.proto
+	lo, hi := int(p.cfg.EphemeralLo), int(p.cfg.EphemeralHi)
+	n := hi - lo + 1
+	off := p.rng.IntN(n)
+	for i := range n {
+		port := uint16(lo + (off+i)%n)
+		b := p.bhash[port]
+		if b != nil && !b.connectOnly() {
+			continue
+		}
+		s.lport = port
+		if twSndNxt, reused, err = s.checkEstablishedLocked(); err != nil {
+			continue
+		}
+		if b == nil {
+			b = &bindBucket{port: port}
+			p.bhash[port] = b
+		}
+		b.owners = append(b.owners, s)
+		s.bound, s.connectBound = b, true
+		return twSndNxt, reused, nil
+	}
+	s.raddr, s.rport, s.lport = netip.Addr{}, 0, 0
+	return 0, false, ErrAddrNotAvail
+}
+
+// connectOnly reports whether every owner got its port from connect
+// (Linux: a bucket with fastreuse = -1), so connections may share it.
+func (b *bindBucket) connectOnly() bool {
+	for _, o := range b.owners {
+		if !o.connectBound {
+			return false
+		}
+	}
+	return true
+}
+
+// checkEstablishedLocked hashes s unless its four-tuple is taken. A
+// TIME_WAIT holder is recycled when tcp_tw_reuse = 2 allows it: loopback,
+// timestamps on, last timestamp over a second old, so PAWS protects the
+// new connection (Linux: __inet_check_established + tcp_twsk_unique).
+func (s *Sock) checkEstablishedLocked() (twSndNxt seqnum, reused bool, err error) {
+	p := s.proto
+	if tw := p.ehash[s.tuple()]; tw != nil {
+		if !tw.twReusableLocked() {
+			return 0, false, ErrAddrNotAvail
+		}
+		twSndNxt, reused = tw.sndMax, true
+		p.MIB.TWRecycled.Add(1)
+		tw.tcpDoneLocked()
+	}
+	if !s.inetEhashInsertLocked() {
+		return 0, false, ErrAddrNotAvail
+	}
+	return twSndNxt, reused, nil
+}
+
+// twReusableLocked: Linux tcp_twsk_unique with the default tcp_tw_reuse = 2.
+func (s *Sock) twReusableLocked() bool {
+	return s.state == StateTimeWait && s.tsOK && s.raddr.IsLoopback() &&
+		s.proto.now().Sub(s.tsRecentAt) >= time.Second
 }
 
 // releasePortLocked drops s from its bind bucket (Linux: inet_put_port).

@@ -98,9 +98,14 @@ func testConfig() Config {
 // newPair returns two TCP instances A (10.0.0.1) and B (10.0.0.2) joined
 // by a link with the given impairment.
 func newPair(t testing.TB, imp impair, cfgs ...func(*Config)) (*testLink, *Proto, *Proto) {
+	return newPairAt(t, imp, addrA, addrB, cfgs...)
+}
+
+// newPairAt is newPair with the two addresses given.
+func newPairAt(t testing.TB, imp impair, a, b netip.Addr, cfgs ...func(*Config)) (*testLink, *Proto, *Proto) {
 	v := clock.NewVirtual(epoch)
 	l := &testLink{t: t, clock: v, imp: imp, rng: rand.New(rand.NewPCG(7, 9))}
-	for i, a := range []netip.Addr{addrA, addrB} {
+	for i, a := range []netip.Addr{a, b} {
 		cfg := testConfig()
 		cfg.Seed[0] = byte(i)
 		for _, f := range cfgs {

@@ -23,6 +23,7 @@ type Sock struct {
 	laddr, raddr netip.Addr
 	lport, rport uint16
 	bound        *bindBucket
+	connectBound bool // the port came from connect, not bind (Linux: fastreuse -1)
 	hashed       bool
 
 	// User-settable options.
