@@ -3,6 +3,7 @@ package virtionet
 import (
 	"errors"
 	"sync"
+	"sync/atomic"
 
 	"gomenuos/drivers/hw"
 	"gomenuos/drivers/pci"
@@ -35,15 +36,18 @@ type Options struct {
 	Name        string // interface name; "eth0" when empty
 	RxQueueSize uint16 // descriptors per queue; 256 when zero
 	TxQueueSize uint16
-	// NoChecksumOffload leaves CSUM and GUEST_CSUM unnegotiated.
+	// NoChecksumOffload leaves CSUM, GUEST_CSUM and GUEST_TSO4 unnegotiated.
 	NoChecksumOffload bool
+	// NoTSO leaves GUEST_TSO4 unnegotiated: every received frame fits the MTU.
+	NoTSO bool
 }
 
 // Device is one virtio-net NIC, a link.Device.
 //
 // Lock contract: txMu guards txq and txPool. rxq and rxPool belong to the
 // receive goroutine once Attach has started it (Probe fills them before).
-// recv is written once by Attach before the goroutine starts. Stats are
+// recv is written once by Attach (guarded by attached) before the goroutine
+// starts. Stats are
 // atomic. The remaining fields are immutable after Probe.
 type Device struct {
 	name     string
@@ -55,15 +59,17 @@ type Device struct {
 	msix     bool
 	Stats    Stats
 
-	rxq    *virtio.Queue
-	rxPool *dmaPool
+	rxq      *virtio.Queue
+	rxPool   *dmaPool
+	rxParams rxParams
 
 	txMu    sync.Mutex
 	txq     *virtio.Queue
 	txPool  *dmaPool
 	txSpace chan struct{} // poked by the receive goroutine on each interrupt
 
-	recv link.Receiver
+	recv     link.Receiver
+	attached atomic.Bool
 }
 
 // Probe brings up the virtio-net function pd: feature negotiation, receive
@@ -77,11 +83,7 @@ func Probe(pd *pci.Device, mem hw.Memory, irqs hw.IRQAllocator, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
-	want := uint64(FeatureMAC | FeatureStatus | FeatureMrgRxbuf)
-	if !opts.NoChecksumOffload {
-		want |= FeatureCsum | FeatureGuestCsum
-	}
-	f, err := v.Negotiate(want)
+	f, err := v.Negotiate(wantedFeatures(v.DeviceFeatures(), opts))
 	if err != nil {
 		return nil, err
 	}
@@ -114,11 +116,31 @@ func (d *Device) setup(mem hw.Memory, irqs hw.IRQAllocator, opts Options) error 
 	// Transmit completions are reclaimed lazily by Transmit; it asks for an
 	// interrupt only while it waits for a full ring to drain.
 	d.txq.DisableInterrupts()
+	d.rxParams = rxParams{
+		mergeable: d.features&FeatureMrgRxbuf != 0,
+		maxBufs:   d.rxq.Size(),
+		tso4:      d.features&FeatureGuestTSO4 != 0,
+	}
 	if d.rxPool, err = newPool(mem, d.rxq.Size()); err != nil {
 		return err
 	}
 	d.txPool, err = newPool(mem, d.txq.Size())
 	return err
+}
+
+// wantedFeatures picks what to ask for. Coalesced receive (GUEST_TSO4)
+// needs GUEST_CSUM (virtio 1.2 §5.1.3.1) and, with our 2 KiB buffers,
+// MRG_RXBUF to spread a 64 KiB segment over several of them.
+func wantedFeatures(offered uint64, opts Options) uint64 {
+	want := uint64(FeatureMAC | FeatureStatus | FeatureMrgRxbuf)
+	if opts.NoChecksumOffload {
+		return want
+	}
+	want |= FeatureCsum | FeatureGuestCsum
+	if !opts.NoTSO && offered&(FeatureGuestCsum|FeatureMrgRxbuf) == FeatureGuestCsum|FeatureMrgRxbuf {
+		want |= FeatureGuestTSO4
+	}
+	return want
 }
 
 func orDefault(n uint16) uint16 {
@@ -219,8 +241,12 @@ func (d *Device) LinkUp() bool {
 }
 
 // Attach implements link.Device: it records the stack's receiver and starts
-// the receive goroutine.
+// the receive goroutine. A second Attach would start a second goroutine on
+// the same ring, so it panics.
 func (d *Device) Attach(r link.Receiver) {
+	if d.attached.Swap(true) {
+		panic("virtionet: Attach called twice on " + d.name)
+	}
 	d.recv = r
 	go d.receiveLoop()
 }

@@ -13,6 +13,7 @@ const (
 	FeatureGuestCsum = 1 << 1  // we accept partial / pre-validated checksums
 	FeatureMTU       = 1 << 3  // config.mtu is valid
 	FeatureMAC       = 1 << 5  // config.mac is valid
+	FeatureGuestTSO4 = 1 << 7  // we accept coalesced TCP/IPv4 segments up to 64 KiB
 	FeatureMrgRxbuf  = 1 << 15 // a received packet may span several buffers
 	FeatureStatus    = 1 << 16 // config.status is valid
 )
@@ -24,6 +25,7 @@ const (
 	hdrFNeedsCsum   = 1 // VIRTIO_NET_HDR_F_NEEDS_CSUM
 	hdrFDataValid   = 2 // VIRTIO_NET_HDR_F_DATA_VALID
 	hdrGSONone      = 0
+	hdrGSOTCPv4     = 1 // VIRTIO_NET_HDR_GSO_TCPV4
 	hdrOffFlags     = 0
 	hdrOffGSOType   = 1
 	hdrOffCsumStart = 6
@@ -34,7 +36,7 @@ const (
 // Errors from parsing a received header.
 var (
 	ErrShortHdr    = errors.New("virtionet: buffer shorter than virtio_net_hdr")
-	ErrGSO         = errors.New("virtionet: GSO packet although no GSO feature was negotiated")
+	ErrGSO         = errors.New("virtionet: GSO type not negotiated (or without NEEDS_CSUM)")
 	ErrNumBuffers  = errors.New("virtionet: num_buffers out of range")
 	ErrCsumRange   = errors.New("virtionet: csum_start/csum_offset outside the frame")
 	ErrShortFrame  = errors.New("virtionet: frame shorter than an Ethernet header")
@@ -46,15 +48,22 @@ var (
 // netHdr is a validated virtio_net_hdr.
 type netHdr struct {
 	flags      uint8
+	gsoType    uint8
 	csumStart  uint16
 	csumOffset uint16
 	numBuffers uint16
 }
 
+// rxParams are what the negotiated features allow in a received header.
+type rxParams struct {
+	mergeable bool // num_buffers is meaningful (VIRTIO_NET_F_MRG_RXBUF)
+	maxBufs   int  // the receive ring size bounds num_buffers
+	tso4      bool // GSO_TCPV4 packets may arrive (VIRTIO_NET_F_GUEST_TSO4)
+}
+
 // parseNetHdr validates the header at the start of a receive buffer. It is
-// the single entry point for device-written headers; mergeable says whether
-// num_buffers is meaningful (VIRTIO_NET_F_MRG_RXBUF).
-func parseNetHdr(b []byte, mergeable bool, maxBufs int) (netHdr, error) {
+// the single entry point for device-written headers.
+func parseNetHdr(b []byte, p rxParams) (netHdr, error) {
 	if len(b) < hdrLen {
 		return netHdr{}, ErrShortHdr
 	}
@@ -62,14 +71,19 @@ func parseNetHdr(b []byte, mergeable bool, maxBufs int) (netHdr, error) {
 		flags:      b[hdrOffFlags],
 		csumStart:  binary.LittleEndian.Uint16(b[hdrOffCsumStart:]),
 		csumOffset: binary.LittleEndian.Uint16(b[hdrOffCsumOff:]),
+		gsoType:    b[hdrOffGSOType],
 		numBuffers: 1,
 	}
-	if b[hdrOffGSOType] != hdrGSONone {
+	// virtio 1.2 §5.1.6.4: a coalesced segment comes with NEEDS_CSUM.
+	switch {
+	case h.gsoType == hdrGSONone:
+	case h.gsoType == hdrGSOTCPv4 && p.tso4 && h.flags&hdrFNeedsCsum != 0:
+	default:
 		return netHdr{}, ErrGSO
 	}
-	if mergeable {
+	if p.mergeable {
 		h.numBuffers = binary.LittleEndian.Uint16(b[hdrOffNumBufs:])
-		if h.numBuffers == 0 || int(h.numBuffers) > maxBufs {
+		if h.numBuffers == 0 || int(h.numBuffers) > p.maxBufs {
 			return netHdr{}, ErrNumBuffers
 		}
 	}

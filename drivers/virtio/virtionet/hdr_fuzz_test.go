@@ -13,7 +13,7 @@ func FuzzReceiveBuffer(f *testing.F) {
 	f.Add(append(make([]byte, 12), make([]byte, 60)...), true)
 	f.Add([]byte{1, 0, 0, 0, 0, 0, 34, 0, 16, 0, 1, 0}, false)
 	f.Fuzz(func(t *testing.T, b []byte, mergeable bool) {
-		h, err := parseNetHdr(b, mergeable, 256)
+		h, err := parseNetHdr(b, rxParams{mergeable: mergeable, maxBufs: 256, tso4: true})
 		if err != nil {
 			return
 		}
@@ -54,7 +54,7 @@ func TestParseNetHdr(t *testing.T) {
 		{[]byte{0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0}, true, ErrGSO, 0},
 		{make([]byte, 12), true, ErrNumBuffers, 0},
 	} {
-		h, err := parseNetHdr(tc.b, tc.mergeable, 2+1)
+		h, err := parseNetHdr(tc.b, rxParams{mergeable: tc.mergeable, maxBufs: 3})
 		if err != tc.want || h.numBuffers != tc.bufs {
 			t.Errorf("parse % x mergeable=%v: %+v, %v; want %d buffers, %v", tc.b, tc.mergeable, h, err, tc.bufs, tc.want)
 		}

@@ -423,3 +423,39 @@ func TestMSIXDeliversWithoutISRRead(t *testing.T) {
 	}
 	n.expectFrames(f)
 }
+
+func TestCoalescedSegmentsNeedTSO4AndNeedsCsum(t *testing.T) {
+	n := newNIC(t, allFeatures|virtionet.FeatureGuestTSO4, 16, 8)
+	if n.dev.NegotiatedFeatures()&virtionet.FeatureGuestTSO4 == 0 {
+		t.Fatal("GUEST_TSO4 not negotiated")
+	}
+	big := tcpFrame(string(bytes.Repeat([]byte("g"), 5000)))
+	h := hdr(1, 1, 34, 16, 3) // NEEDS_CSUM, GSO_TCPV4, 3 buffers
+	whole := append(h, partial(big)...)
+	n.put(whole[:2048])
+	n.put(whole[2048:4096])
+	n.put(whole[4096:])
+	n.put(append(hdr(0, 1, 0, 0, 1), ethFrame("no-csum")...)) // GSO without NEEDS_CSUM
+	n.fake.Interrupt(0)
+	n.expectFrames(big)
+	if n.dev.Stats.RxGSO.Load() != 1 || n.dev.Stats.RxBadHdr.Load() != 1 {
+		t.Fatalf("coalesced %d, bad headers %d", n.dev.Stats.RxGSO.Load(), n.dev.Stats.RxBadHdr.Load())
+	}
+}
+
+func TestNoTSOWithoutMergeableBuffers(t *testing.T) {
+	n := newNIC(t, allFeatures&^virtionet.FeatureMrgRxbuf|virtionet.FeatureGuestTSO4, 8, 8)
+	if n.dev.NegotiatedFeatures()&virtionet.FeatureGuestTSO4 != 0 {
+		t.Fatal("GUEST_TSO4 negotiated although 2 KiB buffers cannot hold a 64 KiB segment")
+	}
+}
+
+func TestSecondAttachPanics(t *testing.T) {
+	n := newNIC(t, allFeatures, 8, 8)
+	defer func() {
+		if recover() == nil {
+			t.Fatal("second Attach started a second receive goroutine on the same ring")
+		}
+	}()
+	n.dev.Attach(chanReceiver(n.rx))
+}

@@ -17,7 +17,7 @@ import (
 const udpPayload = 1472 // a full 1500-byte IP packet
 
 // tapNIC probes QEMU's virtio-net on tap0 inside a fresh namespace.
-func tapNIC(tb testing.TB, ns string) (*virtionet.Device, chanReceiver) {
+func tapNIC(tb testing.TB, ns string) *virtionet.Device {
 	m, err := qtest.Start(qtest.Config{RAMBytes: 64 << 20, Wrapper: []string{"ip", "netns", "exec", ns}, Args: []string{
 		"-device", "virtio-net-pci,netdev=n0,addr=3,mac=" + nicMAC.String() + ",romfile=",
 		"-netdev", "tap,id=n0,ifname=tap0,script=no,downscript=no,vnet_hdr=on",
@@ -33,9 +33,7 @@ func tapNIC(tb testing.TB, ns string) (*virtionet.Device, chanReceiver) {
 	if err != nil {
 		tb.Fatalf("Probe: %v", err)
 	}
-	rx := make(chanReceiver, 4096)
-	dev.Attach(rx)
-	return dev, rx
+	return dev
 }
 
 // udpFrame builds a guest → host UDP datagram (UDP checksum 0: none).
@@ -61,7 +59,8 @@ func udpFrame(dstMAC [6]byte, n int) []byte {
 // tap; counts what the host socket received.
 func BenchmarkQEMUTapTransmit(b *testing.B) {
 	ns := tapNamespace(b)
-	dev, _ := tapNIC(b, ns)
+	dev := tapNIC(b, ns)
+	attachChan(dev)
 	var conn *net.UDPConn
 	var err error
 	if e := <-inNamespace(ns, func() { conn, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(10, 0, 3, 1), Port: 7001}) }); e != nil || err != nil {
@@ -98,7 +97,8 @@ func BenchmarkQEMUTapTransmit(b *testing.B) {
 // BenchmarkQEMUTapReceive: host → guest UDP, at most 256 datagrams in flight.
 func BenchmarkQEMUTapReceive(b *testing.B) {
 	ns := tapNamespace(b)
-	dev, rx := tapNIC(b, ns)
+	dev := tapNIC(b, ns)
+	rx := attachChan(dev)
 	var conn *net.UDPConn
 	var err error
 	if e := <-inNamespace(ns, func() { conn, err = net.DialUDP("udp", nil, &net.UDPAddr{IP: net.IPv4(10, 0, 3, 2), Port: 7000}) }); e != nil || err != nil {

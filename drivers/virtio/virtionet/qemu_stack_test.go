@@ -6,6 +6,7 @@ import (
 	"math/rand"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 	"time"
 
@@ -43,7 +44,7 @@ func randomBytes(n int, seed int64) []byte {
 // 10 MB each way byte-exact (Linux connects, our stack echoes).
 func TestQEMUStackEchoesLinuxOverVirtioNet(t *testing.T) {
 	ns := tapNamespace(t)
-	dev, _ := tapNIC(t, ns)
+	dev := tapNIC(t, ns)
 	n := ourStack(t, dev)
 	echoServer(t, n, "10.0.3.2:5001")
 	var res echoResult
@@ -113,20 +114,26 @@ func linuxEcho(addr string, data []byte) (r echoResult) {
 
 func (r echoResult) check(t *testing.T, dev *virtionet.Device) {
 	t.Helper()
+	if dev.Stats.RxErrors.Load() != 0 {
+		var b strings.Builder
+		dev.Stats.WriteTo(&b)
+		t.Errorf("driver counters:\n%s", b.String())
+	}
 	if r.err != nil {
 		t.Fatalf("Linux side: %v after %d bytes echoed", r.err, len(r.got))
 	}
 	if sha256.Sum256(r.got) != sha256.Sum256(r.sent) {
 		t.Fatalf("echoed %d of %d bytes, hash differs", len(r.got), len(r.sent))
 	}
-	t.Logf("%d bytes echoed in %v (%.1f MB/s each way); driver rx errors %d, tx dropped %d", len(r.sent),
-		r.elapsed, float64(len(r.sent))/r.elapsed.Seconds()/1e6, dev.Stats.RxErrors.Load(), dev.Stats.TxDropped.Load())
+	t.Logf("%d bytes echoed in %v (%.1f MB/s each way); driver rx errors %d, coalesced %d, tx dropped %d", len(r.sent),
+		r.elapsed, float64(len(r.sent))/r.elapsed.Seconds()/1e6, dev.Stats.RxErrors.Load(), dev.Stats.RxGSO.Load(),
+		dev.Stats.TxDropped.Load())
 }
 
 // TestQEMUStackOverUserNetworking: the make-run setup. A host connection to
 // the forwarded port reaches our stack's echo server through slirp.
 func TestQEMUStackOverUserNetworking(t *testing.T) {
-	dev, _, _ := qemuNIC(t, 15002)
+	dev := qemuNIC(t, 15002)
 	echoServer(t, ourStackAt(t, dev, "10.0.2.15/24"), "10.0.2.15:5001")
 	linuxEcho("127.0.0.1:15002", randomBytes(10e6, 3)).check(t, dev)
 }
@@ -135,7 +142,7 @@ func TestQEMUStackOverUserNetworking(t *testing.T) {
 // Linux echo server behind the tap and gets 10 MB back byte-exact.
 func TestQEMUStackConnectsToLinuxOverVirtioNet(t *testing.T) {
 	ns := tapNamespace(t)
-	dev, _ := tapNIC(t, ns)
+	dev := tapNIC(t, ns)
 	n := ourStack(t, dev)
 	var ln net.Listener
 	var err error

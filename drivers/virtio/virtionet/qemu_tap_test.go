@@ -120,8 +120,9 @@ func TestQEMUVirtioNetTapChecksumOffload(t *testing.T) {
 	}
 	rx := make(chanReceiver, 256)
 	dev.Attach(rx)
-	if f := dev.NegotiatedFeatures(); f&(virtionet.FeatureCsum|virtionet.FeatureGuestCsum) != virtionet.FeatureCsum|virtionet.FeatureGuestCsum {
-		t.Fatalf("tap with vnet_hdr: negotiated %#x, want CSUM and GUEST_CSUM", f)
+	offload := uint64(virtionet.FeatureCsum | virtionet.FeatureGuestCsum | virtionet.FeatureGuestTSO4)
+	if f := dev.NegotiatedFeatures(); f&offload != offload {
+		t.Fatalf("tap with vnet_hdr: negotiated %#x, want CSUM, GUEST_CSUM and GUEST_TSO4", f)
 	}
 
 	// Host → guest: Linux hands the tap a CHECKSUM_PARTIAL SYN, QEMU passes

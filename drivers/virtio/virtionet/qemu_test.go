@@ -17,7 +17,7 @@ import (
 
 // qemuNIC probes QEMU's own virtio-net model (transitional, user
 // networking, host TCP port hostPort forwarded to the guest's 5001).
-func qemuNIC(t *testing.T, hostPort int) (*virtionet.Device, chanReceiver, *qtest.Machine) {
+func qemuNIC(t *testing.T, hostPort int) *virtionet.Device {
 	t.Helper()
 	m, err := qtest.Start(qtest.Config{RAMBytes: 64 << 20, Args: []string{
 		"-device", "virtio-net-pci,netdev=n0,addr=3,mac=52:54:00:12:34:56,romfile=",
@@ -37,9 +37,14 @@ func qemuNIC(t *testing.T, hostPort int) (*virtionet.Device, chanReceiver, *qtes
 	if err != nil {
 		t.Fatalf("Probe: %v", err)
 	}
-	rx := make(chanReceiver, 64)
+	return dev
+}
+
+// attachChan attaches a receiver that queues frames on a channel.
+func attachChan(dev *virtionet.Device) chanReceiver {
+	rx := make(chanReceiver, 4096)
 	dev.Attach(rx)
-	return dev, rx, m
+	return rx
 }
 
 // verifyTCP checks the TCP checksum of an IPv4 frame with a 20-byte header.
@@ -86,7 +91,8 @@ func waitFrame(t *testing.T, rx chanReceiver, what string, match func([]byte) bo
 }
 
 func TestQEMUVirtioNetARPAndForwardedSYN(t *testing.T) {
-	dev, rx, _ := qemuNIC(t, 15001)
+	dev := qemuNIC(t, 15001)
+	rx := attachChan(dev)
 	want := uint64(virtio.FeatureVersion1 | virtionet.FeatureMAC | virtionet.FeatureStatus | virtionet.FeatureMrgRxbuf)
 	if got := dev.NegotiatedFeatures(); got != want { // user networking offers no checksum offload
 		t.Fatalf("negotiated %#x, want %#x", got, want)

@@ -2,17 +2,20 @@ package virtionet
 
 import "gomenuos/drivers/virtio"
 
+// maxGSOFrame is the largest coalesced frame: an IPv4 packet of 64 KiB.
+const maxGSOFrame = ethHdrLen + 65535
+
 // rxBatch is how many frames the receive goroutine takes off the used ring
 // before refilling it (Linux: the NAPI budget).
 const rxBatch = 64
 
 // receiveLoop is the bottom half: it sleeps on the interrupt, then drains
 // the receive ring in batches with interrupts suppressed. It ends when the
-// interrupt source reports an error.
+// interrupt source reports an error. Frames that arrived between Probe and
+// Attach raised an interrupt that the IRQ kept, so the first Wait returns.
 //
 // Linux: virtnet_poll (run from vring_interrupt's NAPI schedule)
 func (d *Device) receiveLoop() {
-	d.poll() // frames may have arrived between Probe and Attach
 	for d.irq.Wait() == nil {
 		d.Stats.Interrupts.Add(1)
 		if !d.msix {
@@ -72,7 +75,7 @@ func (d *Device) receiveOne() (frame []byte, ok bool) {
 	if first == nil {
 		return nil, true
 	}
-	h, err := parseNetHdr(first, d.features&FeatureMrgRxbuf != 0, d.rxq.Size())
+	h, err := parseNetHdr(first, d.rxParams)
 	if err != nil {
 		d.Stats.rxError(err)
 		return nil, true
@@ -133,7 +136,9 @@ func (d *Device) checkFrame(frame []byte, h netHdr) error {
 	switch {
 	case len(frame) < ethHdrLen:
 		return ErrShortFrame
-	case len(frame) > d.mtu+maxLinkHeader:
+	case len(frame) > d.mtu+maxLinkHeader && h.gsoType == hdrGSONone:
+		return ErrOversize
+	case len(frame) > maxGSOFrame:
 		return ErrOversize
 	case d.features&FeatureGuestCsum == 0:
 		return nil
@@ -142,6 +147,9 @@ func (d *Device) checkFrame(frame []byte, h netHdr) error {
 		return nil
 	case h.flags&hdrFNeedsCsum != 0:
 		d.Stats.RxCsumCompleted.Add(1)
+		if h.gsoType != hdrGSONone {
+			d.Stats.RxGSO.Add(1)
+		}
 		return completeCsum(frame, h)
 	}
 	return verifyCsum(frame)

@@ -16,6 +16,8 @@ type Stats struct {
 	// Partial checksums the driver completed (VIRTIO_NET_HDR_F_NEEDS_CSUM)
 	// and frames the device had validated (VIRTIO_NET_HDR_F_DATA_VALID).
 	RxCsumCompleted, RxCsumValid atomic.Uint64
+	// Coalesced TCP segments larger than the MTU (VIRTIO_NET_F_GUEST_TSO4).
+	RxGSO atomic.Uint64
 	// Interrupts taken by the receive goroutine and notifications sent.
 	Interrupts, Kicks atomic.Uint64
 }
@@ -42,14 +44,14 @@ func (s *Stats) WriteTo(w io.Writer) (int64, error) {
 	n, err := fmt.Fprintf(w,
 		"RX packets %d  bytes %d\n"+
 			"RX errors %d  dropped %d  (short %d oversize %d header %d missing-bufs %d bad-used %d csum %d)\n"+
-			"RX csum completed %d  device-validated %d\n"+
+			"RX csum completed %d  device-validated %d  coalesced %d\n"+
 			"TX packets %d  bytes %d\n"+
 			"TX errors %d  dropped %d\n"+
 			"interrupts %d  kicks %d\n",
 		s.RxPackets.Load(), s.RxBytes.Load(),
 		s.RxErrors.Load(), s.RxDropped.Load(), s.RxShort.Load(), s.RxOversize.Load(), s.RxBadHdr.Load(),
 		s.RxMissingBufs.Load(), s.RxBadUsed.Load(), s.RxBadCsum.Load(),
-		s.RxCsumCompleted.Load(), s.RxCsumValid.Load(),
+		s.RxCsumCompleted.Load(), s.RxCsumValid.Load(), s.RxGSO.Load(),
 		s.TxPackets.Load(), s.TxBytes.Load(),
 		s.TxErrors.Load(), s.TxDropped.Load(),
 		s.Interrupts.Load(), s.Kicks.Load())
