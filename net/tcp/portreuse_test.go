@@ -82,3 +82,38 @@ func TestLoopbackTimeWaitReuse(t *testing.T) {
 		t.Fatalf("old socket %v, TWRecycled %d", tw.State(), a.MIB.TWRecycled.Load())
 	}
 }
+
+// TestNoSocketLeak runs many short connections, closed from either side,
+// and checks that once TIME_WAIT is over only the listener is left.
+func TestNoSocketLeak(t *testing.T) {
+	l, a, b := newPair(t, impair{delay: time.Millisecond})
+	ln := listenAt(t, b, 80)
+	for i := range 200 {
+		c := a.NewSock()
+		_ = c.Connect(netip.AddrPortFrom(addrB, 80))
+		l.run(10 * time.Millisecond)
+		s, err := ln.Accept()
+		if err != nil {
+			t.Fatalf("round %d: Accept: %v", i, err)
+		}
+		_, _ = c.Send([]byte("x"))
+		first, second := c, s
+		if i%2 == 1 {
+			first, second = s, c
+		}
+		first.Close()
+		l.run(10 * time.Millisecond)
+		second.Close()
+		l.run(10 * time.Millisecond)
+	}
+	l.run(61 * time.Second)
+	a.lock()
+	na, nbind := len(a.socks), len(a.bhash)
+	a.unlock()
+	b.lock()
+	nb, nreq := len(b.socks), len(ln.listen.synQueue)
+	b.unlock()
+	if na != 0 || nbind != 0 || nb != 1 || nreq != 0 {
+		t.Fatalf("left: A %d sockets %d ports, B %d sockets %d requests; want 0 0 1 0", na, nbind, nb, nreq)
+	}
+}
