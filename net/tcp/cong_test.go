@@ -1,0 +1,62 @@
+package tcp
+
+import (
+	"math"
+	"testing"
+	"time"
+)
+
+// simulate acks a full window every RTT for d and returns cwnd over time.
+func simulate(cc CongestionControl, c *ccState, rtt, d time.Duration) map[time.Duration]uint32 {
+	out := map[time.Duration]uint32{}
+	start := epoch
+	for t := time.Duration(0); t <= d; t += rtt {
+		cc.CongAvoid(c, c.cwnd, start.Add(t), rtt)
+		out[t] = c.cwnd
+	}
+	return out
+}
+
+func TestRenoGrowsOnePerRTT(t *testing.T) {
+	c := &ccState{cwnd: 10, ssthresh: 10}
+	r := &reno{}
+	w := simulate(r, c, 100*time.Millisecond, time.Second)
+	// Eleven windows acked (t = 0, 0.1 ... 1 s): one segment each.
+	if w[time.Second] != 21 {
+		t.Fatalf("cwnd after 11 RTTs of congestion avoidance = %d, want 21", w[time.Second])
+	}
+	if got := r.SSThresh(c); got != 10 {
+		t.Fatalf("ssthresh at cwnd 21 = %d, want 10", got)
+	}
+}
+
+func TestRenoSlowStartDoubles(t *testing.T) {
+	c := &ccState{cwnd: 10, ssthresh: infiniteSSThresh}
+	w := simulate(&reno{}, c, 100*time.Millisecond, 300*time.Millisecond)
+	if w[300*time.Millisecond] != 160 {
+		t.Fatalf("cwnd after 4 slow-start RTTs = %d, want 160", w[300*time.Millisecond])
+	}
+}
+
+// TestCubicReturnsToWmaxAtK checks RFC 9438's curve: after a loss at
+// W_max = 100 the window drops to 70 and is back near 100 at
+// K = cbrt(100*0.3/0.4) ≈ 4.2 s, then grows past it (convex region).
+func TestCubicReturnsToWmaxAtK(t *testing.T) {
+	cu := &cubic{}
+	c := &ccState{cwnd: 100}
+	c.ssthresh = cu.SSThresh(c)
+	c.cwnd = c.ssthresh
+	if c.cwnd != 70 {
+		t.Fatalf("cwnd after loss = %d, want 70", c.cwnd)
+	}
+	rtt := 100 * time.Millisecond
+	w := simulate(cu, c, rtt, 8*time.Second)
+	k := math.Cbrt(100 * (1 - cubicBeta) / cubicC)
+	atK := w[time.Duration(math.Round(k*10))*rtt]
+	if atK < 95 || atK > 106 {
+		t.Fatalf("cwnd at K=%.2fs is %d, want about 100", k, atK)
+	}
+	if w[2*time.Second] >= atK || w[8*time.Second] <= atK+20 {
+		t.Fatalf("not concave then convex: %d at 2s, %d at K, %d at 8s", w[2*time.Second], atK, w[8*time.Second])
+	}
+}
