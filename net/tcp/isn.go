@@ -1,24 +1,63 @@
 package tcp
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
+	"math/bits"
 	"time"
 )
 
-// keyedHash is F() of RFC 6528 §3: a hash of the connection-id and a
-// secret key, with an extra word for SYN cookies and TS offsets.
+// keyedHash is F() of RFC 6528 §3: a keyed hash of the connection-id,
+// with an extra word for SYN cookies and timestamp offsets. Like Linux
+// (secure_tcp_seq) it is SipHash-2-4, keyed with the instance's secret.
 func (p *Proto) keyedHash(t fourTuple, extra uint32) uint32 {
-	var b [32 + 4 + 4 + 4 + 4 + 4]byte
-	copy(b[:32], p.secret[:])
+	var m [16]byte
 	la, ra := t.laddr.As4(), t.raddr.As4()
-	copy(b[32:], la[:])
-	copy(b[36:], ra[:])
-	binary.BigEndian.PutUint16(b[40:], t.lport)
-	binary.BigEndian.PutUint16(b[42:], t.rport)
-	binary.BigEndian.PutUint32(b[44:], extra)
-	sum := sha256.Sum256(b[:])
-	return binary.BigEndian.Uint32(sum[:4])
+	copy(m[0:], la[:])
+	copy(m[4:], ra[:])
+	binary.BigEndian.PutUint16(m[8:], t.lport)
+	binary.BigEndian.PutUint16(m[10:], t.rport)
+	binary.BigEndian.PutUint32(m[12:], extra)
+	k0 := binary.LittleEndian.Uint64(p.secret[0:])
+	k1 := binary.LittleEndian.Uint64(p.secret[8:])
+	return uint32(siphash24(k0, k1, m[:]))
+}
+
+// siphash24 is SipHash-2-4 (Aumasson and Bernstein, 2012).
+func siphash24(k0, k1 uint64, m []byte) uint64 {
+	v := [4]uint64{k0 ^ 0x736f6d6570736575, k1 ^ 0x646f72616e646f6d, k0 ^ 0x6c7967656e657261, k1 ^ 0x7465646279746573}
+	last := uint64(len(m)) << 56
+	for ; len(m) >= 8; m = m[8:] {
+		w := binary.LittleEndian.Uint64(m)
+		v[3] ^= w
+		sipRound(&v)
+		sipRound(&v)
+		v[0] ^= w
+	}
+	for i, c := range m {
+		last |= uint64(c) << (8 * i)
+	}
+	v[3] ^= last
+	sipRound(&v)
+	sipRound(&v)
+	v[0] ^= last
+	v[2] ^= 0xff
+	for range 4 {
+		sipRound(&v)
+	}
+	return v[0] ^ v[1] ^ v[2] ^ v[3]
+}
+
+func sipRound(v *[4]uint64) {
+	v[0] += v[1]
+	v[1] = bits.RotateLeft64(v[1], 13) ^ v[0]
+	v[0] = bits.RotateLeft64(v[0], 32)
+	v[2] += v[3]
+	v[3] = bits.RotateLeft64(v[3], 16) ^ v[2]
+	v[0] += v[3]
+	v[3] = bits.RotateLeft64(v[3], 21) ^ v[0]
+	v[2] += v[1]
+	v[1] = bits.RotateLeft64(v[1], 17) ^ v[2]
+	v[2] = bits.RotateLeft64(v[2], 32)
 }
 
 // secureSeq returns an initial sequence number: ISN = M + F(localip,
