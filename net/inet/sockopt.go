@@ -21,11 +21,12 @@ const (
 	SoRcvTimeo  = 20
 	SoSndTimeo  = 21
 
-	TCPNoDelay   = 1
-	TCPMaxSeg    = 2
-	TCPKeepIdle  = 4
-	TCPKeepIntvl = 5
-	TCPKeepCnt   = 6
+	TCPNoDelay    = 1
+	TCPMaxSeg     = 2
+	TCPKeepIdle   = 4
+	TCPKeepIntvl  = 5
+	TCPKeepCnt    = 6
+	TCPCongestion = 13
 )
 
 var intOptions = map[[2]int]tcp.Option{
@@ -64,6 +65,22 @@ func (s *Socket) GetSockOpt(level, name int) (int, error) {
 		return 0, tcp.ErrNoProtoOpt
 	}
 	return s.sk.GetOption(o)
+}
+
+// SetSockOptString sets a string option: TCP_CONGESTION.
+func (s *Socket) SetSockOptString(level, name int, v string) error {
+	if level != SolTCP || name != TCPCongestion {
+		return tcp.ErrNoProtoOpt
+	}
+	return s.sk.SetCongestion(v)
+}
+
+// GetSockOptString reads a string option: TCP_CONGESTION.
+func (s *Socket) GetSockOptString(level, name int) (string, error) {
+	if level != SolTCP || name != TCPCongestion {
+		return "", tcp.ErrNoProtoOpt
+	}
+	return s.sk.Congestion(), nil
 }
 
 // SetLinger sets SO_LINGER (struct linger's l_onoff and l_linger).

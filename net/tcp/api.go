@@ -278,6 +278,35 @@ func (s *Sock) setKeepaliveLocked(on bool) {
 	}
 }
 
+// SetCongestion picks the congestion control by name, "reno" or
+// "cubic" (Linux: TCP_CONGESTION → tcp_set_congestion_control).
+func (s *Sock) SetCongestion(name string) error {
+	s.proto.lock()
+	defer s.proto.unlock()
+	f := s.proto.ccs[name]
+	if f == nil {
+		return ErrNoEnt
+	}
+	s.ccName = name
+	if s.cc != nil {
+		s.cc = f()
+	}
+	return nil
+}
+
+// Congestion returns the congestion control's name.
+func (s *Sock) Congestion() string {
+	s.proto.lock()
+	defer s.proto.unlock()
+	if s.cc != nil {
+		return s.cc.Name()
+	}
+	if s.ccName != "" {
+		return s.ccName
+	}
+	return s.proto.newCongestionControl("").Name()
+}
+
 // SetLinger sets SO_LINGER.
 func (s *Sock) SetLinger(on bool, d time.Duration) {
 	s.proto.lock()

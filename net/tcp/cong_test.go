@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"math"
+	"net/netip"
 	"testing"
 	"time"
 )
@@ -58,5 +59,27 @@ func TestCubicReturnsToWmaxAtK(t *testing.T) {
 	}
 	if w[2*time.Second] >= atK || w[8*time.Second] <= atK+20 {
 		t.Fatalf("not concave then convex: %d at 2s, %d at K, %d at 8s", w[2*time.Second], atK, w[8*time.Second])
+	}
+}
+
+func TestCongestionPerSocket(t *testing.T) {
+	l, a, b := newPair(t, impair{delay: time.Millisecond})
+	ln := listenAt(t, b, 80)
+	must(t, ln.SetCongestion("reno"))
+	c := a.NewSock()
+	if got := c.Congestion(); got != "cubic" {
+		t.Fatalf("default congestion %q, want cubic", got)
+	}
+	if err := c.SetCongestion("vegas"); err != ErrNoEnt {
+		t.Fatalf("SetCongestion(vegas) = %v, want ENOENT", err)
+	}
+	_ = c.Connect(netip.AddrPortFrom(addrB, 80))
+	l.run(100 * time.Millisecond)
+	s, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Congestion() != "reno" || c.Congestion() != "cubic" {
+		t.Fatalf("child %q (inherits reno), client %q", s.Congestion(), c.Congestion())
 	}
 }

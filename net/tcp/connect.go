@@ -65,12 +65,17 @@ func (s *Sock) tcpConnectInitLocked(mtu int) {
 	s.highRxt = s.iss
 	s.rcvWnd = uint32(min(s.rcvBufSize, 65535<<s.rcvWS))
 	s.cwnd, s.ssthresh = initialCwnd, infiniteSSThresh
-	s.cc = s.proto.newCongestionControl()
+	s.cc = s.proto.newCongestionControl(s.ccName)
 	s.lastRecvAt = s.proto.now()
 }
 
-func (p *Proto) newCongestionControl() CongestionControl {
-	if f := p.ccs[p.cfg.Congestion]; f != nil {
+// newCongestionControl returns the named algorithm, or the instance's
+// default (tcp_congestion_control) for "".
+func (p *Proto) newCongestionControl(name string) CongestionControl {
+	if name == "" {
+		name = p.cfg.Congestion
+	}
+	if f := p.ccs[name]; f != nil {
 		return f()
 	}
 	return &reno{}

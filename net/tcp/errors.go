@@ -34,4 +34,5 @@ var (
 	ErrHostUnreachable = &Error{syscall.EHOSTUNREACH, "no route to host"}
 	ErrNetUnreachable  = &Error{syscall.ENETUNREACH, "network is unreachable"}
 	ErrMsgSize         = &Error{syscall.EMSGSIZE, "message too long"}
+	ErrNoEnt           = &Error{syscall.ENOENT, "no such congestion control"}
 )

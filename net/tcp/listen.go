@@ -321,6 +321,7 @@ func (c *Sock) inheritOptionsLocked(l *Sock) {
 	c.keepIdle, c.keepIntvl, c.keepCnt = l.keepIdle, l.keepIntvl, l.keepCnt
 	c.lingerOn, c.linger = l.lingerOn, l.linger
 	c.rcvBufSize, c.sndBufSize, c.userMSS = l.rcvBufSize, l.sndBufSize, l.userMSS
+	c.ccName = l.ccName
 }
 
 // inetCskReqskQueueAddLocked queues a child for accept (Linux:

@@ -85,6 +85,7 @@ type Sock struct {
 	retrans   int // consecutive RTO expiries
 	ccState
 	cc         CongestionControl
+	ccName     string // TCP_CONGESTION; "" = the instance default
 	dupAcks    int
 	inRecovery bool
 	recover    seqnum
