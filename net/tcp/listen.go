@@ -143,9 +143,9 @@ func (s *Sock) reqInitWindowLocked(r *requestSock) {
 	r.rcvWnd = uint32(min(s.rcvBufSize, 65535<<r.rcvWS))
 }
 
-// synackTSVal is our SYN-ACK's TSval; a cookie SYN-ACK hides the peer's
+// synackTSValLocked is our SYN-ACK's TSval; a cookie SYN-ACK hides the peer's
 // WS and SACK-permitted in its low 6 bits (Linux: cookie_init_timestamp).
-func (r *requestSock) synackTSVal() uint32 {
+func (r *requestSock) synackTSValLocked() uint32 {
 	ts := r.listener.proto.tcpTimeStamp() + r.tsOffset
 	if !r.cookie {
 		return ts
@@ -199,8 +199,8 @@ func (r *requestSock) reqskTimerHandlerLocked() {
 	r.armTimerLocked()
 }
 
-// advMSS is the MSS we announce towards the peer.
-func (r *requestSock) advMSS() int {
+// advMSSLocked is the MSS we announce towards the peer.
+func (r *requestSock) advMSSLocked() int {
 	l := r.listener
 	_, mtu, err := l.proto.ip.Route(r.tuple.raddr)
 	if err != nil {
@@ -217,10 +217,10 @@ func (r *requestSock) advMSS() int {
 // tcp_v4_send_synack).
 func (r *requestSock) tcpV4SendSynackLocked() {
 	p := r.listener.proto
-	o := header.TCPOptions{HasMSS: true, MSS: uint16(r.advMSS()),
+	o := header.TCPOptions{HasMSS: true, MSS: uint16(r.advMSSLocked()),
 		HasWS: r.wsOK, WS: r.rcvWS, SACKPermitted: r.sackOK, HasTS: r.tsOK}
 	if r.tsOK {
-		o.TSVal, o.TSEcr = r.synackTSVal(), r.tsRecent
+		o.TSVal, o.TSEcr = r.synackTSValLocked(), r.tsRecent
 	}
 	f := header.TCPFields{SrcPort: r.tuple.lport, DstPort: r.tuple.rport, Seq: uint32(r.iss),
 		Ack: uint32(r.irs.add(1)), Flags: flagSyn | flagAck, Window: uint16(min(r.rcvWnd, 65535)), Options: &o}
@@ -296,7 +296,7 @@ func (l *Sock) tcpV4SynRecvSockLocked(r *requestSock, g *segment) *Sock {
 		return nil
 	}
 	c.iss, c.tsOffset = r.iss, r.tsOffset
-	c.tcpConnectInitLocked(r.advMSS() + 40)
+	c.tcpConnectInitLocked(r.advMSSLocked() + 40)
 	c.sndNxt, c.sndMax = c.iss.add(1), c.iss.add(1)
 	c.irs, c.rcvNxt = r.irs, r.irs.add(1)
 	c.rcvWS, c.rcvWnd, c.rcvWup = r.rcvWS, r.rcvWnd, c.rcvNxt

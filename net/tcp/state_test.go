@@ -600,7 +600,7 @@ func TestShrunkWindowProbedNotTimedOut(t *testing.T) {
 	for i := range 20 {
 		sc.inject(seg{dport: port, seq: peerISS + 1, ack: iss + 1, flags: flagAck, zeroWnd: true})
 		s.proto.lock()
-		rto := s.currentRto()
+		rto := s.currentRtoLocked()
 		s.proto.unlock()
 		sc.run(rto)
 		sc.expect(seqIs(iss+1), payload("head"))

@@ -58,8 +58,8 @@ const (
 	tcpFinTimeout  = 60 * time.Second       // Linux tcp_fin_timeout
 )
 
-// currentRto is the RTO with exponential backoff applied (RFC 6298 §5.5).
-func (s *Sock) currentRto() time.Duration {
+// currentRtoLocked is the RTO with exponential backoff applied (RFC 6298 §5.5).
+func (s *Sock) currentRtoLocked() time.Duration {
 	rto := s.rtt.rto
 	for i := 0; i < s.backoff && rto < tcpRtoMax; i++ {
 		rto *= 2
@@ -77,7 +77,7 @@ func (s *Sock) armRtoLocked() {
 
 // resetRtoLocked restarts the retransmission timer (RFC 6298 §5.3).
 func (s *Sock) resetRtoLocked() {
-	s.rtxT.arm(s.proto, s.currentRto(), func() func() { return s.fire(&s.rtxT, s.tcpRetransmitTimerLocked) })
+	s.rtxT.arm(s.proto, s.currentRtoLocked(), func() func() { return s.fire(&s.rtxT, s.tcpRetransmitTimerLocked) })
 }
 
 // tcpRetransmitTimerLocked handles an RTO expiry (Linux:
@@ -157,7 +157,7 @@ func (s *Sock) scheduleAckLocked() {
 // window and nothing is in flight to elicit an update (RFC 9293 §3.8.6.1).
 func (s *Sock) armPersistLocked() {
 	if !s.persistT.armed && s.sndUna == s.sndMax {
-		s.persistT.arm(s.proto, s.currentRto(), func() func() { return s.fire(&s.persistT, s.tcpProbeTimerLocked) })
+		s.persistT.arm(s.proto, s.currentRtoLocked(), func() func() { return s.fire(&s.persistT, s.tcpProbeTimerLocked) })
 	}
 }
 
@@ -177,7 +177,7 @@ func (s *Sock) tcpProbeTimerLocked() {
 	s.probesOut++
 	s.backoff++
 	s.proto.MIB.TCPWinProbe.Add(1)
-	s.persistT.arm(s.proto, s.currentRto(), func() func() { return s.fire(&s.persistT, s.tcpProbeTimerLocked) })
+	s.persistT.arm(s.proto, s.currentRtoLocked(), func() func() { return s.fire(&s.persistT, s.tcpProbeTimerLocked) })
 }
 
 // resetKeepaliveLocked (re)starts the keepalive timer (Linux:
