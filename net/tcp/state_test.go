@@ -613,3 +613,25 @@ func TestShrunkWindowProbedNotTimedOut(t *testing.T) {
 		t.Fatalf("%d bytes still queued after the window reopened", n)
 	}
 }
+
+// TestTimeWaitSynWithTimestamps: in TIME_WAIT with timestamps, a SYN
+// reopens if its sequence is beyond the old one even with an equal TSval
+// (a quick reconnect within the same millisecond), and fails PAWS if its
+// TSval is older.
+func TestTimeWaitSynWithTimestamps(t *testing.T) {
+	sc := newScript(t)
+	l := sc.listener(8)
+	ts := func(v uint32) *header.TCPOptions { return &header.TCPOptions{HasTS: true, TSVal: v} }
+	sc.inject(seg{dport: 80, seq: peerISS, flags: flagSyn, opts: fullOpts})
+	sa := sc.expect(flags(flagSyn | flagAck))
+	sc.inject(seg{dport: 80, seq: peerISS + 1, ack: sa.Seq() + 1, flags: flagAck, opts: ts(100)})
+	c, _ := l.Accept()
+	c.Close()
+	sc.expect(flags(flagFin | flagAck))
+	sc.inject(seg{dport: 80, seq: peerISS + 1, ack: sa.Seq() + 2, flags: flagFin | flagAck, opts: ts(100)})
+	sc.expect(flags(flagAck))
+	sc.inject(seg{dport: 80, seq: peerISS + 5000, flags: flagSyn, opts: ts(99)})
+	sc.expect(flags(flagAck), ackIs(peerISS+2)) // PAWS: older TSval
+	sc.inject(seg{dport: 80, seq: peerISS + 5000, flags: flagSyn, opts: ts(100)})
+	sc.expect(flags(flagSyn|flagAck), ackIs(peerISS+5001))
+}

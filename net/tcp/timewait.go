@@ -15,12 +15,13 @@ func (s *Sock) tcpTimewaitStateProcessLocked(g *segment) bool {
 	}
 	if g.has(flagSyn) && !g.has(flagAck) {
 		// RFC 9293 §3.10.7.4 / RFC 6191: a SYN beyond the old sequence
-		// space (or with a newer timestamp) may reopen the connection.
-		newer := g.seq.gt(s.rcvNxt)
-		if s.tsOK && g.opts.HasTS {
-			newer = int32(g.opts.TSVal-s.tsRecent) > 0
-		}
-		if newer {
+		// space, or with a newer timestamp, may reopen the connection;
+		// one whose timestamp is older fails PAWS (Linux:
+		// tcp_timewait_state_process accepts seq-after OR ts-newer).
+		ts := s.tsOK && g.opts.HasTS
+		pawsReject := ts && int32(g.opts.TSVal-s.tsRecent) < 0
+		newer := g.seq.gt(s.rcvNxt) || (ts && int32(g.opts.TSVal-s.tsRecent) > 0)
+		if newer && !pawsReject {
 			p.MIB.TWRecycled.Add(1)
 			s.tcpDoneLocked()
 			return true
