@@ -9,7 +9,11 @@ import (
 // inet_bind_bucket in tcp_hashinfo.bhash).
 type bindBucket struct {
 	port   uint16
-	owners []*Sock
+	owners map[*Sock]struct{} // a set: TIME_WAIT children of a busy listener come and go
+}
+
+func newBindBucket(port uint16) *bindBucket {
+	return &bindBucket{port: port, owners: map[*Sock]struct{}{}}
 }
 
 // bindConflictLocked reports whether s may not share b's port (Linux:
@@ -19,22 +23,23 @@ type bindBucket struct {
 // option exists for (Linux reaches the same through tw_reuse inherited
 // from the server socket that set it).
 func (s *Sock) bindConflictLocked(b *bindBucket, addr netip.Addr) bool {
-	for _, o := range b.owners {
-		if o == s {
-			continue
+	for o := range b.owners {
+		if o != s && s.conflictsWithLocked(o, addr) {
+			return true
 		}
-		if addr.IsValid() && !addr.IsUnspecified() && o.laddr.IsValid() && !o.laddr.IsUnspecified() && o.laddr != addr {
-			continue
-		}
-		if s.reuseAddr && o.state == StateTimeWait {
-			continue
-		}
-		if s.reuseAddr && o.reuseAddr && o.state != StateListen {
-			continue
-		}
-		return true
 	}
 	return false
+}
+
+// conflictsWithLocked is the per-owner test of bindConflictLocked.
+func (s *Sock) conflictsWithLocked(o *Sock, addr netip.Addr) bool {
+	if addr.IsValid() && !addr.IsUnspecified() && o.laddr.IsValid() && !o.laddr.IsUnspecified() && o.laddr != addr {
+		return false
+	}
+	if s.reuseAddr && o.state == StateTimeWait {
+		return false
+	}
+	return !(s.reuseAddr && o.reuseAddr && o.state != StateListen)
 }
 
 // inetCskGetPort binds s to port (0: pick an ephemeral port at random)
@@ -49,12 +54,12 @@ func (s *Sock) inetCskGetPortLocked(addr netip.Addr, port uint16) error {
 	}
 	b := p.bhash[port]
 	if b == nil {
-		b = &bindBucket{port: port}
+		b = newBindBucket(port)
 		p.bhash[port] = b
 	} else if s.bindConflictLocked(b, addr) {
 		return ErrAddrInUse
 	}
-	b.owners = append(b.owners, s)
+	b.owners[s] = struct{}{}
 	s.bound, s.laddr, s.lport = b, addr, port
 	return nil
 }
@@ -103,10 +108,10 @@ func (s *Sock) inetHashConnectLocked(src netip.Addr, dst netip.AddrPort) (twSndN
 			continue
 		}
 		if b == nil {
-			b = &bindBucket{port: port}
+			b = newBindBucket(port)
 			p.bhash[port] = b
 		}
-		b.owners = append(b.owners, s)
+		b.owners[s] = struct{}{}
 		s.bound, s.connectBound = b, true
 		return twSndNxt, reused, nil
 	}
@@ -117,7 +122,7 @@ func (s *Sock) inetHashConnectLocked(src netip.Addr, dst netip.AddrPort) (twSndN
 // connectOnly reports whether every owner got its port from connect
 // (Linux: a bucket with fastreuse = -1), so connections may share it.
 func (b *bindBucket) connectOnly() bool {
-	for _, o := range b.owners {
+	for o := range b.owners {
 		if !o.connectBound {
 			return false
 		}
@@ -157,12 +162,7 @@ func (s *Sock) releasePortLocked() {
 	if b == nil {
 		return
 	}
-	for i, o := range b.owners {
-		if o == s {
-			b.owners = append(b.owners[:i], b.owners[i+1:]...)
-			break
-		}
-	}
+	delete(b.owners, s)
 	if len(b.owners) == 0 {
 		delete(s.proto.bhash, b.port)
 	}

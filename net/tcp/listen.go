@@ -55,8 +55,8 @@ func (s *Sock) inetCskListenStartLocked(backlog int) error {
 			return err
 		}
 	}
-	for _, o := range s.bound.owners {
-		if o != s && o.state == StateListen && s.bindConflictLocked(&bindBucket{owners: []*Sock{o}}, s.laddr) {
+	for o := range s.bound.owners {
+		if o != s && o.state == StateListen && s.conflictsWithLocked(o, s.laddr) {
 			return ErrAddrInUse
 		}
 	}
@@ -290,7 +290,7 @@ func (l *Sock) tcpV4SynRecvSockLocked(r *requestSock, g *segment) *Sock {
 	c.inheritOptionsLocked(l)
 	c.laddr, c.raddr, c.lport, c.rport = r.tuple.laddr, r.tuple.raddr, r.tuple.lport, r.tuple.rport
 	c.bound = l.bound
-	l.bound.owners = append(l.bound.owners, c)
+	l.bound.owners[c] = struct{}{}
 	if !c.inetEhashInsertLocked() {
 		c.destroyLocked()
 		return nil

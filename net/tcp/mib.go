@@ -24,6 +24,7 @@ type MIB struct {
 	TCPSACKRecovery, TCPRenoRecovery, TCPFullUndo      atomic.Uint64
 	DropNoSocket, DropBadHeader, DropOutOfWindow       atomic.Uint64
 	DropOldAck, TCPReqQFullDrop, TWRecycled            atomic.Uint64
+	TCPTimeWaitOverflow                                atomic.Uint64
 }
 
 type mibRow struct {
@@ -51,7 +52,8 @@ func (m *MIB) extRows() []mibRow {
 		{"TCPSackRecovery", &m.TCPSACKRecovery}, {"TCPRenoRecovery", &m.TCPRenoRecovery},
 		{"TCPDropNoSocket", &m.DropNoSocket}, {"TCPDropBadHeader", &m.DropBadHeader},
 		{"TCPDropOutOfWindow", &m.DropOutOfWindow}, {"TCPDropOldAck", &m.DropOldAck},
-		{"TCPReqQFullDrop", &m.TCPReqQFullDrop}, {"TWRecycled", &m.TWRecycled}}
+		{"TCPReqQFullDrop", &m.TCPReqQFullDrop}, {"TWRecycled", &m.TWRecycled},
+		{"TCPTimeWaitOverflow", &m.TCPTimeWaitOverflow}}
 }
 
 // WriteSNMP writes the "Tcp:" header and value lines as /proc/net/snmp

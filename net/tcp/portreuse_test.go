@@ -117,3 +117,26 @@ func TestNoSocketLeak(t *testing.T) {
 		t.Fatalf("left: A %d sockets %d ports, B %d sockets %d requests; want 0 0 1 0", na, nbind, nb, nreq)
 	}
 }
+
+// TestTimeWaitCap: past tcp_max_tw_buckets a closing socket skips
+// TIME_WAIT, so a connect/close storm cannot exhaust memory.
+func TestTimeWaitCap(t *testing.T) {
+	l, a, b := newPair(t, impair{delay: time.Millisecond}, func(c *Config) { c.MaxTimeWait = 3 })
+	ln := listenAt(t, b, 80)
+	for range 5 {
+		c := a.NewSock()
+		_ = c.Connect(netip.AddrPortFrom(addrB, 80))
+		l.run(10 * time.Millisecond)
+		s, _ := ln.Accept()
+		c.Close()
+		l.run(10 * time.Millisecond)
+		s.Close()
+		l.run(10 * time.Millisecond)
+	}
+	a.lock()
+	tw := a.twCount
+	a.unlock()
+	if tw != 3 || a.MIB.TCPTimeWaitOverflow.Load() != 2 {
+		t.Fatalf("TIME_WAIT %d, overflows %d; want 3, 2", tw, a.MIB.TCPTimeWaitOverflow.Load())
+	}
+}

@@ -33,6 +33,7 @@ type IP interface {
 // Config holds the sysctl-like knobs (Linux: net.ipv4.tcp_*).
 type Config struct {
 	TimeWait       time.Duration // TIME_WAIT length (Linux TCP_TIMEWAIT_LEN, 60 s)
+	MaxTimeWait    int           // tcp_max_tw_buckets: more TIME_WAITs are closed at once
 	SynRetries     int           // tcp_syn_retries
 	SynackRetries  int           // tcp_synack_retries
 	Retries2       int           // tcp_retries2
@@ -54,7 +55,7 @@ type Config struct {
 // DefaultConfig returns Linux's defaults.
 func DefaultConfig() Config {
 	return Config{
-		TimeWait: 60 * time.Second, SynRetries: 6, SynackRetries: 5, Retries2: 15,
+		TimeWait: 60 * time.Second, MaxTimeWait: 16384, SynRetries: 6, SynackRetries: 5, Retries2: 15,
 		SynCookies: true, Somaxconn: 4096, RcvBuf: 256 << 10, SndBuf: 256 << 10,
 		KeepIdle: 2 * time.Hour, KeepIntvl: 75 * time.Second, KeepCnt: 9,
 		Timestamps: true, SACK: true, WindowScaling: true, Congestion: "cubic",
@@ -87,6 +88,7 @@ type Proto struct {
 	rng      *mrand.Rand            // ports; seeded from the secret
 	secret   [32]byte               // RFC 6528 / SYN cookie key
 	socks    map[*Sock]struct{}     // every live socket, for /proc/net/tcp
+	twCount  int                    // sockets in TIME_WAIT
 	ccs      map[string]func() CongestionControl
 
 	challengeWindow time.Time // start of the current challenge-ACK second

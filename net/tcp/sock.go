@@ -156,6 +156,12 @@ func (s *Sock) setStateLocked(st State) {
 			m.CurrEstab.Add(^uint64(0))
 		}
 	}
+	if old == StateTimeWait {
+		s.proto.twCount--
+	}
+	if st == StateTimeWait {
+		s.proto.twCount++
+	}
 	s.state = st
 	s.wakeLocked()
 }

@@ -216,6 +216,12 @@ func (s *Sock) tcpKeepaliveTimerLocked() {
 // tcpTimeWaitLocked enters TIME_WAIT for the configured time (Linux:
 // tcp_time_wait; RFC 9293 §3.6 2*MSL).
 func (s *Sock) tcpTimeWaitLocked() {
+	if s.proto.twCount >= s.proto.cfg.MaxTimeWait {
+		// Linux: "TCP: time wait bucket table overflow" — close at once.
+		s.proto.MIB.TCPTimeWaitOverflow.Add(1)
+		s.tcpDoneLocked()
+		return
+	}
 	s.setStateLocked(StateTimeWait)
 	s.rtxT.stop()
 	s.delackT.stop()
