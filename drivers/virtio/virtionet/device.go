@@ -4,10 +4,12 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"gomenuos/drivers/hw"
 	"gomenuos/drivers/pci"
 	"gomenuos/drivers/virtio"
+	"gomenuos/net/clock"
 	"gomenuos/net/header"
 	"gomenuos/net/link"
 )
@@ -40,11 +42,13 @@ type Options struct {
 	NoChecksumOffload bool
 	// NoTSO leaves GUEST_TSO4 unnegotiated: every received frame fits the MTU.
 	NoTSO bool
+	// Clock times transmit bursts (default clock.Real()).
+	Clock clock.Clock
 }
 
 // Device is one virtio-net NIC, a link.Device.
 //
-// Lock contract: txMu guards txq and txPool. rxq and rxPool belong to the
+// Lock contract: txMu guards txq, txPool, lastTx and unkicked. rxq and rxPool belong to the
 // receive goroutine once Attach has started it (Probe fills them before).
 // recv is written once by Attach (guarded by attached) before the goroutine
 // starts. Stats are
@@ -67,6 +71,12 @@ type Device struct {
 	txq     *virtio.Queue
 	txPool  *dmaPool
 	txSpace chan struct{} // poked by the receive goroutine on each interrupt
+	// Deferred transmit notification (kickOrDeferLocked): lastTx and
+	// unkicked are guarded by txMu; kickCh wakes the kicker goroutine.
+	lastTx   time.Time
+	unkicked bool
+	kickCh   chan struct{}
+	clock    clock.Clock
 
 	recv     link.Receiver
 	attached atomic.Bool
@@ -87,7 +97,11 @@ func Probe(pd *pci.Device, mem hw.Memory, irqs hw.IRQAllocator, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
-	d := &Device{name: opts.Name, v: v, mtu: defaultMTU, features: f, txSpace: make(chan struct{}, 1)}
+	d := &Device{name: opts.Name, v: v, mtu: defaultMTU, features: f, clock: opts.Clock,
+		txSpace: make(chan struct{}, 1), kickCh: make(chan struct{}, 1)}
+	if d.clock == nil {
+		d.clock = clock.Real()
+	}
 	if d.name == "" {
 		d.name = "eth0"
 	}
@@ -241,12 +255,13 @@ func (d *Device) LinkUp() bool {
 }
 
 // Attach implements link.Device: it records the stack's receiver and starts
-// the receive goroutine. A second Attach would start a second goroutine on
+// the receive and kicker goroutines. A second Attach would start a second goroutine on
 // the same ring, so it panics.
 func (d *Device) Attach(r link.Receiver) {
 	if d.attached.Swap(true) {
 		panic("virtionet: Attach called twice on " + d.name)
 	}
 	d.recv = r
+	go d.kicker()
 	go d.receiveLoop()
 }
