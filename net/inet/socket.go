@@ -2,6 +2,7 @@ package inet
 
 import (
 	"net/netip"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -14,17 +15,17 @@ import (
 // Socket is a BSD socket (Linux: struct socket): the protocol sock, the
 // wait queue its sleepers use, the file-level flags and its inode.
 //
-// Lock contract: nonblock and the timeouts are set before the socket is
-// shared between tasks (Linux sets them under the socket lock; shell jobs
-// here do not race on them). sk has its own lock inside TCP.
+// Lock contract: net, sk and inode are set at creation and never change;
+// the file-level flags are atomics, since one task may fcntl a socket
+// another is blocked on; sk has its own lock inside TCP.
 type Socket struct {
 	net      *Net
 	sk       *tcp.Sock
 	wq       sched.WaitQueue
-	nonblock bool
-	rcvTimeo time.Duration
-	sndTimeo time.Duration
-	inode    *fs.Inode // sockfs inode, allocated with the socket
+	nonblock atomic.Bool
+	rcvTimeo atomic.Int64 // time.Duration
+	sndTimeo atomic.Int64 // time.Duration
+	inode    *fs.Inode    // sockfs inode, allocated with the socket
 }
 
 // Errors of the socket layer itself.
@@ -64,7 +65,7 @@ func (s *Socket) MapFd(t *sched.Task, flags int) (int, error) { return s.sockMap
 // sockMapFd: Linux sock_map_fd = sock_alloc_file + fd_install.
 func (s *Socket) sockMapFd(t *sched.Task, flags int) (int, error) {
 	if flags&fs.O_NONBLOCK != 0 {
-		s.nonblock = true
+		s.nonblock.Store(true)
 	}
 	return sockfs.MapFd(t, s.inode, flags)
 }
@@ -100,13 +101,13 @@ func (s *Socket) Inode() *fs.Inode { return s.inode }
 func (s *Socket) Sock() *tcp.Sock { return s.sk }
 
 // SetNonblock sets O_NONBLOCK.
-func (s *Socket) SetNonblock(on bool) { s.nonblock = on }
+func (s *Socket) SetNonblock(on bool) { s.nonblock.Store(on) }
 
 // wait sleeps until cond holds: ErrAgain for non-blocking sockets or an
 // expired timeout, sched.ErrRestartSys when t is interrupted (Linux:
 // sk_wait_event with sock_rcvtimeo/sock_sndtimeo).
 func (s *Socket) wait(t *sched.Task, timeout time.Duration, cond func() bool) error {
-	if s.nonblock {
+	if s.nonblock.Load() {
 		return ErrAgain
 	}
 	if timeout <= 0 {
@@ -153,7 +154,7 @@ func (s *Socket) inetCskAccept(t *sched.Task) (*tcp.Sock, error) {
 		ready := func() bool {
 			return s.sk.Poll()&(tcp.PollIn|tcp.PollErr|tcp.PollHup) != 0 || s.sk.State() != tcp.StateListen
 		}
-		if err := s.wait(t, s.rcvTimeo, ready); err != nil {
+		if err := s.wait(t, time.Duration(s.rcvTimeo.Load()), ready); err != nil {
 			return nil, err
 		}
 	}
@@ -167,17 +168,17 @@ func (s *Socket) Connect(t *sched.Task, dst netip.AddrPort) error {
 
 func (s *Socket) inetStreamConnect(t *sched.Task, dst netip.AddrPort) error {
 	err := s.sk.Connect(dst)
-	if err == tcp.ErrAlready && !s.nonblock {
+	if err == tcp.ErrAlready && !s.nonblock.Load() {
 		err = tcp.ErrInProgress // a second blocking connect waits for the first
 	}
 	if err != tcp.ErrInProgress {
 		return err
 	}
-	if s.nonblock {
+	if s.nonblock.Load() {
 		return tcp.ErrInProgress
 	}
 	done := func() bool { d, _ := s.sk.ConnectResult(); return d }
-	if err := s.wait(t, s.sndTimeo, done); err != nil {
+	if err := s.wait(t, time.Duration(s.sndTimeo.Load()), done); err != nil {
 		if err == ErrAgain {
 			return tcp.ErrInProgress // Linux: a connect timeout returns EINPROGRESS
 		}
@@ -208,7 +209,7 @@ func (s *Socket) Send(t *sched.Task, b []byte) (int, error) {
 			continue
 		}
 		writable := func() bool { return s.sk.Poll()&(tcp.PollOut|tcp.PollErr|tcp.PollHup) != 0 }
-		if err := s.wait(t, s.sndTimeo, writable); err != nil {
+		if err := s.wait(t, time.Duration(s.sndTimeo.Load()), writable); err != nil {
 			return partial(sent, err)
 		}
 	}
@@ -241,7 +242,7 @@ func (s *Socket) recv(t *sched.Task, b []byte, peek bool) (int, error) {
 			return n, err
 		}
 		readable := func() bool { return s.sk.Poll()&(tcp.PollIn|tcp.PollErr|tcp.PollHup) != 0 }
-		if err := s.wait(t, s.rcvTimeo, readable); err != nil {
+		if err := s.wait(t, time.Duration(s.rcvTimeo.Load()), readable); err != nil {
 			return 0, err
 		}
 	}
@@ -256,7 +257,7 @@ func (s *Socket) Shutdown(how int) error { return s.sk.Shutdown(how) }
 func (s *Socket) Close(t *sched.Task) error {
 	s.sk.Close()
 	on, d := s.sk.Linger()
-	if !on || d == 0 || s.nonblock {
+	if !on || d == 0 || s.nonblock.Load() {
 		return nil
 	}
 	finAcked := func() bool { return !s.sk.StreamClosing() }

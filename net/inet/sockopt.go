@@ -93,9 +93,9 @@ func (s *Socket) GetLinger() (bool, time.Duration) { return s.sk.Linger() }
 func (s *Socket) SetTimeout(name int, d time.Duration) error {
 	switch name {
 	case SoRcvTimeo:
-		s.rcvTimeo = d
+		s.rcvTimeo.Store(int64(d))
 	case SoSndTimeo:
-		s.sndTimeo = d
+		s.sndTimeo.Store(int64(d))
 	default:
 		return tcp.ErrNoProtoOpt
 	}
@@ -106,9 +106,9 @@ func (s *Socket) SetTimeout(name int, d time.Duration) error {
 func (s *Socket) GetTimeout(name int) (time.Duration, error) {
 	switch name {
 	case SoRcvTimeo:
-		return s.rcvTimeo, nil
+		return time.Duration(s.rcvTimeo.Load()), nil
 	case SoSndTimeo:
-		return s.sndTimeo, nil
+		return time.Duration(s.sndTimeo.Load()), nil
 	}
 	return 0, tcp.ErrNoProtoOpt
 }
