@@ -635,3 +635,38 @@ func TestTimeWaitSynWithTimestamps(t *testing.T) {
 	sc.inject(seg{dport: 80, seq: peerISS + 5000, flags: flagSyn, opts: ts(100)})
 	sc.expect(flags(flagSyn|flagAck), ackIs(peerISS+5001))
 }
+
+func TestOrphanFinWait2TimesOut(t *testing.T) {
+	sc := newScript(t)
+	s, iss := sc.established(nil)
+	s.Close()
+	sc.expect(flags(flagFin|flagAck), seqIs(iss+1))
+	sc.inject(seg{dport: s.LocalAddr().Port(), seq: peerISS + 1, ack: iss + 2, flags: flagAck})
+	if s.State() != StateFinWait2 {
+		t.Fatalf("state %v", s.State())
+	}
+	sc.run(59 * time.Second)
+	if s.State() != StateFinWait2 {
+		t.Fatal("FIN_WAIT2 ended before tcp_fin_timeout")
+	}
+	sc.run(time.Second)
+	sc.p.lock()
+	left := len(sc.p.socks)
+	sc.p.unlock()
+	if s.State() != StateClose || left != 0 {
+		t.Fatalf("state %v, %d sockets left after tcp_fin_timeout", s.State(), left)
+	}
+}
+
+func TestRstDropsRequestSock(t *testing.T) {
+	sc := newScript(t)
+	l := sc.listener(8)
+	sc.inject(seg{dport: 80, seq: peerISS, flags: flagSyn})
+	sc.expect(flags(flagSyn | flagAck))
+	sc.inject(seg{dport: 80, seq: peerISS + 1, flags: flagRst})
+	if n := len(l.listen.synQueue); n != 0 {
+		t.Fatalf("%d request socks after RST", n)
+	}
+	sc.run(10 * time.Second)
+	sc.expectNone() // no SYN-ACK retransmissions for the dropped request
+}
