@@ -12,12 +12,16 @@ type scoreboard struct {
 	blocks []sackRange
 }
 
+// maxSACKRanges bounds the scoreboard: a peer SACKing every other byte
+// cannot make each ACK cost O(window).
+const maxSACKRanges = 256
+
 // update merges the SACK blocks of an ACK; blocks outside (una, max] are
 // ignored as invalid (RFC 2883 D-SACKs included).
 func (sb *scoreboard) update(blks []header.SACKBlock, una, sndMax seqnum) {
 	for _, b := range blks {
 		r := sackRange{seqnum(b.Start), seqnum(b.End)}
-		if !r.start.lt(r.end) || !r.start.gt(una) || r.end.gt(sndMax) {
+		if !r.start.lt(r.end) || !r.start.gt(una) || r.end.gt(sndMax) || len(sb.blocks) >= maxSACKRanges {
 			continue
 		}
 		sb.insert(r)
