@@ -106,8 +106,14 @@ func (m *Machine) launch(c Config) error {
 		return err
 	}
 	go m.read(out)
-	_, err = m.do("irq_intercept_in ioapic")
-	return err
+	if _, err = m.do("irq_intercept_in ioapic"); err != nil {
+		return err
+	}
+	// QEMU has the RAM file and the BIOS open now: unlinking them means a
+	// test that dies without Close leaks no files.
+	os.Remove(m.path)
+	os.Remove(m.bios)
+	return nil
 }
 
 // read routes qtest output: "IRQ raise N"/"IRQ lower N" events to the

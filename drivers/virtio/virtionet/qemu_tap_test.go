@@ -34,6 +34,7 @@ func tapNamespace(t testing.TB) string {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to create a network namespace and a tap device")
 	}
+	removeStaleNamespaces()
 	ns := fmt.Sprintf("gmo-vnet-%d", os.Getpid())
 	run := func(args ...string) {
 		t.Helper()
@@ -183,4 +184,21 @@ func tapMAC(t testing.TB, ns string) [6]byte {
 		t.Fatal(err)
 	}
 	return [6]byte(hw)
+}
+
+// removeStaleNamespaces deletes namespaces left by test processes that died
+// before their cleanup ran (a timeout panics past t.Cleanup).
+func removeStaleNamespaces() {
+	out, _ := exec.Command("ip", "netns", "list").Output()
+	for _, line := range strings.Split(string(out), "\n") {
+		name, _, _ := strings.Cut(line, " ")
+		pid, ok := strings.CutPrefix(name, "gmo-vnet-")
+		if !ok {
+			continue
+		}
+		if _, err := os.Stat("/proc/" + pid); err == nil {
+			continue // its test is still running
+		}
+		exec.Command("ip", "netns", "del", name).Run()
+	}
 }
