@@ -263,8 +263,9 @@ func (n *nic) take() []byte {
 	if !ok || len(c.Segs) != 1 || c.Segs[0].Writable {
 		n.t.Fatalf("transmit chain %+v", c)
 	}
+	data := append([]byte(nil), c.Segs[0].Data...) // before Push: then the driver may reuse the buffer
 	n.fake.Push(1, c.Head, 0)
-	return append([]byte(nil), c.Segs[0].Data...)
+	return data
 }
 
 func TestTransmitCopiesOnceBehindHeader(t *testing.T) {
