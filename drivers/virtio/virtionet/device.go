@@ -40,7 +40,8 @@ type Options struct {
 	TxQueueSize uint16
 	// NoChecksumOffload leaves CSUM, GUEST_CSUM and GUEST_TSO4 unnegotiated.
 	NoChecksumOffload bool
-	// NoTSO leaves GUEST_TSO4 unnegotiated: every received frame fits the MTU.
+	// NoTSO leaves GUEST_TSO4 and HOST_TSO4 unnegotiated: every frame
+	// either way fits the MTU.
 	NoTSO bool
 	// Clock times transmit bursts (default clock.Real()).
 	Clock clock.Clock
@@ -48,7 +49,8 @@ type Options struct {
 
 // Device is one virtio-net NIC, a link.Device.
 //
-// Lock contract: txMu guards txq, txPool, lastTx and unkicked. rxq and rxPool belong to the
+// Lock contract: txMu guards txq, txPool, gsoPool, txBig, lastTx and
+// unkicked. rxq and rxPool belong to the
 // receive goroutine once Attach has started it (Probe fills them before).
 // recv is written once by Attach (guarded by attached) before the goroutine
 // starts. Stats are
@@ -70,6 +72,8 @@ type Device struct {
 	txMu    sync.Mutex
 	txq     *virtio.Queue
 	txPool  *dmaPool
+	gsoPool *dmaPool      // 64 KiB slots for TransmitGSO (nil without HOST_TSO4)
+	txBig   []bool        // per head: its slot is in gsoPool
 	txSpace chan struct{} // poked by the receive goroutine on each interrupt
 	// Deferred transmit notification (kickOrDeferLocked): lastTx and
 	// unkicked are guarded by txMu; kickCh wakes the kicker goroutine.
@@ -135,24 +139,37 @@ func (d *Device) setup(mem hw.Memory, irqs hw.IRQAllocator, opts Options) error 
 		maxBufs:   d.rxq.Size(),
 		tso4:      d.features&FeatureGuestTSO4 != 0,
 	}
-	if d.rxPool, err = newPool(mem, d.rxq.Size()); err != nil {
+	if d.rxPool, err = newPool(mem, d.rxq.Size(), slotSize, d.rxq.Size()); err != nil {
 		return err
 	}
-	d.txPool, err = newPool(mem, d.txq.Size())
+	if d.txPool, err = newPool(mem, d.txq.Size(), slotSize, d.txq.Size()); err != nil {
+		return err
+	}
+	d.txBig = make([]bool, d.txq.Size())
+	if d.features&FeatureHostTSO4 != 0 {
+		d.gsoPool, err = newPool(mem, gsoSlots, gsoSlotSize, d.txq.Size())
+	}
 	return err
 }
 
 // wantedFeatures picks what to ask for. Coalesced receive (GUEST_TSO4)
 // needs GUEST_CSUM (virtio 1.2 §5.1.3.1) and, with our 2 KiB buffers,
-// MRG_RXBUF to spread a 64 KiB segment over several of them.
+// MRG_RXBUF to spread a 64 KiB segment over several of them; segmentation
+// offload (HOST_TSO4) needs CSUM.
 func wantedFeatures(offered uint64, opts Options) uint64 {
 	want := uint64(FeatureMAC | FeatureStatus | FeatureMrgRxbuf)
 	if opts.NoChecksumOffload {
 		return want
 	}
 	want |= FeatureCsum | FeatureGuestCsum
-	if !opts.NoTSO && offered&(FeatureGuestCsum|FeatureMrgRxbuf) == FeatureGuestCsum|FeatureMrgRxbuf {
+	if opts.NoTSO {
+		return want
+	}
+	if offered&(FeatureGuestCsum|FeatureMrgRxbuf) == FeatureGuestCsum|FeatureMrgRxbuf {
 		want |= FeatureGuestTSO4
+	}
+	if offered&FeatureCsum != 0 { // virtio 1.2 §5.1.3.1: HOST_TSO4 requires CSUM
+		want |= FeatureHostTSO4
 	}
 	return want
 }

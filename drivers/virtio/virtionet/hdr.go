@@ -14,6 +14,7 @@ const (
 	FeatureMTU       = 1 << 3  // config.mtu is valid
 	FeatureMAC       = 1 << 5  // config.mac is valid
 	FeatureGuestTSO4 = 1 << 7  // we accept coalesced TCP/IPv4 segments up to 64 KiB
+	FeatureHostTSO4  = 1 << 11 // the device segments TCP/IPv4 frames up to 64 KiB
 	FeatureMrgRxbuf  = 1 << 15 // a received packet may span several buffers
 	FeatureStatus    = 1 << 16 // config.status is valid
 )
@@ -28,6 +29,8 @@ const (
 	hdrGSOTCPv4     = 1 // VIRTIO_NET_HDR_GSO_TCPV4
 	hdrOffFlags     = 0
 	hdrOffGSOType   = 1
+	hdrOffHdrLen    = 2
+	hdrOffGSOSize   = 4
 	hdrOffCsumStart = 6
 	hdrOffCsumOff   = 8
 	hdrOffNumBufs   = 10
@@ -43,6 +46,8 @@ var (
 	ErrOversize    = errors.New("virtionet: frame longer than the MTU allows")
 	ErrMissingBufs = errors.New("virtionet: packet's continuation buffers missing")
 	ErrBadCsum     = errors.New("virtionet: transport checksum does not verify")
+	ErrNoTSO       = errors.New("virtionet: device does not segment (no VIRTIO_NET_F_HOST_TSO4)")
+	ErrNotTCPv4    = errors.New("virtionet: segmentation offload frame is not TCP over IPv4")
 )
 
 // netHdr is a validated virtio_net_hdr.
@@ -90,13 +95,23 @@ func parseNetHdr(b []byte, p rxParams) (netHdr, error) {
 	return h, nil
 }
 
-// putTxHdr writes the header of a transmitted frame: either all zero, or
-// asking the device to complete a partial checksum (csumStart > 0).
-func putTxHdr(b []byte, csumStart, csumOffset uint16) {
+// txHdr is what a transmitted frame asks of the device: nothing (zero), a
+// checksum to complete (csumStart > 0), and segmentation (gsoType != 0).
+type txHdr struct {
+	csumStart, csumOffset uint16
+	gsoType               uint8
+	hdrLen, gsoSize       uint16
+}
+
+// put writes the virtio_net_hdr.
+func (h txHdr) put(b []byte) {
 	clear(b[:hdrLen])
-	if csumStart != 0 {
+	if h.csumStart != 0 {
 		b[hdrOffFlags] = hdrFNeedsCsum
-		binary.LittleEndian.PutUint16(b[hdrOffCsumStart:], csumStart)
-		binary.LittleEndian.PutUint16(b[hdrOffCsumOff:], csumOffset)
+		binary.LittleEndian.PutUint16(b[hdrOffCsumStart:], h.csumStart)
+		binary.LittleEndian.PutUint16(b[hdrOffCsumOff:], h.csumOffset)
 	}
+	b[hdrOffGSOType] = h.gsoType
+	binary.LittleEndian.PutUint16(b[hdrOffHdrLen:], h.hdrLen)
+	binary.LittleEndian.PutUint16(b[hdrOffGSOSize:], h.gsoSize)
 }

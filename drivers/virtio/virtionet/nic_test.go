@@ -504,3 +504,37 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 		}
 	}
 }
+
+func TestTransmitGSOHeaderAndLimits(t *testing.T) {
+	n := newNIC(t, allFeatures|virtionet.FeatureHostTSO4, 8, 8)
+	if n.dev.GSOMaxSize() != 14+65535 {
+		t.Fatalf("GSOMaxSize %d", n.dev.GSOMaxSize())
+	}
+	big := partial(tcpFrame(string(bytes.Repeat([]byte("s"), 10000))))
+	if err := n.dev.TransmitGSO(big, 34, 1448); err != nil {
+		t.Fatal(err)
+	}
+	want := append(hdr(1, 1, 34, 16, 0), big...)
+	binary.LittleEndian.PutUint16(want[2:], 54)   // hdr_len: Ethernet + IPv4 + TCP
+	binary.LittleEndian.PutUint16(want[4:], 1448) // gso_size
+	if got := n.take(); !bytes.Equal(got, want) {
+		t.Fatalf("device got header % x, want % x", got[:12], want[:12])
+	}
+	for _, tc := range []struct {
+		frame []byte
+		start int
+		want  error
+	}{
+		{ethFrame("not ip at all, just bytes......................................."), 34, virtionet.ErrNotTCPv4},
+		{big, 20, virtionet.ErrNotTCPv4},
+		{make([]byte, 14+65536), 34, link.ErrTooBig},
+	} {
+		if err := n.dev.TransmitGSO(tc.frame, tc.start, 1448); !errors.Is(err, tc.want) {
+			t.Errorf("TransmitGSO(%d bytes, start %d) = %v, want %v", len(tc.frame), tc.start, err, tc.want)
+		}
+	}
+	plain := newNIC(t, allFeatures, 8, 8)
+	if err := plain.dev.TransmitGSO(big, 34, 1448); !errors.Is(err, virtionet.ErrNoTSO) || plain.dev.GSOMaxSize() != 0 {
+		t.Fatalf("without HOST_TSO4: %v, max %d", err, plain.dev.GSOMaxSize())
+	}
+}

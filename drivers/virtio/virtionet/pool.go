@@ -4,7 +4,12 @@ import "gomenuos/drivers/hw"
 
 // slotSize is one DMA buffer: a virtio_net_hdr plus the largest frame
 // (1500-byte MTU + Ethernet header + a VLAN tag) fits with room to spare.
-const slotSize = 2048
+// gsoSlotSize holds a virtio_net_hdr plus a 64 KiB IPv4 packet.
+const (
+	slotSize    = 2048
+	gsoSlotSize = 68 << 10
+	gsoSlots    = 16
+)
 
 // dmaPool is n fixed-size slots carved out of one DMA allocation, with a
 // free stack. slotOf maps a queue's head descriptor to the slot it carries
@@ -12,16 +17,18 @@ const slotSize = 2048
 type dmaPool struct {
 	mem    []byte
 	phys   uint64
+	size   int // bytes per slot
 	free   []int
 	slotOf []int
 }
 
-func newPool(mem hw.Memory, n int) (*dmaPool, error) {
-	buf, phys, err := mem.AllocDMA(n*slotSize, 4096)
+// newPool carves n slots of size bytes; slotOf has room for ringSize heads.
+func newPool(mem hw.Memory, n, size, ringSize int) (*dmaPool, error) {
+	buf, phys, err := mem.AllocDMA(n*size, 4096)
 	if err != nil {
 		return nil, err
 	}
-	p := &dmaPool{mem: buf, phys: phys, free: make([]int, n), slotOf: make([]int, n)}
+	p := &dmaPool{mem: buf, phys: phys, size: size, free: make([]int, n), slotOf: make([]int, ringSize)}
 	for i := range p.free {
 		p.free[i] = n - 1 - i
 	}
@@ -39,6 +46,6 @@ func (p *dmaPool) get() (int, bool) {
 
 func (p *dmaPool) put(s int) { p.free = append(p.free, s) }
 
-func (p *dmaPool) buf(s int) []byte { return p.mem[s*slotSize : (s+1)*slotSize] }
+func (p *dmaPool) buf(s int) []byte { return p.mem[s*p.size : (s+1)*p.size] }
 
-func (p *dmaPool) slotPhys(s int) uint64 { return p.phys + uint64(s*slotSize) }
+func (p *dmaPool) slotPhys(s int) uint64 { return p.phys + uint64(s*p.size) }

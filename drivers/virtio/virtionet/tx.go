@@ -1,6 +1,7 @@
 package virtionet
 
 import (
+	"encoding/binary"
 	"time"
 
 	"gomenuos/drivers/virtio"
@@ -18,7 +19,13 @@ const (
 // buffer behind a virtio_net_hdr and handed to the device.
 //
 // Linux: start_xmit
-func (d *Device) Transmit(frame []byte) error { return d.transmit(frame, 0, 0) }
+func (d *Device) Transmit(frame []byte) error {
+	if len(frame) > d.mtu+maxLinkHeader {
+		d.Stats.TxDropped.Add(1)
+		return link.ErrTooBig
+	}
+	return d.transmit(frame, txHdr{}, d.txPool)
+}
 
 // TransmitPartial sends a frame whose transport checksum the device must
 // complete (link.FeatureTxChecksum; Linux: CHECKSUM_PARTIAL): the 16-bit
@@ -31,55 +38,110 @@ func (d *Device) TransmitPartial(frame []byte, csumStart, csumOffset int) error 
 		d.Stats.TxErrors.Add(1)
 		return ErrCsumRange
 	}
-	if d.features&FeatureCsum == 0 {
-		_ = completeCsum(frame, h) // range checked above
-		return d.transmit(frame, 0, 0)
-	}
-	return d.transmit(frame, h.csumStart, h.csumOffset)
-}
-
-func (d *Device) transmit(frame []byte, csumStart, csumOffset uint16) error {
 	if len(frame) > d.mtu+maxLinkHeader {
 		d.Stats.TxDropped.Add(1)
 		return link.ErrTooBig
 	}
+	if d.features&FeatureCsum == 0 {
+		_ = completeCsum(frame, h) // range checked above
+		return d.transmit(frame, txHdr{}, d.txPool)
+	}
+	return d.transmit(frame, txHdr{csumStart: h.csumStart, csumOffset: h.csumOffset}, d.txPool)
+}
+
+// GSOMaxSize returns the largest frame TransmitGSO takes, 0 when the device
+// cannot segment (no VIRTIO_NET_F_HOST_TSO4).
+func (d *Device) GSOMaxSize() int {
+	if d.gsoPool == nil {
+		return 0
+	}
+	return maxGSOFrame
+}
+
+// TransmitGSO sends one TCP/IPv4 frame of up to GSOMaxSize bytes that the
+// device cuts into segments of mss payload bytes, completing each one's
+// checksum: the checksum field holds the pseudo-header sum as for
+// TransmitPartial (csumStart is where TCP starts). A stack with large
+// segments hands the device one frame per 64 KiB instead of per MSS.
+//
+// Linux: start_xmit of a GSO skb (virtio_net_hdr_from_skb)
+func (d *Device) TransmitGSO(frame []byte, csumStart, mss int) error {
+	if d.gsoPool == nil {
+		d.Stats.TxErrors.Add(1)
+		return ErrNoTSO
+	}
+	h, err := gsoHdr(frame, csumStart, mss)
+	if err != nil {
+		d.Stats.TxErrors.Add(1)
+		return err
+	}
+	pool := d.txPool
+	if len(frame) > d.mtu+maxLinkHeader {
+		pool = d.gsoPool
+	}
+	return d.transmit(frame, h, pool)
+}
+
+// gsoHdr validates a segmentation offload frame and builds its header.
+func gsoHdr(frame []byte, csumStart, mss int) (txHdr, error) {
+	const tcpCsumOffset = 16
+	if len(frame) > maxGSOFrame || mss <= 0 || mss > 0xFFFF {
+		return txHdr{}, link.ErrTooBig
+	}
+	if len(frame) < csumStart+20 || csumStart < ethHdrLen+20 ||
+		binary.BigEndian.Uint16(frame[12:]) != etherTypeIPv4 || frame[ethHdrLen+9] != protoTCP {
+		return txHdr{}, ErrNotTCPv4
+	}
+	tcpHdrLen := int(frame[csumStart+12]>>4) * 4
+	if tcpHdrLen < 20 || csumStart+tcpHdrLen > len(frame) {
+		return txHdr{}, ErrNotTCPv4
+	}
+	return txHdr{csumStart: uint16(csumStart), csumOffset: tcpCsumOffset, gsoType: hdrGSOTCPv4,
+		hdrLen: uint16(csumStart + tcpHdrLen), gsoSize: uint16(mss)}, nil
+}
+
+// transmit copies frame behind h into a slot of pool and queues it.
+func (d *Device) transmit(frame []byte, h txHdr, pool *dmaPool) error {
 	if len(frame) < ethHdrLen {
 		d.Stats.TxErrors.Add(1)
 		return ErrShortFrame
 	}
 	d.txMu.Lock()
 	defer d.txMu.Unlock()
-	slot, ok := d.txSlotLocked()
+	slot, ok := d.txSlotLocked(pool)
 	if !ok {
 		d.Stats.TxDropped.Add(1)
 		return link.ErrQueueFull
 	}
-	buf := d.txPool.buf(slot)
-	putTxHdr(buf, csumStart, csumOffset)
+	buf := pool.buf(slot)
+	h.put(buf)
 	n := hdrLen + copy(buf[hdrLen:], frame)
-	head, err := d.txq.Add([]virtio.Buf{{Phys: d.txPool.slotPhys(slot), Len: uint32(n)}})
-	if err != nil { // cannot happen: pool and ring have the same size
-		d.txPool.put(slot)
+	head, err := d.txq.Add([]virtio.Buf{{Phys: pool.slotPhys(slot), Len: uint32(n)}})
+	if err != nil { // cannot happen: txSlotLocked saw a free descriptor
+		pool.put(slot)
 		d.Stats.TxDropped.Add(1)
 		return link.ErrQueueFull
 	}
-	d.txPool.slotOf[head] = slot
+	pool.slotOf[head] = slot
+	d.txBig[head] = pool == d.gsoPool
 	d.kickOrDeferLocked()
 	d.Stats.TxPackets.Add(1)
 	d.Stats.TxBytes.Add(uint64(len(frame)))
 	return nil
 }
 
-// txSlotLocked returns a free transmit buffer, reclaiming completed ones
-// and, when the ring is full, waiting (with txMu released) for the device
-// to finish some.
+// txSlotLocked returns a free buffer of pool once a descriptor is free too,
+// reclaiming completed transmissions and, when either is exhausted, waiting
+// (with txMu released) for the device to finish some.
 //
 // Linux: free_old_xmit_skbs + netif_stop_queue/netif_wake_queue
-func (d *Device) txSlotLocked() (int, bool) {
+func (d *Device) txSlotLocked(pool *dmaPool) (int, bool) {
 	for step := 0; ; step++ {
 		d.reclaimTxLocked()
-		if slot, ok := d.txPool.get(); ok {
-			return slot, true
+		if d.txq.NumFree() > 0 {
+			if slot, ok := pool.get(); ok {
+				return slot, true
+			}
 		}
 		if step == txWaitSteps {
 			return 0, false
@@ -109,7 +171,11 @@ func (d *Device) reclaimTxLocked() {
 			d.Stats.TxErrors.Add(1)
 			continue
 		}
-		d.txPool.put(d.txPool.slotOf[head])
+		pool := d.txPool
+		if d.txBig[head] {
+			pool = d.gsoPool
+		}
+		pool.put(pool.slotOf[head])
 	}
 }
 
