@@ -1,0 +1,318 @@
+# tcplab.py: the TCP handshake lab's breakpoints for gdb, with the Linux
+# function beside ours. gomenuos.gdb sources it; `make lab` (qemu/lab) loads
+# it into a batch gdb. Commands:
+#
+#   tcp-lab-all    break (and stop) on every lab function; each stop prints
+#                  "Linux name  ->  our function (file:line)  [segment]"
+#   tcp-lab-trace  the same breakpoints, but they print and go on: one
+#                  `continue` runs the whole exchange (what `make lab` does)
+#   tcp-lab-summary  hits per function so far
+#
+# The table is the single list of lab names; docs/linux-map.md's "gdb lab"
+# section lists the same symbols and a test checks both against the ELF.
+
+import json
+
+import gdb
+
+# (Linux function, our function as gdb spells it). Per-segment functions are
+# marked True: they fire on every segment, so the trace counts them after
+# the first few.
+LAB = [
+    ("__sys_socket", "gomenuos/net/inet.(*Net).Socket", False),
+    ("inet_create", "gomenuos/net/inet.(*Net).inetCreate", False),
+    ("inet_bind", "gomenuos/net/inet.(*Socket).inetBind", False),
+    ("inet_listen", "gomenuos/net/inet.(*Socket).inetListen", False),
+    ("inet_csk_listen_start", "gomenuos/net/tcp.(*Sock).inetCskListenStartLocked", False),
+    ("inet_csk_accept", "gomenuos/net/inet.(*Socket).inetCskAccept", False),
+    ("inet_stream_connect", "gomenuos/net/inet.(*Socket).inetStreamConnect", False),
+    ("tcp_v4_connect", "gomenuos/net/tcp.(*Sock).tcpV4ConnectLocked", False),
+    ("tcp_connect", "gomenuos/net/tcp.(*Sock).tcpConnectLocked", False),
+    ("tcp_transmit_skb", "gomenuos/net/tcp.(*Sock).tcpTransmitSkbLocked", True),
+    ("ip_queue_xmit", "gomenuos/net/stack.(*Stack).ipQueueXmit", True),
+    ("tcp_v4_rcv", "gomenuos/net/tcp.(*Proto).tcpV4RcvLocked", True),
+    ("tcp_v4_do_rcv", "gomenuos/net/tcp.(*Sock).tcpV4DoRcvLocked", True),
+    ("tcp_rcv_state_process", "gomenuos/net/tcp.(*Sock).tcpRcvStateProcessLocked", True),
+    ("tcp_v4_conn_request", "gomenuos/net/tcp.(*Sock).tcpV4ConnRequestLocked", False),
+    ("tcp_v4_send_synack", "gomenuos/net/tcp.(*requestSock).tcpV4SendSynackLocked", False),
+    ("tcp_rcv_synsent_state_process", "gomenuos/net/tcp.(*Sock).tcpRcvSynSentStateProcessLocked", False),
+    ("tcp_check_req", "gomenuos/net/tcp.(*Sock).tcpCheckReqLocked", False),
+    ("tcp_v4_syn_recv_sock", "gomenuos/net/tcp.(*Sock).tcpV4SynRecvSockLocked", False),
+    ("tcp_child_process", "gomenuos/net/tcp.(*Sock).tcpChildProcessLocked", False),
+    ("tcp_rcv_established", "gomenuos/net/tcp.(*Sock).tcpRcvEstablishedLocked", True),
+    ("tcp_sendmsg", "gomenuos/net/tcp.(*Sock).tcpSendmsgLocked", False),
+    ("tcp_recvmsg", "gomenuos/net/tcp.(*Sock).tcpRecvmsgLocked", False),
+    ("tcp_close", "gomenuos/net/tcp.(*Sock).tcpCloseLocked", False),
+]
+
+# The shell's dispatcher: each typed command line is a marker in the trace.
+DISPATCH = "gomenuos/kernel/menu.(*Shell).dispatch"
+
+# How many hits of a per-segment function the trace prints before it only
+# counts them.
+SEGMENT_PRINTS = 6
+
+# The registers that tell one call from another: the stack pointer and
+# Go's argument registers.
+REGS = ["rsp", "rax", "rbx", "rcx", "rdi", "rsi", "r8", "r9", "r10", "r11"]
+
+TCP_FLAGS = [(0x02, "SYN"), (0x10, "ACK"), (0x08, "PSH"), (0x01, "FIN"), (0x04, "RST")]
+
+
+def flag_names(f):
+    return ",".join(n for bit, n in TCP_FLAGS if f & bit) or "none"
+
+
+def seg(flags, sport, dport):
+    return "%s %d->%d" % (flag_names(flags), sport, dport)
+
+
+def mem(addr, n):
+    return gdb.selected_inferior().read_memory(addr, n).tobytes()
+
+
+def var(name):
+    return gdb.parse_and_eval(name)
+
+
+def note_segment():
+    """g (*segment): the parsed segment in the receive path."""
+    g = var("g")
+    return seg(int(g["flags"]), int(g["srcPort"]), int(g["dstPort"]))
+
+
+def note_raw():
+    """payload: tcp_v4_rcv's raw TCP header (ports, then flags at 13)."""
+    b = mem(int(var("payload")["array"]), 14)
+    return seg(b[13], b[0] << 8 | b[1], b[2] << 8 | b[3])
+
+
+def note_transmit():
+    s = var("s")
+    return seg(int(var("flags")), int(s["lport"]), int(s["rport"]))
+
+
+def note_synack():
+    t = var("r")["tuple"]
+    return seg(0x12, int(t["lport"]), int(t["rport"]))
+
+
+def note_ip():
+    """ip_queue_xmit: the TCP header starts at buf[off]."""
+    if int(var("proto")) != 6:
+        return "proto %d" % int(var("proto"))
+    b = mem(int(var("buf")["array"]) + int(var("off")), 14)
+    return seg(b[13], b[0] << 8 | b[1], b[2] << 8 | b[3])
+
+
+def note_ports():
+    s = var("s")
+    return "%d->%d" % (int(s["lport"]), int(s["rport"]))
+
+
+def note_connect():
+    return "to :%d" % int(var("dst")["port"])
+
+
+NOTES = {
+    "tcp_transmit_skb": note_transmit,
+    "ip_queue_xmit": note_ip,
+    "tcp_v4_rcv": note_raw,
+    "tcp_v4_send_synack": note_synack,
+    "tcp_sendmsg": note_ports,
+    "tcp_recvmsg": note_ports,
+    "tcp_close": note_ports,
+    "tcp_v4_connect": note_connect,
+}
+
+
+def hit_note(linux):
+    """Describes the segment in hand from the function's arguments, or ""
+    when they are not readable at this pc."""
+    try:
+        return NOTES.get(linux, note_segment)()
+    except (gdb.error, gdb.MemoryError, KeyError, ValueError):
+        return ""
+
+
+class Traced(gdb.Breakpoint):
+    """A breakpoint that reports each hit through its Lab and stops only
+    when the lab is stopping (tcp-lab-all)."""
+
+    def __init__(self, lab, spec, linux, sym, per_segment=False, internal=False):
+        super().__init__(spec, internal=internal)
+        self.lab, self.linux, self.sym, self.per_segment = lab, linux, sym, per_segment
+        self.hits = 0
+
+    def stop(self):
+        frame = gdb.selected_frame()
+        if self.lab.repeated(self, frame):
+            return False
+        self.hits += 1
+        sal = frame.find_sal()
+        where = "%s:%d" % (sal.symtab.filename, sal.line) if sal.symtab else "?"
+        self.lab.report(self, {"linux": self.linux, "sym": self.sym, "file": relpath(where),
+                               "n": self.hits, "seg": self.per_segment, "note": self.note()})
+        self.arm(frame)
+        return self.lab.stopping
+
+    def note(self):
+        return hit_note(self.linux)
+
+    def arm(self, frame):
+        """Called on each hit; inet_csk_accept arms its return site."""
+
+
+class LabBreakpoint(Traced):
+    """One LAB row."""
+
+    def __init__(self, lab, linux, sym, per_segment):
+        super().__init__(lab, "'" + sym + "'", linux, sym, per_segment)
+
+    def arm(self, frame):
+        if self.linux != "inet_csk_accept":
+            return
+        # Linux's inet_csk_accept sleeps and returns the child in one
+        # function; the lab shows the return too, at the caller's resume
+        # address (one breakpoint per address).
+        caller = frame.older()
+        if caller is None or caller.pc() in self.lab.returns:
+            return
+        fn = caller.function()
+        self.lab.returns[caller.pc()] = ReturnBreakpoint(
+            self.lab, caller.pc(), self.linux, fn.name if fn else "?")
+
+
+class ReturnBreakpoint(Traced):
+    """The return site of a lab function (in its caller)."""
+
+    def __init__(self, lab, pc, linux, caller):
+        super().__init__(lab, "*%#x" % pc, linux, caller, internal=True)
+
+    def note(self):
+        return "returns"
+
+
+class DispatchBreakpoint(gdb.Breakpoint):
+    """The shell's dispatcher: marks each typed command in the trace."""
+
+    def __init__(self, lab):
+        super().__init__("'" + DISPATCH + "'", internal=True)
+        self.lab = lab
+
+    def stop(self):
+        try:
+            v = var("line")
+            line = mem(int(v["str"]), int(v["len"])).decode(errors="replace")
+        except (gdb.error, gdb.MemoryError):
+            line = "?"
+        self.lab.report(self, {"cmd": line})
+        return False
+
+
+def relpath(where):
+    """Strips the build machine's checkout path: net/tcp/input.go:78."""
+    for marker in ("/net/", "/kernel/", "/fs/", "/sched/", "/drivers/"):
+        i = where.find(marker)
+        if i >= 0:
+            return where[i + 1:]
+    return where
+
+
+def format_hit(h):
+    if "cmd" in h:
+        return "-- MenuOS>>%s" % h["cmd"]
+    line = "%-30s ->  %s (%s)" % (h["linux"], h["sym"], h["file"])
+    if h["note"]:
+        line += "  [%s]" % h["note"]
+    return line
+
+
+class Lab:
+    """The lab's breakpoints: one per LAB row, the dispatcher's marker and
+    return sites armed on the way. machine: print JSON lines for qemu/lab."""
+
+    def __init__(self):
+        self.bps, self.returns = [], {}
+        self.seq, self.dupes, self.prev = 0, 0, None
+        self.machine = False
+        self.stopping = False
+
+    def install(self, stopping, machine):
+        for bp in self.bps + list(self.returns.values()):
+            bp.delete()
+        self.bps, self.returns = [], {}
+        self.seq, self.dupes, self.prev = 0, 0, None
+        self.stopping, self.machine = stopping, machine
+        self.bps.append(DispatchBreakpoint(self))
+        for linux, sym, per_segment in LAB:
+            self.bps.append(LabBreakpoint(self, linux, sym, per_segment))
+
+    def repeated(self, bp, frame):
+        """Reports whether this hit is the previous one again: the same
+        breakpoint with every register as it was and nothing reported in
+        between. QEMU's stub can report a breakpoint twice when an
+        interrupt lands on its address (the guest resumes at the same pc);
+        a new call always differs in its stack or argument registers."""
+        regs = tuple(int(frame.read_register(r)) for r in REGS)
+        key = (bp.number, regs)
+        if key == self.prev:
+            self.dupes += 1
+            return True
+        self.prev = key
+        return False
+
+    def report(self, bp, hit):
+        self.seq += 1
+        hit["seq"] = self.seq
+        if self.machine:
+            print("@lab " + json.dumps(hit), flush=True)
+        elif self.stopping or not getattr(bp, "per_segment", False) or bp.hits <= SEGMENT_PRINTS:
+            print(format_hit(hit), flush=True)
+
+    def summary(self):
+        for bp in self.bps:
+            if isinstance(bp, Traced):
+                print("%-30s %4d  %s" % (bp.linux, bp.hits, bp.sym))
+        if self.dupes:
+            print("(%d repeated reports of one hit ignored)" % self.dupes)
+
+
+LAB_STATE = Lab()
+
+
+class TcpLabAll(gdb.Command):
+    """Break on every TCP lab function (Linux name beside ours on each stop).
+Then `continue`, type `replyhi` and `hello` in QEMU, and keep `continue`-ing."""
+
+    def __init__(self):
+        super().__init__("tcp-lab-all", gdb.COMMAND_BREAKPOINTS)
+
+    def invoke(self, arg, from_tty):
+        LAB_STATE.install(stopping=True, machine=False)
+
+
+class TcpLabTrace(gdb.Command):
+    """Trace every TCP lab function without stopping: each hit prints a line
+(`tcp-lab-trace json` prints JSON for qemu/lab). Then `continue`."""
+
+    def __init__(self):
+        super().__init__("tcp-lab-trace", gdb.COMMAND_BREAKPOINTS)
+
+    def invoke(self, arg, from_tty):
+        LAB_STATE.install(stopping=False, machine=arg.strip() == "json")
+
+
+class TcpLabSummary(gdb.Command):
+    """Hits per TCP lab function since tcp-lab-all or tcp-lab-trace."""
+
+    def __init__(self):
+        super().__init__("tcp-lab-summary", gdb.COMMAND_BREAKPOINTS)
+
+    def invoke(self, arg, from_tty):
+        LAB_STATE.summary()
+
+
+TcpLabAll()
+TcpLabTrace()
+TcpLabSummary()

@@ -1,0 +1,49 @@
+// Command lab is `make lab`: the course's TCP handshake lab under gdb,
+// unattended. It boots the image waiting for gdb, traces our counterparts
+// of Linux's TCP functions while `replyhi` and `hello` run, and prints
+// each hit as `Linux name  ->  our function (file:line)`, then the guest's
+// console from replyhi on.
+//
+//	go run ./qemu/lab/cmd/lab [-build DIR] [-timeout 3m] [-v]
+package main
+
+import (
+	"flag"
+	"fmt"
+	"os"
+	"strings"
+
+	"gomenuos/qemu/harness"
+	"gomenuos/qemu/lab"
+)
+
+func main() {
+	build := flag.String("build", harness.BuildDir(), "image directory (boot.elf, kernel.elf, initramfs.cpio)")
+	timeout := flag.Duration("timeout", lab.DefaultTimeout, "bound on the whole run")
+	verbose := flag.Bool("v", false, "also print gdb's own output")
+	flag.Parse()
+	fmt.Printf("gdb lab: QEMU waits for gdb (-S); gdb -batch with %s traces the TCP functions; typing replyhi, then hello\n", lab.ScriptPath)
+	res, err := lab.Run(lab.Config{BuildDir: *build, Timeout: *timeout})
+	if res != nil {
+		lab.Write(os.Stdout, res.Hits)
+		fmt.Printf("\nguest console:\n%s\n", fromReplyhi(res.Console))
+		if *verbose {
+			fmt.Printf("\ngdb's own output:\n%s", res.GDB)
+		}
+		fmt.Printf("\n%d hits in %.1fs (gdb stub on 127.0.0.1:%d); QEMU powered off\n",
+			len(res.Hits), res.Elapsed.Seconds(), res.Port)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+}
+
+// fromReplyhi is the console from the replyhi command line on, LF ends.
+func fromReplyhi(con string) string {
+	con = strings.ReplaceAll(con, "\r\n", "\n")
+	if i := strings.Index(con, lab.Prompt+"replyhi"); i >= 0 {
+		con = con[i:]
+	}
+	return "  " + strings.ReplaceAll(strings.TrimRight(con, "\n"), "\n", "\n  ")
+}

@@ -1,0 +1,141 @@
+// Package lab runs the course's TCP handshake lab on gomenuos without a
+// human at the keyboard (what `make lab` does): QEMU starts with its CPU
+// stopped and a gdb stub on a free port, gdb attaches in batch mode with
+// qemu/gdb/tcplab.py's breakpoints (our counterparts of tcp_v4_connect,
+// inet_csk_accept, tcp_v4_rcv, ... — they print and go on rather than
+// stop), the shell gets `replyhi` and then `hello` typed at its prompt,
+// and once hello has printed its `recv "hi"` the lab interrupts gdb and
+// powers QEMU off. Run returns every breakpoint hit in order; Write prints
+// them as `Linux name  ->  our function (file:line)`.
+package lab
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"gomenuos/qemu/harness"
+)
+
+// Config describes one lab run. The zero value uses the default image and
+// finds the repository from the working directory.
+type Config struct {
+	BuildDir string        // image directory; "" means harness.BuildDir()
+	Root     string        // repository root (holds qemu/gdb/tcplab.py); "" = found from the working directory
+	Timeout  time.Duration // the whole run; 0 means DefaultTimeout
+}
+
+// DefaultTimeout bounds a run: under TCG with ~70 breakpoint hits the
+// exchange takes a few seconds.
+const DefaultTimeout = 3 * time.Minute
+
+// Console lines the lab waits for (MenuOS's replyhi and hello, see
+// docs/gdb-lab.md).
+const (
+	Prompt     = "MenuOS>>"
+	ReplyhiOut = "Please input hello...\r\n"
+	HelloOut   = `recv "hi" from 127.0.0.1:5001`
+)
+
+// Result is one run: the breakpoint hits in the order gdb reported them
+// (typed commands appear as hits with Cmd set), the guest's console and
+// gdb's own output.
+type Result struct {
+	Hits    []Hit
+	Console string
+	GDB     string
+	Port    int           // QEMU's gdb stub: 127.0.0.1:Port
+	Elapsed time.Duration // from QEMU's start to gdb's exit
+}
+
+// Run performs the lab once. On error the Result still holds what was
+// seen so far.
+func Run(cfg Config) (*Result, error) {
+	if cfg.Timeout == 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	if cfg.BuildDir == "" {
+		cfg.BuildDir = harness.BuildDir()
+	}
+	if cfg.Root == "" {
+		root, err := findRoot()
+		if err != nil {
+			return nil, err
+		}
+		cfg.Root = root
+	}
+	if err := harness.CheckImage(cfg.BuildDir); err != nil {
+		return nil, err
+	}
+	port, err := harness.FreePort()
+	if err != nil {
+		return nil, err
+	}
+	m, err := harness.Start(harness.Config{BuildDir: cfg.BuildDir, GDBPort: port, WaitGDB: true, Timeout: cfg.Timeout})
+	if err != nil {
+		return nil, err
+	}
+	defer m.Kill()
+	_, kernel, _ := harness.Image(cfg.BuildDir)
+	g, err := startGDB(cfg.Root, kernel, port, cfg.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	res := &Result{Port: port}
+	err = drive(m, g, cfg.Timeout)
+	res.Hits, res.GDB, err = g.finish(err)
+	res.Console, res.Elapsed = m.Output(), m.Since()
+	return res, err
+}
+
+// drive types the two commands at the right moments and waits for the
+// exchange to finish. Each wait is bounded by the run's timeout.
+func drive(m *harness.Machine, g *gdbProc, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	left := func() time.Duration { return max(time.Until(deadline), time.Second) }
+	steps := []struct{ send, want string }{
+		{"", Prompt},
+		{"replyhi\r", ReplyhiOut + Prompt},
+		{"hello\r", HelloOut},
+		{"", Prompt},
+	}
+	for _, s := range steps {
+		if s.send != "" {
+			if err := m.Send(s.send); err != nil {
+				return err
+			}
+		}
+		if _, err := m.Expect(s.want, left()); err != nil {
+			return fmt.Errorf("lab: waiting for %q: %w", s.want, err)
+		}
+	}
+	// hello has its answer; the FIN exchange of both closes is still on
+	// its way. It is over when gdb has reported nothing for a while.
+	g.quiet(500*time.Millisecond, min(left(), 20*time.Second))
+	return nil
+}
+
+// findRoot walks up from the working directory to the directory holding
+// qemu/gdb/tcplab.py.
+func findRoot() (string, error) {
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for dir := wd; ; dir = filepath.Dir(dir) {
+		if _, err := os.Stat(filepath.Join(dir, ScriptPath)); err == nil {
+			return dir, nil
+		}
+		if filepath.Dir(dir) == dir {
+			return "", fmt.Errorf("lab: no %s above %s", ScriptPath, wd)
+		}
+	}
+}
+
+// ScriptPath is the gdb script, relative to the repository root.
+const ScriptPath = "qemu/gdb/tcplab.py"
+
+// ErrNoGDB is returned when gdb is not installed (`make deps` installs it).
+var ErrNoGDB = errors.New("lab: gdb not found (make deps installs it)")
