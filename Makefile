@@ -14,7 +14,7 @@ GOENV   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 
 export GOMENUOS_BUILD := $(abspath $(BUILD))
 
-.PHONY: all image run run-tap debug gdb test unit integration bench clean generate deps FORCE
+.PHONY: all image run run-tap debug gdb lab test unit integration bench clean generate deps FORCE
 
 all: image
 
@@ -53,6 +53,9 @@ debug: deps image
 
 gdb:
 	@qemu/run.sh gdb
+
+# make lab: the gdb TCP lab unattended (docs/gdb-lab.md).
+lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD)
 
 # Tools the tests need on a fresh Debian machine.
 deps:
