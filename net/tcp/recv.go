@@ -131,15 +131,22 @@ func (s *Sock) sackBlocksLocked(dst []header.SACKBlock) int {
 	return n
 }
 
+// tcpMaxQuickAcks is Linux's TCP_MAX_QUICKACKS.
+const tcpMaxQuickAcks = 16
+
 // tcpAckSndCheckLocked decides between an immediate and a delayed ACK:
-// immediate for out-of-order data, FINs and every second full segment
-// (RFC 5681 §4.2, RFC 9293 §3.8.6.3; Linux: __tcp_ack_snd_check).
+// immediate for out-of-order data, FINs, every second segment and in
+// quickack mode (RFC 5681 §4.2, RFC 9293 §3.8.6.3; Linux:
+// __tcp_ack_snd_check).
 func (s *Sock) tcpAckSndCheckLocked() {
 	if !s.state.synchronized() || s.state == StateTimeWait {
 		return
 	}
 	switch {
 	case s.ackNow || s.segsSinceAck >= 2:
+		s.tcpSendAckLocked()
+	case s.segsSinceAck > 0 && s.quickAcks > 0:
+		s.quickAcks--
 		s.tcpSendAckLocked()
 	case s.segsSinceAck > 0:
 		s.scheduleAckLocked()

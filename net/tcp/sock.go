@@ -100,6 +100,7 @@ type Sock struct {
 	keepT        sockTimer
 	twT          sockTimer
 	segsSinceAck int
+	quickAcks    int // immediate ACKs left (Linux: icsk_ack.quick)
 	ackNow       bool
 	probesOut    int
 	lastRecvAt   time.Time
@@ -150,6 +151,9 @@ func (s *Sock) setStateLocked(st State) {
 	m := &s.proto.MIB
 	if st == StateEstablished {
 		m.CurrEstab.Add(1)
+		// Linux: tcp_init_transfer enters quickack mode, so a new
+		// connection's first segments are not held back by delayed ACKs.
+		s.quickAcks = tcpMaxQuickAcks
 	}
 	if old == StateEstablished || old == StateCloseWait {
 		if st != StateCloseWait {

@@ -324,16 +324,26 @@ func TestDelayedAck(t *testing.T) {
 	sc := newScript(t)
 	s, iss := sc.established(nil)
 	port := s.LocalAddr().Port()
-	sc.inject(seg{dport: port, seq: peerISS + 1, ack: iss + 1, flags: flagAck, data: "a"})
+	// Quickack mode: a new connection's first 16 segments are ACKed at once.
+	for i := range uint32(16) {
+		sc.inject(seg{dport: port, seq: peerISS + 1 + i, ack: iss + 1, flags: flagAck, data: "q"})
+		sc.expect(flags(flagAck), ackIs(peerISS+2+i))
+	}
+	if n, _ := s.Recv(make([]byte, 32), false); n != 16 {
+		t.Fatalf("read %d", n)
+	}
+	sc.ip.sent = nil // window updates
+	const base = peerISS + 16
+	sc.inject(seg{dport: port, seq: base + 1, ack: iss + 1, flags: flagAck, data: "a"})
 	sc.expectNone()
 	sc.run(39 * time.Millisecond)
 	sc.expectNone()
 	sc.run(time.Millisecond)
-	sc.expect(flags(flagAck), ackIs(peerISS+2))
+	sc.expect(flags(flagAck), ackIs(base+2))
 	// Two segments: ACK at once (RFC 5681 §4.2, every second segment).
-	sc.inject(seg{dport: port, seq: peerISS + 2, ack: iss + 1, flags: flagAck, data: "b"})
-	sc.inject(seg{dport: port, seq: peerISS + 3, ack: iss + 1, flags: flagAck, data: "c"})
-	sc.expect(flags(flagAck), ackIs(peerISS+4))
+	sc.inject(seg{dport: port, seq: base + 2, ack: iss + 1, flags: flagAck, data: "b"})
+	sc.inject(seg{dport: port, seq: base + 3, ack: iss + 1, flags: flagAck, data: "c"})
+	sc.expect(flags(flagAck), ackIs(base+4))
 }
 
 func TestNagle(t *testing.T) {
