@@ -22,13 +22,20 @@ document menu-break
 Break in the MenuOS shell's dispatcher: type a command in QEMU to stop there.
 end
 
-# tcp-lab: the course's TCP breakpoints under their Go names (see
-# docs/linux-map.md); rbreak matches whichever package defines them. Then
+# tcp-lab: the course's two TCP breakpoints, tcp_v4_connect and
+# inet_csk_accept, under their Go names (docs/linux-map.md). Then
 # `continue` and type `replyhi` and `hello` in QEMU.
 define tcp-lab
-  rbreak \.tcpV4Connect$
-  rbreak \.inetCskAccept$
+  break 'gomenuos/net/tcp.(*Sock).tcpV4ConnectLocked'
+  break 'gomenuos/net/inet.(*Socket).inetCskAccept'
 end
 document tcp-lab
 Break where the TCP lab does: tcp_v4_connect and inet_csk_accept (Go names).
 end
+
+# tcp-lab-all, tcp-lab-trace, tcp-lab-summary: every function of the TCP
+# handshake walkthrough (tcp_v4_connect, inet_csk_accept, tcp_v4_rcv,
+# tcp_v4_do_rcv, tcp_rcv_state_process, tcp_v4_conn_request, tcp_check_req,
+# ...), each hit printed as `Linux name -> our function (file:line)`.
+# See docs/gdb-lab.md; `make lab` runs the same breakpoints unattended.
+source qemu/gdb/tcplab.py
