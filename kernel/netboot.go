@@ -58,6 +58,7 @@ func bootNet(sh *menu.Shell, background io.Writer) (*netcmd.Env, error) {
 			pci.WriteListing(c.Out, devs, len(args) == 1 && args[0] == "-v")
 			return nil
 		}})
+	cmds = append(cmds, netcmd.BulkCommands(env)...)
 	for _, c := range cmds {
 		if err := sh.Register(c); err != nil {
 			return nil, err
