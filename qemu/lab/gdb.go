@@ -119,6 +119,22 @@ func (g *gdbProc) quiet(idle, limit time.Duration) {
 	}
 }
 
+// waitHit waits up to limit for a hit of the Linux function linux.
+func (g *gdbProc) waitHit(linux string, limit time.Duration) bool {
+	end := time.Now().Add(limit)
+	for seen := 0; time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
+		g.mu.Lock()
+		for ; seen < len(g.hits); seen++ {
+			if g.hits[seen].Linux == linux {
+				g.mu.Unlock()
+				return true
+			}
+		}
+		g.mu.Unlock()
+	}
+	return false
+}
+
 // finish interrupts gdb's `continue` (SIGINT stops the guest; the script
 // then prints its summary and gdb exits) and returns the hits and gdb's
 // other output. runErr is the driving error, returned first.

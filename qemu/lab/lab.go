@@ -95,21 +95,34 @@ func Run(cfg Config) (*Result, error) {
 func drive(m *harness.Machine, g *gdbProc, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
 	left := func() time.Duration { return max(time.Until(deadline), time.Second) }
-	steps := []struct{ send, want string }{
-		{"", Prompt},
-		{"replyhi\r", ReplyhiOut + Prompt},
-		{"hello\r", HelloOut},
-		{"", Prompt},
+	expect := func(s string) error {
+		if _, err := m.Expect(s, left()); err != nil {
+			return fmt.Errorf("lab: waiting for %q: %w", s, err)
+		}
+		return nil
 	}
-	for _, s := range steps {
-		if s.send != "" {
-			if err := m.Send(s.send); err != nil {
-				return err
-			}
-		}
-		if _, err := m.Expect(s.want, left()); err != nil {
-			return fmt.Errorf("lab: waiting for %q: %w", s.want, err)
-		}
+	if err := expect(Prompt); err != nil {
+		return err
+	}
+	if err := m.Send("replyhi\r"); err != nil {
+		return err
+	}
+	if err := expect(ReplyhiOut + Prompt); err != nil {
+		return err
+	}
+	// As in the Linux lab, hello waits until the server sleeps in accept
+	// (its job may start after the prompt is back).
+	if !g.waitHit("inet_csk_accept", left()) {
+		return fmt.Errorf("lab: replyhi's server never reached inet_csk_accept")
+	}
+	if err := m.Send("hello\r"); err != nil {
+		return err
+	}
+	if err := expect(HelloOut); err != nil {
+		return err
+	}
+	if err := expect(Prompt); err != nil {
+		return err
 	}
 	// hello has its answer; the FIN exchange of both closes is still on
 	// its way. It is over when gdb has reported nothing for a while.
