@@ -48,7 +48,7 @@ func (s *Sock) tcpV4ConnectLocked(dst netip.AddrPort) error {
 // tcpConnectInitLocked sets up sequence space, MSS, window scale and
 // congestion state before the SYN (Linux: tcp_connect_init).
 func (s *Sock) tcpConnectInitLocked(mtu int) {
-	s.advMSS = mtu - 40
+	s.advMSS = mssForMTU(mtu)
 	if s.userMSS > 0 {
 		s.advMSS = min(s.advMSS, s.userMSS)
 	}
@@ -168,4 +168,11 @@ func (s *Sock) tcpSyncMSSLocked() {
 		mss -= 12
 	}
 	s.sndMSS = max(mss, 64)
+}
+
+// mssForMTU is the MSS for a path MTU: the MTU less the IPv4 and TCP
+// headers, and never so large that a segment overflows the 16-bit IPv4
+// total length (loopback's MTU is 65536; Linux: tcp_mtu_to_mss).
+func mssForMTU(mtu int) int {
+	return min(mtu, 65535) - 40
 }

@@ -77,7 +77,7 @@ func (p *Proto) MTUReduced(quoted []byte, mtu int) {
 	if s == nil || !s.state.synchronized() {
 		return
 	}
-	mss := max(mtu, minPMTU) - 40
+	mss := mssForMTU(max(mtu, minPMTU))
 	if mss >= s.advMSS {
 		return
 	}

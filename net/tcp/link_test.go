@@ -49,8 +49,8 @@ type fakeIP struct {
 
 func (f *fakeIP) OutputIPv4(src, dst netip.Addr, proto, tos uint8, buf []byte, off int) error {
 	seg := header.TCP(buf[off:])
-	if len(seg)+20 > f.mtu {
-		panic("segment larger than the path MTU")
+	if len(seg)+20 > min(f.mtu, 65535) {
+		panic("segment larger than the path MTU or an IPv4 datagram")
 	}
 	if f.link == nil {
 		f.sent = append(f.sent, seg)

@@ -206,7 +206,7 @@ func (r *requestSock) advMSSLocked() int {
 	if err != nil {
 		mtu = 1500
 	}
-	mss := mtu - 40
+	mss := mssForMTU(mtu)
 	if l.userMSS > 0 {
 		mss = min(mss, l.userMSS)
 	}

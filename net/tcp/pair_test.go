@@ -127,3 +127,18 @@ func (s *Sock) debugString() string {
 		s.rcvNxt, s.rcvWnd, s.rcvWup, len(s.rcvBuf), len(s.ooo), s.cwnd, s.inRecovery, s.rtxT.armed,
 		s.persistT.armed, s.delackT.armed, s.retrans, s.backoff, s.sacked.blocks, s.sndMSS)
 }
+
+// TestLoopbackSizedMTU: with loopback's 65536-byte MTU segments must
+// still fit the 16-bit IPv4 total length (the fake IP layer panics if not).
+func TestLoopbackSizedMTU(t *testing.T) {
+	l, a, b := newPair(t, impair{delay: 100 * time.Microsecond})
+	l.ends[0].mtu, l.ends[1].mtu = 65536, 65536
+	c, s := connectPair(t, l, a, b)
+	if mss, _ := c.GetOption(OptMaxSeg); mss != 65483 {
+		t.Fatalf("MSS on a 65536 MTU = %d, want 65483 as Linux's lo", mss)
+	}
+	data := bytes.Repeat([]byte("0123456789"), 100000)
+	if got := transfer(t, l, c, s, data, time.Minute); !bytes.Equal(got, data) {
+		t.Fatal("data differs")
+	}
+}
