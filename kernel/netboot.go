@@ -43,7 +43,8 @@ func bootNet(sh *menu.Shell, background io.Writer) (*netcmd.Env, error) {
 	n := inet.NewNet(st, clk, tcp.DefaultConfig())
 	for path, show := range map[string]func(io.Writer){
 		"net/tcp":         n.TCP().WriteProcNetTCP,
-		"net/snmp":        func(w io.Writer) { io.WriteString(w, st.SNMPText()) },
+		"net/snmp":        func(w io.Writer) { io.WriteString(w, st.SNMPText()); n.TCP().MIB.WriteSNMP(w) },
+		"net/netstat":     n.TCP().MIB.WriteNetstat,
 		"net/dev":         func(w io.Writer) { io.WriteString(w, st.DevText()) },
 		"net/arp":         func(w io.Writer) { io.WriteString(w, st.ARPText()) },
 		"bus/pci/devices": func(w io.Writer) { pci.WriteListing(w, devs, false) },
