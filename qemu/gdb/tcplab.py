@@ -106,8 +106,9 @@ def note_ip():
 
 
 def note_ports():
+    """The socket's own ports (no segment in hand)."""
     s = var("s")
-    return "%d->%d" % (int(s["lport"]), int(s["rport"]))
+    return "local :%d peer :%d" % (int(s["lport"]), int(s["rport"]))
 
 
 def note_connect():
