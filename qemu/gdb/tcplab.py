@@ -247,7 +247,12 @@ class Lab:
         self.stopping, self.machine = stopping, machine
         self.bps.append(DispatchBreakpoint(self))
         for linux, sym, per_segment in LAB:
-            self.bps.append(LabBreakpoint(self, linux, sym, per_segment))
+            bp = LabBreakpoint(self, linux, sym, per_segment)
+            if bp.pending:
+                # A renamed function: say so rather than trace without it.
+                print("tcplab: %s (%s) is not in this kernel; see docs/linux-map.md" % (sym, linux),
+                      flush=True)
+            self.bps.append(bp)
 
     def repeated(self, bp, frame):
         """Reports whether this hit is the previous one again: the same

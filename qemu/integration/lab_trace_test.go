@@ -23,6 +23,9 @@ func TestQEMULabHandshakeOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	for _, w := range res.Warnings {
+		t.Errorf("gdb: %s", w)
+	}
 	if !strings.Contains(res.Console, lab.HelloOut) {
 		t.Fatalf("hello did not print %q under the lab's breakpoints", lab.HelloOut)
 	}

@@ -22,13 +22,18 @@ type gdbProc struct {
 
 	mu      sync.Mutex // guards the fields below
 	hits    []Hit
+	warns   []string     // tcplab.py's complaints (a lab function missing)
 	raw     bytes.Buffer // gdb's output other than the hit lines
 	lastHit time.Time
 	waitErr error
 }
 
-// hitPrefix starts each line tcplab.py prints for a hit in JSON mode.
-const hitPrefix = "@lab "
+// hitPrefix starts each line tcplab.py prints for a hit in JSON mode,
+// warnPrefix its warnings.
+const (
+	hitPrefix  = "@lab "
+	warnPrefix = "tcplab: "
+)
 
 // startGDB attaches gdb to QEMU's stub on port with the kernel's symbols.
 func startGDB(root, kernel string, port int, timeout time.Duration) (*gdbProc, error) {
@@ -86,6 +91,9 @@ func (g *gdbProc) line(s string) {
 			return
 		}
 	}
+	if strings.HasPrefix(s, warnPrefix) {
+		g.warns = append(g.warns, s)
+	}
 	g.raw.WriteString(s)
 	g.raw.WriteByte('\n')
 }
@@ -136,9 +144,10 @@ func (g *gdbProc) waitHit(linux string, limit time.Duration) bool {
 }
 
 // finish interrupts gdb's `continue` (SIGINT stops the guest; the script
-// then prints its summary and gdb exits) and returns the hits and gdb's
-// other output. runErr is the driving error, returned first.
-func (g *gdbProc) finish(runErr error) ([]Hit, string, error) {
+// then prints its summary and gdb exits) and returns the hits, the
+// script's warnings and gdb's other output. runErr is the driving error,
+// returned first.
+func (g *gdbProc) finish(runErr error) ([]Hit, []string, string, error) {
 	if p := g.cmd.Process; p != nil {
 		_ = p.Signal(syscall.SIGINT)
 	}
@@ -154,5 +163,5 @@ func (g *gdbProc) finish(runErr error) ([]Hit, string, error) {
 	if err == nil && g.waitErr != nil {
 		err = fmt.Errorf("lab: gdb: %w", g.waitErr)
 	}
-	return g.hits, g.raw.String(), err
+	return g.hits, g.warns, g.raw.String(), err
 }

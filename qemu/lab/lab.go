@@ -43,11 +43,12 @@ const (
 // (typed commands appear as hits with Cmd set), the guest's console and
 // gdb's own output.
 type Result struct {
-	Hits    []Hit
-	Console string
-	GDB     string
-	Port    int           // QEMU's gdb stub: 127.0.0.1:Port
-	Elapsed time.Duration // from QEMU's start to gdb's exit
+	Hits     []Hit
+	Warnings []string // lab functions gdb could not find in this kernel
+	Console  string
+	GDB      string
+	Port     int           // QEMU's gdb stub: 127.0.0.1:Port
+	Elapsed  time.Duration // from QEMU's start to gdb's exit
 }
 
 // Run performs the lab once. On error the Result still holds what was
@@ -85,7 +86,7 @@ func Run(cfg Config) (*Result, error) {
 	}
 	res := &Result{Port: port}
 	err = drive(m, g, cfg.Timeout)
-	res.Hits, res.GDB, err = g.finish(err)
+	res.Hits, res.Warnings, res.GDB, err = g.finish(err)
 	res.Console, res.Elapsed = m.Output(), m.Since()
 	return res, err
 }

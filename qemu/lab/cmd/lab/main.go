@@ -25,6 +25,9 @@ func main() {
 	fmt.Printf("gdb lab: QEMU waits for gdb (-S); gdb -batch with %s traces the TCP functions; typing replyhi, then hello\n", lab.ScriptPath)
 	res, err := lab.Run(lab.Config{BuildDir: *build, Timeout: *timeout})
 	if res != nil {
+		for _, w := range res.Warnings {
+			fmt.Fprintln(os.Stderr, w)
+		}
 		lab.Write(os.Stdout, res.Hits)
 		fmt.Printf("\nguest console:\n%s\n", fromReplyhi(res.Console))
 		if *verbose {
