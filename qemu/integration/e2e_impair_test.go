@@ -16,15 +16,15 @@ var impairment = relay.Impair{Loss: 0.05, Reorder: 0.05, Dup: 0.05, Seed: 1}
 // impairedGuest boots the guest in ns with its NIC on QEMU's datagram
 // backend and relays its frames to and from ns's tap through the
 // impairing relay.
-func impairedGuest(t *testing.T, ns *netns, imp relay.Impair) (*harness.Machine, *relay.Relay) {
+func impairedGuest(t *testing.T, ns netns, imp relay.Impair) (*harness.Machine, *relay.Relay) {
 	t.Helper()
 	var udp *net.UDPConn
 	var tap *relay.TapPort
-	err := ns.do(func() (err error) {
+	err := ns.Do(func() (err error) {
 		if udp, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
 			return err
 		}
-		tap, err = relay.OpenTap(ns.tap)
+		tap, err = relay.OpenTap(ns.Tap)
 		return err
 	})
 	if err != nil {

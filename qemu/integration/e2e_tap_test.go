@@ -44,7 +44,7 @@ func TestQEMUE2ETapConnectBothWays(t *testing.T) {
 	}
 }
 
-func tapArgs(ns *netns) []string { return harness.TapNet(ns.tap) }
+func tapArgs(ns netns) []string { return harness.TapNet(ns.Tap) }
 
 // 10 MB Linux → guest over the tap, byte-exact.
 func TestQEMUE2ETapHostToGuest10MB(t *testing.T) {
