@@ -23,7 +23,13 @@ type tcpProtocol struct{ p *tcp.Proto }
 func (t tcpProtocol) Protocol() uint8 { return t.p.Protocol() }
 
 // Receive is net_protocol.handler: tcp_v4_rcv.
-func (t tcpProtocol) Receive(pi *stack.PacketInfo) { t.p.Rcv(pi.Src, pi.Dst, pi.Payload) }
+func (t tcpProtocol) Receive(pi *stack.PacketInfo) {
+	if pi.ChecksumVerified {
+		t.p.RcvVerified(pi.Src, pi.Dst, pi.Payload)
+		return
+	}
+	t.p.Rcv(pi.Src, pi.Dst, pi.Payload)
+}
 
 // ReceiveICMPError is net_protocol.err_handler: tcp_v4_err. For
 // "fragmentation needed" the next-hop MTU sits in bytes 6-7 of the ICMP

@@ -2,6 +2,7 @@ package stack
 
 import (
 	"errors"
+	"gomenuos/net/link"
 	"net/netip"
 
 	"gomenuos/net/header"
@@ -59,14 +60,17 @@ func (s *Stack) ipRcvFinish(ifc *Interface, ip header.IPv4) {
 		s.dropRx(ifc, DropIPInAddrErrors)
 		return
 	}
+	// A device's checksum verdict covers one frame: a reassembled datagram
+	// is checked by its transport.
+	verified := ifc.dev.Features()&(link.FeatureRxChecksum|link.FeatureLoopback) != 0
 	if ip.IsFragment() {
 		whole, done := s.ipDefrag(ifc, ip)
 		if !done {
 			return
 		}
-		ip = whole
+		ip, verified = whole, false
 	}
-	s.ipLocalDeliver(ifc, ip, bcast)
+	s.ipLocalDeliver(ifc, ip, bcast, verified)
 }
 
 // isMartianSourceLocked rejects sources no host may use (Linux:
@@ -82,9 +86,9 @@ func (s *Stack) isMartianSourceLocked(ifc *Interface, src netip.Addr) bool {
 
 // ipLocalDeliver hands a complete datagram to its transport (Linux:
 // ip_local_deliver → ip_protocol_deliver_rcu).
-func (s *Stack) ipLocalDeliver(ifc *Interface, ip header.IPv4, bcast bool) {
+func (s *Stack) ipLocalDeliver(ifc *Interface, ip header.IPv4, bcast, verified bool) {
 	p := &PacketInfo{Src: ip.Src(), Dst: ip.Dst(), TTL: ip.TTL(), TOS: ip.TOS(), Payload: ip.Payload(),
-		IfIndex: ifc.index, ip: ip}
+		IfIndex: ifc.index, ChecksumVerified: verified, ip: ip}
 	if ip.Protocol() == header.ProtocolICMP {
 		s.ipMIB.InDelivers.Add(1)
 		s.icmpRcv(ifc, p, bcast)

@@ -44,6 +44,10 @@ type PacketInfo struct {
 	// the call: copy what you keep.
 	Payload []byte
 	IfIndex int
+	// ChecksumVerified says the transport checksum needs no check: the
+	// device verified it, or the datagram never left this host (Linux:
+	// CHECKSUM_UNNECESSARY, which loopback and NICs with RX offload set).
+	ChecksumVerified bool
 
 	ip header.IPv4 // the datagram Payload came from, for ICMP errors about it
 }
