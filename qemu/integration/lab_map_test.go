@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -36,31 +37,25 @@ var labLinux = []string{"tcp_v4_connect", "inet_csk_accept", "tcp_v4_rcv", "tcp_
 	"tcp_rcv_state_process", "tcp_v4_conn_request", "tcp_check_req", "tcp_v4_syn_recv_sock",
 	"tcp_child_process", "tcp_rcv_synsent_state_process", "tcp_connect", "tcp_transmit_skb", "ip_queue_xmit"}
 
-// TestQEMULinuxMapTCPSymbols keeps docs/linux-map.md true: every Go name
-// in the "ours" column of its TCP section, and every gdb symbol of its gdb
-// lab section, exists in the built kernel's DWARF (what gdb resolves
-// breakpoints against; inlined functions included). It reads the image,
+// TestQEMULinuxMapSymbols keeps docs/linux-map.md true: every Go name
+// in the "ours" column of its tables (the TCP section included), and
+// every gdb symbol of its gdb lab section, exists in the built kernel's
+// DWARF (what gdb resolves breakpoints against; inlined functions
+// included). A name only declared in the source (nothing in the kernel
+// calls it yet, so the linker left it out) is logged. It reads the image,
 // so it carries the TestQEMU prefix that `make unit` skips.
-func TestQEMULinuxMapTCPSymbols(t *testing.T) {
+func TestQEMULinuxMapSymbols(t *testing.T) {
 	names := dwarfNames(t)
-	for _, r := range mapTable(t, mapTCPSection) {
-		pkgs := packagesOf(r.cells[2])
-		spans := backticked(r.cells[1])
-		if len(spans) == 0 || len(pkgs) == 0 {
-			t.Errorf("TCP row %q: want `Go names` and a file", r.line)
+	sections := mapSections(t)
+	if !slices.ContainsFunc(sections, func(s string) bool { return strings.HasPrefix(s, mapTCPSection) }) {
+		t.Errorf("linux-map.md has no section %q", mapTCPSection)
+	}
+	for _, sec := range sections {
+		if strings.HasPrefix(sec, mapLabSection) {
 			continue
 		}
-		for _, s := range spans {
-			switch {
-			case resolves(names, pkgs, s):
-			case resolves(declared(t, pkgs), pkgs, s):
-				// True of the source, but nothing in the kernel calls it
-				// yet, so the linker left it out and gdb cannot break there.
-				t.Logf("TCP row %s: %s is declared in %s but not linked into the kernel", r.cells[0], s, strings.Join(pkgs, ", "))
-			default:
-				t.Errorf("TCP row %s: %q is not a function, method or type of %s (kernel ELF or source)",
-					r.cells[0], s, strings.Join(pkgs, ", "))
-			}
+		for _, r := range mapTable(t, sec) {
+			checkMapRow(t, names, r)
 		}
 	}
 	for sym, r := range gdbLabRows(t) {
@@ -69,6 +64,28 @@ func TestQEMULinuxMapTCPSymbols(t *testing.T) {
 		}
 		if pkg := packagesOf(r.file); len(pkg) != 1 || !strings.HasPrefix(sym, pkg[0]+".") {
 			t.Errorf("gdb lab row %s: %s is not in %s's package", r.linux, sym, r.file)
+		}
+	}
+}
+
+// checkMapRow resolves each `code span` of a row's "ours" cell in the
+// packages of its file cell.
+func checkMapRow(t *testing.T, names map[string]bool, r mapRow) {
+	t.Helper()
+	pkgs := packagesOf(r.cells[2])
+	spans := backticked(r.cells[1])
+	if len(spans) == 0 || len(pkgs) == 0 {
+		t.Errorf("row %q: want `Go names` and a file", r.line)
+		return
+	}
+	for _, s := range spans {
+		switch {
+		case resolves(names, pkgs, s):
+		case resolves(declared(t, pkgs), pkgs, s):
+			t.Logf("row %s: %s is declared in %s but not linked into the kernel", r.cells[0], s, strings.Join(pkgs, ", "))
+		default:
+			t.Errorf("row %s: %q is not a function, method, type or variable of %s (kernel ELF or source)",
+				r.cells[0], s, strings.Join(pkgs, ", "))
 		}
 	}
 }
@@ -108,6 +125,18 @@ func TestQEMULinuxMapComplete(t *testing.T) {
 type mapRow struct {
 	line  string
 	cells []string // Linux | ours | file
+}
+
+// mapSections lists the map's "## " headings.
+func mapSections(t *testing.T) []string {
+	t.Helper()
+	var out []string
+	for _, line := range strings.Split(string(readRepoFile(t, "docs/linux-map.md")), "\n") {
+		if strings.HasPrefix(line, "## ") {
+			out = append(out, line)
+		}
+	}
+	return out
 }
 
 // mapTable returns the rows of the table under heading.
@@ -202,17 +231,26 @@ func packagesOf(cell string) []string {
 }
 
 var (
-	ptrMethod = regexp.MustCompile(`^\(\*(\w+)\)\.(\w+)$`) // (*Sock).tcpV4ConnectLocked
-	dotted    = regexp.MustCompile(`^(\w+)\.(\w+)$`)       // Proto.Rcv or tcp.NewProto
-	bare      = regexp.MustCompile(`^\w+$`)                // tcpOfoDrainLocked
+	qualPtr   = regexp.MustCompile(`^\(\*(\w+)\.(\w+)\)\.(\w+)$`) // (*sched.WaitQueue).WakeUp
+	ptrMethod = regexp.MustCompile(`^\(\*(\w+)\)\.(\w+)$`)        // (*Sock).tcpV4ConnectLocked
+	dotted    = regexp.MustCompile(`^(\w+)\.(\w+)$`)              // Proto.Rcv or tcp.NewProto
+	bare      = regexp.MustCompile(`^\w+$`)                       // tcpOfoDrainLocked
 )
 
 // resolves reports whether the Go name s, written relative to one of
 // pkgs as the map does, names something in the ELF.
 func resolves(names map[string]bool, pkgs []string, s string) bool {
+	if q := strings.Trim(s, "'"); len(q) == len(s)-2 {
+		return names[q] // a full symbol as gdb takes it: 'gomenuos/pkg.(*T).m'
+	}
 	for _, p := range pkgs {
 		base := p[strings.LastIndex(p, "/")+1:]
 		switch {
+		case qualPtr.MatchString(s):
+			m := qualPtr.FindStringSubmatch(s)
+			if m[1] == base && names[p+".(*"+m[2]+")."+m[3]] {
+				return true
+			}
 		case ptrMethod.MatchString(s):
 			if names[p+"."+s] {
 				return true
@@ -331,8 +369,17 @@ func declNames(d ast.Decl) []string {
 	case *ast.GenDecl:
 		var out []string
 		for _, s := range d.Specs {
-			if ts, ok := s.(*ast.TypeSpec); ok {
-				out = append(out, ts.Name.Name)
+			ts, ok := s.(*ast.TypeSpec)
+			if !ok {
+				continue
+			}
+			out = append(out, ts.Name.Name)
+			if it, ok := ts.Type.(*ast.InterfaceType); ok {
+				for _, m := range it.Methods.List {
+					for _, n := range m.Names {
+						out = append(out, ts.Name.Name+"."+n.Name)
+					}
+				}
 			}
 		}
 		return out
