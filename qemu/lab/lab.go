@@ -5,7 +5,7 @@
 // inet_csk_accept, tcp_v4_rcv, ... — they print and go on rather than
 // stop), the shell gets `replyhi` and then `hello` typed at its prompt,
 // and once hello has printed its `recv "hi"` the lab interrupts gdb and
-// powers QEMU off. Run returns every breakpoint hit in order; Write prints
+// kills QEMU (by its PID). Run returns every breakpoint hit in order; Write prints
 // them as `Linux name  ->  our function (file:line)`.
 package lab
 

@@ -33,7 +33,7 @@ func main() {
 		if *verbose {
 			fmt.Printf("\ngdb's own output:\n%s", res.GDB)
 		}
-		fmt.Printf("\n%d hits in %.1fs (gdb stub on 127.0.0.1:%d); QEMU powered off\n",
+		fmt.Printf("\n%d hits in %.1fs (gdb stub on 127.0.0.1:%d); QEMU stopped\n",
 			len(res.Hits), res.Elapsed.Seconds(), res.Port)
 	}
 	if err != nil {
