@@ -23,6 +23,7 @@ const prompt = "MenuOS>>"
 func main() {
 	boots := flag.Int("n", 5, "boots to time")
 	guest := flag.String("guest", "stats", "comma-separated guest commands to run if help lists them")
+	netFigs := flag.Bool("net", true, "measure the network figures (net.go)")
 	flag.Parse()
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
@@ -36,6 +37,11 @@ func main() {
 	}
 	if err := guestFigures(dir, strings.Split(*guest, ",")); err != nil {
 		fail(err)
+	}
+	if *netFigs {
+		if err := netFigures(dir); err != nil {
+			fail(err)
+		}
 	}
 }
 

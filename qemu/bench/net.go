@@ -1,0 +1,292 @@
+package main
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"regexp"
+	"slices"
+	"strconv"
+	"time"
+
+	"gomenuos/kernel/netcmd"
+	"gomenuos/qemu/harness"
+	"gomenuos/qemu/relay"
+)
+
+// Network figures, each the median of netRuns, next to what a Linux 6.1
+// guest measured under the same QEMU (TCG) on these machines.
+const (
+	netRuns    = 5
+	bulkBytes  = 10 << 20
+	sinkPort   = 6000
+	hiPort     = 5003
+	connRounds = 300 // connections per connect/close measurement
+)
+
+// linuxRef is the Linux 6.1 guest's figure for each row.
+var linuxRef = map[string]float64{
+	"loopback connect/send/recv/close (/s)":       590,
+	"user-net guest→host bulk TCP (MB/s)":         38,
+	"user-net host→guest bulk TCP (MB/s)":         74,
+	"tap guest→host bulk TCP (MB/s)":              260,
+	"tap host→guest bulk TCP (MB/s)":              360,
+	"tap host→guest connect/send/recv/close (/s)": 880,
+}
+
+var (
+	sentRe     = regexp.MustCompile(`sent (\d+) bytes sha256 ([0-9a-f]{64}) in \S+ \(([\d.]+) MB/s\)`)
+	receivedRe = regexp.MustCompile(`received (\d+) bytes sha256 ([0-9a-f]{64}) in \S+ \(([\d.]+) MB/s\)`)
+	netbenchRe = regexp.MustCompile(`netbench: (\d+) round trips in \S+: (\d+)/s, (\d+) errors`)
+)
+
+// netFigures prints the network table; a root-only part (tap) is reported
+// as skipped without root.
+func netFigures(dir string) error {
+	fmt.Printf("network (median of %d; Linux 6.1 guest under the same QEMU for reference):\n", netRuns)
+	if err := loopbackFigure(dir); err != nil {
+		return fmt.Errorf("loopback: %w", err)
+	}
+	if err := userNetFigures(dir); err != nil {
+		return fmt.Errorf("user-net: %w", err)
+	}
+	if err := tapFigures(dir); err != nil {
+		return fmt.Errorf("tap: %w", err)
+	}
+	return nil
+}
+
+func report(name string, samples []float64) {
+	slices.Sort(samples)
+	med := samples[len(samples)/2]
+	ref := linuxRef[name]
+	fmt.Printf("  %-46s ours %8.1f  Linux %6.0f  ratio %.2f  [min %.1f, max %.1f]\n",
+		name, med, ref, med/ref, samples[0], samples[len(samples)-1])
+}
+
+func bootNet(cfg harness.Config) (*harness.Machine, error) {
+	cfg.Timeout = 10 * time.Minute
+	m, err := harness.Start(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := m.Expect(prompt, 30*time.Second); err != nil {
+		m.Kill()
+		return nil, err
+	}
+	return m, nil
+}
+
+func loopbackFigure(dir string) error {
+	m, err := bootNet(harness.Config{BuildDir: dir})
+	if err != nil {
+		return err
+	}
+	defer m.Kill()
+	var rates []float64
+	for range netRuns {
+		out, err := run(m, "netbench 2000")
+		if err != nil {
+			return err
+		}
+		sm := netbenchRe.FindStringSubmatch(out)
+		if sm == nil || sm[3] != "0" {
+			return fmt.Errorf("netbench printed %q", out)
+		}
+		rates = append(rates, atof(sm[2]))
+	}
+	report("loopback connect/send/recv/close (/s)", rates)
+	return nil
+}
+
+func userNetFigures(dir string) error {
+	fwd, err := harness.FreePort()
+	if err != nil {
+		return err
+	}
+	m, err := bootNet(harness.Config{BuildDir: dir,
+		ExtraArgs: harness.UserNet(fmt.Sprintf("tcp:127.0.0.1:%d-:%d", fwd, sinkPort))})
+	if err != nil {
+		return err
+	}
+	defer m.Kill()
+	listen := func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
+	dial := func() (net.Conn, error) {
+		return net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", fwd), 10*time.Second)
+	}
+	return bulkFigures(m, "user-net", "10.0.2.2", listen, dial)
+}
+
+// bulkFigures measures netRuns transfers each way and reports the
+// guest's rates.
+func bulkFigures(m *harness.Machine, label, hostIP string, listen func() (net.Listener, error), dial func() (net.Conn, error)) error {
+	var out, in []float64
+	for range netRuns {
+		l, err := listen()
+		if err != nil {
+			return err
+		}
+		r, err := guestToHost(m, l, hostIP)
+		l.Close()
+		if err != nil {
+			return err
+		}
+		out = append(out, r)
+		if r, err = hostToGuest(m, dial); err != nil {
+			return err
+		}
+		in = append(in, r)
+	}
+	report(label+" guest→host bulk TCP (MB/s)", out)
+	report(label+" host→guest bulk TCP (MB/s)", in)
+	return nil
+}
+
+// guestToHost runs tcpsource in the guest against l and checks the hash.
+func guestToHost(m *harness.Machine, l net.Listener, hostIP string) (float64, error) {
+	sums := make(chan string, 1)
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			sums <- err.Error()
+			return
+		}
+		defer c.Close()
+		c.SetDeadline(time.Now().Add(5 * time.Minute))
+		h := sha256.New()
+		io.Copy(h, c)
+		sums <- hex.EncodeToString(h.Sum(nil))
+	}()
+	m.Send(fmt.Sprintf("tcpsource %s %d %d\r", hostIP, l.Addr().(*net.TCPAddr).Port, bulkBytes))
+	_, sm, err := m.ExpectRegexp(sentRe, 5*time.Minute)
+	if err != nil {
+		return 0, err
+	}
+	if got := <-sums; got != sm[2] || got != streamSum() {
+		return 0, fmt.Errorf("host got sha256 %s, guest sent %s", got, sm[2])
+	}
+	_, err = m.Expect(prompt, 10*time.Second)
+	return atof(sm[3]), err
+}
+
+// hostToGuest runs tcpsink in the guest and sends it the stream.
+func hostToGuest(m *harness.Machine, dial func() (net.Conn, error)) (float64, error) {
+	m.Send(fmt.Sprintf("tcpsink %d\r", sinkPort))
+	if _, err := m.Expect("tcpsink: listening", 10*time.Second); err != nil {
+		return 0, err
+	}
+	c, err := dial()
+	if err != nil {
+		return 0, err
+	}
+	c.SetDeadline(time.Now().Add(5 * time.Minute))
+	_, err = io.CopyN(c, netcmd.NewBulkStream(), bulkBytes)
+	c.Close()
+	if err != nil {
+		return 0, err
+	}
+	_, sm, err := m.ExpectRegexp(receivedRe, 5*time.Minute)
+	if err != nil {
+		return 0, err
+	}
+	if sm[2] != streamSum() {
+		return 0, fmt.Errorf("guest received sha256 %s, want %s", sm[2], streamSum())
+	}
+	_, err = m.Expect(prompt, 10*time.Second)
+	return atof(sm[3]), err
+}
+
+var streamSum = sync1(func() string {
+	h := sha256.New()
+	io.CopyN(h, netcmd.NewBulkStream(), bulkBytes)
+	return hex.EncodeToString(h.Sum(nil))
+})
+
+// sync1 caches f's result (the benchmark's goroutines call it in turn).
+func sync1(f func() string) func() string {
+	var v string
+	return func() string {
+		if v == "" {
+			v = f()
+		}
+		return v
+	}
+}
+
+func tapFigures(dir string) error {
+	ns, err := relay.NewNetns("gmbench")
+	if err != nil {
+		fmt.Printf("  tap figures skipped: %v\n", err)
+		return nil
+	}
+	defer ns.Close()
+	cfg := harness.Config{BuildDir: dir, Cmdline: "ip=" + relay.NetnsGuestIP + "/24 gw=" + relay.NetnsHostIP,
+		ExtraArgs: harness.TapNet(ns.Tap)}
+	cfg.Command = ns.Command(cfg.Args())
+	m, err := bootNet(cfg)
+	if err != nil {
+		return err
+	}
+	defer m.Kill()
+	listen := func() (l net.Listener, err error) {
+		err = ns.Do(func() error { l, err = net.Listen("tcp", relay.NetnsHostIP+":0"); return err })
+		return l, err
+	}
+	dialTo := func(port int) func() (net.Conn, error) {
+		return func() (c net.Conn, err error) {
+			err = ns.Do(func() error {
+				c, err = net.DialTimeout("tcp", fmt.Sprintf("%s:%d", relay.NetnsGuestIP, port), 10*time.Second)
+				return err
+			})
+			return c, err
+		}
+	}
+	if err := bulkFigures(m, "tap", relay.NetnsHostIP, listen, dialTo(sinkPort)); err != nil {
+		return err
+	}
+	return connectFigure(m, dialTo(hiPort))
+}
+
+// connectFigure starts `tcphi` in the guest and times connRounds
+// sequential connect/send/recv/close from the host, netRuns times.
+func connectFigure(m *harness.Machine, dial func() (net.Conn, error)) error {
+	m.Send(fmt.Sprintf("tcphi %d &\r", hiPort))
+	if _, err := m.Expect(fmt.Sprintf("tcphi: listening on port %d", hiPort), 10*time.Second); err != nil {
+		return err
+	}
+	var rates []float64
+	buf := make([]byte, 16)
+	for range netRuns {
+		start := time.Now()
+		for i := range connRounds {
+			c, err := dial()
+			if err != nil {
+				return fmt.Errorf("connection %d: %w", i, err)
+			}
+			c.SetDeadline(time.Now().Add(10 * time.Second))
+			_, err = c.Write([]byte("hello"))
+			var n int
+			if err == nil {
+				n, err = io.ReadFull(c, buf[:2])
+			}
+			c.Close()
+			if err != nil || string(buf[:n]) != "hi" {
+				return fmt.Errorf("connection %d: %q %v", i, buf[:n], err)
+			}
+		}
+		rates = append(rates, connRounds/time.Since(start).Seconds())
+	}
+	report("tap host→guest connect/send/recv/close (/s)", rates)
+	return nil
+}
+
+func atof(s string) float64 {
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		panic(errors.New("bench: not a number: " + s))
+	}
+	return f
+}
