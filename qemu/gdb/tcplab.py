@@ -257,9 +257,10 @@ class Lab:
     def repeated(self, bp, frame):
         """Reports whether this hit is the previous one again: the same
         breakpoint with every register as it was and nothing reported in
-        between. QEMU's stub can report a breakpoint twice when an
-        interrupt lands on its address (the guest resumes at the same pc);
-        a new call always differs in its stack or argument registers."""
+        between. QEMU's stub sometimes reports one call's breakpoint twice
+        (seen at tcp_v4_conn_request's entry: the same pc with the same
+        registers, as when the guest takes an interrupt there and comes
+        back); a new call differs in its stack or argument registers."""
         regs = tuple(int(frame.read_register(r)) for r in REGS)
         key = (bp.number, regs)
         if key == self.prev:
