@@ -14,7 +14,7 @@ GOENV   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 
 export GOMENUOS_BUILD := $(abspath $(BUILD))
 
-.PHONY: all image run run-tap debug gdb lab test unit integration bench clean generate deps FORCE
+.PHONY: all image run run-tap fuzz debug gdb lab test unit integration bench clean generate deps FORCE
 
 all: image
 
@@ -72,6 +72,12 @@ integration: deps image
 test: deps image
 	$(GO) vet ./...
 	$(GO) test -count=1 -timeout 60m ./...
+	scripts/fuzz.sh $(FUZZTIME)
+
+# Every fuzz target for FUZZTIME seconds (make test uses 3).
+FUZZTIME ?= 3
+fuzz:
+	scripts/fuzz.sh $(FUZZTIME)
 
 bench: deps image
 	$(GO) test -run '^$$' -bench . -benchtime 1x ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
