@@ -6,17 +6,22 @@ set -eu
 cd "$(dirname "$0")/.."
 t=${1:-3}
 failed=0
+npass=0
+nfail=0
 for f in $(grep -rl --include='*_test.go' '^func Fuzz' .); do
 	pkg=./$(dirname "$f" | sed 's|^\./||')
 	for fn in $(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' "$f"); do
 		printf 'fuzz %-32s %s ... ' "$fn" "$pkg"
 		if out=$(go test -run '^$' -fuzz "^$fn\$" -fuzztime "${t}s" "$pkg" 2>&1); then
 			echo ok
+			npass=$((npass + 1))
 		else
 			echo FAIL
 			echo "$out" | tail -20
 			failed=1
+			nfail=$((nfail + 1))
 		fi
 	done
 done
+echo "fuzz: $npass passed, $nfail failed"
 exit $failed
