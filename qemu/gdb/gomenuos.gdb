@@ -36,6 +36,7 @@ end
 # tcp-lab-all, tcp-lab-trace, tcp-lab-summary: every function of the TCP
 # handshake walkthrough (tcp_v4_connect, inet_csk_accept, tcp_v4_rcv,
 # tcp_v4_do_rcv, tcp_rcv_state_process, tcp_v4_conn_request, tcp_check_req,
-# ...), each hit printed as `Linux name -> our function (file:line)`.
+# ...), each hit printed as `Linux name -> our function (file:line)`; and
+# linux-break NAME, a breakpoint by Linux name (docs/linux-map.md).
 # See docs/gdb-lab.md; `make lab` runs the same breakpoints unattended.
 source qemu/gdb/tcplab.py

@@ -7,11 +7,15 @@
 #   tcp-lab-trace  the same breakpoints, but they print and go on: one
 #                  `continue` runs the whole exchange (what `make lab` does)
 #   tcp-lab-summary  hits per function so far
+#   linux-break NAME break on our counterpart of a Linux function, by its
+#                  Linux name (the table below, then docs/linux-map.md)
 #
 # The table is the single list of lab names; docs/linux-map.md's "gdb lab"
 # section lists the same symbols and a test checks both against the ELF.
 
 import json
+import os
+import re
 
 import gdb
 
@@ -320,6 +324,141 @@ class TcpLabSummary(gdb.Command):
         LAB_STATE.summary()
 
 
+# linux-break: break by Linux name, through the lab table and then
+# docs/linux-map.md (this file is qemu/gdb/tcplab.py).
+MAP_PATH = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs", "linux-map.md")
+
+IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def map_rows():
+    """The map's table rows as (linux cell, ours cell, file cell)."""
+    with open(MAP_PATH) as f:
+        for line in f:
+            cells = [c.strip() for c in line.strip().strip("|").split(" | ")]
+            if line.startswith("|") and len(cells) == 3 and not line.startswith("|---") and cells[0] != "Linux":
+                yield cells
+
+
+def full_names(span, files):
+    """Candidate gdb symbols for a Go name as the map writes it, relative
+    to the packages of its files: (*T).m, T.m, pkg.f, f, or 'full'."""
+    if span.startswith("'") and span.endswith("'"):
+        return [span.strip("'")]
+    out = []
+    for f in files.split(","):
+        pkg = "gomenuos/" + os.path.dirname(f.strip())
+        base = pkg.rsplit("/", 1)[-1]
+        m = re.match(r"^\(\*(\w+)\.(\w+)\)\.(\w+)$", span)
+        if m:
+            out.append("%s.(*%s).%s" % (pkg, m.group(2), m.group(3)))
+            continue
+        head, _, tail = span.partition(".")
+        if tail and head == base:
+            out.append("%s.%s" % (pkg, tail))
+        elif tail and not head.startswith("("):
+            out += ["%s.(*%s).%s" % (pkg, head, tail), "%s.%s" % (pkg, span)]
+        else:
+            out.append("%s.%s" % (pkg, span))
+    return out
+
+
+def breakable(sym):
+    try:
+        return bool(gdb.decode_line("'%s'" % sym)[1])
+    except gdb.error:
+        return False
+
+
+def packages(files):
+    return ["gomenuos/" + os.path.dirname(f.strip()) for f in files.split(",") if f.strip()]
+
+
+def receivers():
+    """Receiver types the map names, per package: {pkg: {"Sock", ...}}."""
+    out = {}
+    for _, ours, files in map_rows():
+        for span in ours.split("`")[1::2]:
+            types = re.findall(r"\(\*(?:\w+\.)?(\w+)\)\.", span)
+            m = re.match(r"^(\w+)\.\w+$", span)
+            if m:
+                types.append(m.group(1))
+            for pkg in packages(files):
+                out.setdefault(pkg, set()).update(types)
+    return out
+
+
+def methods_named(files, name):
+    """pkg.(*T).name and pkg.T.name for the receiver types the map uses in
+    those packages: its shorthand `(*T).a` / `b`, or a bare method name."""
+    recv, out = receivers(), []
+    for pkg in packages(files):
+        for t in sorted(recv.get(pkg, ())):
+            out += ["%s.(*%s).%s" % (pkg, t, name), "%s.%s.%s" % (pkg, t, name)]
+    return out
+
+
+def candidates(name):
+    """Map rows naming the Linux function, best first: the row's only
+    name, then its place in "a / b" beside "`A` / `B`", then its first
+    name, then any mention. Yields (spans, files)."""
+    scored = []
+    for n, (linux, ours, files) in enumerate(map_rows()):
+        if name not in IDENT.findall(linux):
+            continue
+        names = IDENT.findall(linux)
+        spans = ours.split("`")[1::2]
+        score = 0
+        if names == [name]:
+            score = 3
+        elif name in names and len(names) == len(spans):
+            score, spans = 2, [spans[names.index(name)]]
+        elif names and names[0] == name:
+            score = 1
+        scored.append((-score, n, spans, files))
+    for _, _, spans, files in sorted(scored):
+        yield spans, files
+
+
+def resolve_linux(name):
+    """Our symbol for the Linux function name: (symbol, None), or (None,
+    why)."""
+    for linux, sym, _ in LAB:
+        if linux == name:
+            return sym, None
+    named = []
+    for spans, files in candidates(name):
+        for span in spans:
+            syms = full_names(span, files)
+            if re.match(r"^\w+$", span):
+                syms += methods_named(files, span)
+            for sym in syms:
+                if breakable(sym):
+                    return sym, None
+            named.append(span)
+    if named:
+        return None, "the map names %s, which this kernel does not contain" % ", ".join(named)
+    return None, "not in the lab table or docs/linux-map.md"
+
+
+class LinuxBreak(gdb.Command):
+    """linux-break NAME: break on our counterpart of the Linux function NAME
+(tcp_v4_rcv, inet_csk_accept, wake_up_interruptible, ...), found in the lab
+table or docs/linux-map.md; prints the Go symbol it chose."""
+
+    def __init__(self):
+        super().__init__("linux-break", gdb.COMMAND_BREAKPOINTS)
+
+    def invoke(self, arg, from_tty):
+        name = arg.strip()
+        sym, why = resolve_linux(name)
+        if sym is None:
+            raise gdb.GdbError("linux-break %s: %s" % (name, why))
+        print("%s  ->  %s" % (name, sym))
+        gdb.Breakpoint("'" + sym + "'")
+
+
 TcpLabAll()
 TcpLabTrace()
 TcpLabSummary()
+LinuxBreak()
