@@ -77,7 +77,9 @@ func TestTcphiCountsConnections(t *testing.T) {
 	out := &syncBuf{}
 	task := sched.NewTask("tcphi")
 	done := make(chan error, 1)
-	go func() { done <- find(BulkCommands(env), "tcphi").Run(&menu.Ctx{Out: out, Task: task}, []string{"6001"}) }()
+	go func() {
+		done <- find(BulkCommands(env), "tcphi").Run(&menu.Ctx{Out: out, Task: task}, []string{"6001"})
+	}()
 	for deadline := time.Now().Add(5 * time.Second); out.String() == "" && time.Now().Before(deadline); {
 		time.Sleep(5 * time.Millisecond)
 	}
@@ -100,7 +102,37 @@ func TestTcphiCountsConnections(t *testing.T) {
 func TestTcpsinkUsage(t *testing.T) {
 	env, _ := newEnv(t)
 	err := find(BulkCommands(env), "tcpsink").Run(&menu.Ctx{Out: &bytes.Buffer{}, Task: sched.NewTask("x")}, nil)
-	if err == nil || err.Error() != "usage: tcpsink PORT [COUNT]" {
+	if err == nil || err.Error() != "usage: tcpsink [-n] PORT [COUNT]" {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// -n: no hashing on either side, the rate only; the bytes are the
+// stream's first 64 KiB over and over.
+func TestTcpsourceToTcpsinkNoHash(t *testing.T) {
+	env, _ := newEnv(t)
+	cmds := BulkCommands(env)
+	sink := &syncBuf{}
+	done := make(chan error, 1)
+	go func() {
+		done <- find(cmds, "tcpsink").Run(&menu.Ctx{Out: sink, Task: sched.NewTask("tcpsink")}, []string{"-n", "6002"})
+	}()
+	for deadline := time.Now().Add(5 * time.Second); sink.String() == "" && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+	}
+	out := runCmd(t, find(cmds, "tcpsource"), "-n", "127.0.0.1", "6002", "200000")
+	if !regexp.MustCompile(`^sent 200000 bytes in \S+ \(\S+ MB/s\)\n$`).MatchString(out) {
+		t.Fatalf("tcpsource -n printed %q", out)
+	}
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatal(err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("tcpsink did not finish")
+	}
+	if !regexp.MustCompile(`^tcpsink: listening on port 6002\nreceived 200000 bytes in \S+ \(\S+ MB/s\)\n$`).MatchString(sink.String()) {
+		t.Fatalf("tcpsink -n printed %q", sink.String())
 	}
 }
