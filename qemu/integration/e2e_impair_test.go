@@ -43,7 +43,15 @@ func impairedGuest(t *testing.T, ns netns, imp relay.Impair) (*harness.Machine, 
 	return m, r
 }
 
-func logRelay(t *testing.T, r *relay.Relay) {
+// logRelay logs what the relay did and the guest's TCP counters, the
+// figures that explain a slow transfer (retransmissions, timeouts, SACK
+// recoveries).
+func logRelay(t *testing.T, m *harness.Machine, r *relay.Relay) {
+	for _, f := range []string{"/proc/net/snmp", "/proc/net/netstat"} {
+		m.Send("cat " + f + "\r")
+		out, _ := m.Expect(prompt, cmdTimeout)
+		t.Logf("guest %s:\n%s", f, out)
+	}
 	for _, d := range []struct {
 		name string
 		st   *relay.Stats
@@ -60,7 +68,7 @@ func TestQEMUE2EImpairedHostToGuest10MB(t *testing.T) {
 	start := time.Now()
 	mbs := hostToGuest(t, m, sinkPort, ns.dialer(fmt.Sprintf("%s:%d", nsGuestIP, sinkPort)), e2eBytes)
 	t.Logf("Linux → guest through the impairing relay: %.2f MB/s (%v)", mbs, time.Since(start).Round(time.Millisecond))
-	logRelay(t, r)
+	logRelay(t, m, r)
 	if r.BtoA.Dropped.Load() == 0 || r.AtoB.Dropped.Load() == 0 {
 		t.Fatal("the relay dropped nothing: the transfer did not go through it")
 	}
@@ -73,7 +81,7 @@ func TestQEMUE2EImpairedGuestToHost10MB(t *testing.T) {
 	start := time.Now()
 	mbs := guestToHost(t, m, ns.listen(t), nsHostIP, e2eBytes)
 	t.Logf("guest → Linux through the impairing relay: %.2f MB/s (%v)", mbs, time.Since(start).Round(time.Millisecond))
-	logRelay(t, r)
+	logRelay(t, m, r)
 	if r.BtoA.Dropped.Load() == 0 || r.AtoB.Dropped.Load() == 0 {
 		t.Fatal("the relay dropped nothing: the transfer did not go through it")
 	}
