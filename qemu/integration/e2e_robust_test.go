@@ -7,6 +7,7 @@ import (
 	"net"
 	"regexp"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -19,10 +20,11 @@ import (
 // acknowledgment number the guest sent: its RCV.NXT.
 type sniffer struct {
 	p    *packetSock
-	mu   sync.Mutex
-	acks map[[2]uint16]uint32 // {guest port, host port} → ack
 	stop chan struct{}
 	done chan struct{}
+
+	mu   sync.Mutex           // guards acks (written by run, read by ack)
+	acks map[[2]uint16]uint32 // {guest port, host port} → ack
 }
 
 func startSniffer(p *packetSock) *sniffer {
@@ -65,6 +67,24 @@ func (s *sniffer) ack(guestPort, hostPort uint16) (uint32, bool) {
 	defer s.mu.Unlock()
 	a, ok := s.acks[[2]uint16{guestPort, hostPort}]
 	return a, ok
+}
+
+// settledAck waits until the guest's acknowledgment on a connection stops
+// moving (two looks 10 ms apart agree) and returns it: RCV.NXT of an idle
+// connection.
+func (s *sniffer) settledAck(t *testing.T, guestPort, hostPort uint16) uint32 {
+	t.Helper()
+	var last uint32
+	seen := false
+	for deadline := time.Now().Add(cmdTimeout); time.Now().Before(deadline); time.Sleep(10 * time.Millisecond) {
+		a, ok := s.ack(guestPort, hostPort)
+		if ok && seen && a == last {
+			return a
+		}
+		last, seen = a, ok
+	}
+	t.Fatalf("the guest's ACKs on port %d never settled", guestPort)
+	return 0
 }
 
 func (s *sniffer) close() {
@@ -141,18 +161,50 @@ func TestQEMUE2ERSTStorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	hostPort := uint16(c.LocalAddr().(*net.TCPAddr).Port)
-	var rcvNxt uint32
-	for deadline := time.Now().Add(cmdTimeout); ; time.Sleep(10 * time.Millisecond) {
-		a, ok := sn.ack(6000, hostPort)
-		if ok && a == rcvNxt && a != 0 {
-			break // two looks agree: the guest has acknowledged all it got
-		}
-		rcvNxt = a
-		if time.Now().After(deadline) {
-			t.Fatal("never saw the guest acknowledge the first 100 KiB")
-		}
-	}
+	rcvNxt := sn.settledAck(t, 6000, hostPort)
 
+	rstStorm(rst, hostPort, rcvNxt)
+	time.Sleep(500 * time.Millisecond)
+
+	if _, err := io.CopyN(c, src, total-first); err != nil {
+		t.Fatalf("the connection died in the storm: %v", err)
+	}
+	c.(*net.TCPConn).CloseWrite()
+	_, sm, err := m.ExpectRegexp(receivedRe, bulkTimeout)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := streamSum(total); sm[1] != strconv.Itoa(total) || sm[2] != want {
+		t.Fatalf("after the storm the guest received %s bytes sha256 %s, want %d %s", sm[1], sm[2], total, want)
+	}
+	if n := tcpExt(t, m, "TCPChallengeACK"); n == 0 {
+		t.Error("no challenge ACKs counted: the in-window RSTs never arrived")
+	}
+	stillResponsive(t, ns, m)
+
+	// Control: an RST at exactly RCV.NXT resets.
+	m.Send("tcpsink 6001 &\r")
+	if _, err := m.Expect("tcpsink: listening on port 6001", cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+	c2, err := ns.dialer(nsGuestIP + ":6001")()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c2.Close()
+	c2.Write(make([]byte, 1000))
+	port2 := uint16(c2.LocalAddr().(*net.TCPAddr).Port)
+	nxt := sn.settledAck(t, 6001, port2)
+	rst(port2, 6001, nxt, tcpRst)
+	if _, err := m.Expect("exit: tcpsink: after 1000 bytes: ", cmdTimeout); err != nil {
+		t.Fatalf("an exact RST did not reset the connection: %v", err)
+	}
+}
+
+// rstStorm sends 6,000 RSTs: at the live connection {hostPort → 6000}
+// with random and with in-window sequence numbers (never RCV.NXT itself),
+// at the listener on 5001 from random ports, and at closed ports.
+func rstStorm(rst func(sport, dport uint16, seq uint32, flags byte), hostPort uint16, rcvNxt uint32) {
 	rng := rand.New(rand.NewSource(5))
 	const storm = 6000
 	for i := range storm {
@@ -170,49 +222,26 @@ func TestQEMUE2ERSTStorm(t *testing.T) {
 			time.Sleep(5 * time.Millisecond) // let QEMU keep up (the tap queue holds 1000)
 		}
 	}
-	time.Sleep(500 * time.Millisecond)
+}
 
-	if _, err := io.CopyN(c, src, total-first); err != nil {
-		t.Fatalf("the connection died in the storm: %v", err)
-	}
-	c.(*net.TCPConn).CloseWrite()
-	_, sm, err := m.ExpectRegexp(receivedRe, bulkTimeout)
+// tcpExt reads one TcpExt counter from the guest's /proc/net/netstat.
+func tcpExt(t *testing.T, m *harness.Machine, name string) int {
+	t.Helper()
+	m.Send("cat /proc/net/netstat\r")
+	_, sm, err := m.ExpectRegexp(regexp.MustCompile(`TcpExt: ([^\r]*)\r\nTcpExt: ([^\r]*)\r\n`), cmdTimeout)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := streamSum(total); sm[1] != strconv.Itoa(total) || sm[2] != want {
-		t.Fatalf("after the storm the guest received %s bytes sha256 %s, want %d %s", sm[1], sm[2], total, want)
-	}
-	stillResponsive(t, ns, m)
-
-	// Control: an RST at exactly RCV.NXT resets.
-	m.Send("tcpsink 6001 &\r")
-	if _, err := m.Expect("tcpsink: listening on port 6001", cmdTimeout); err != nil {
-		t.Fatal(err)
-	}
-	c2, err := ns.dialer(nsGuestIP + ":6001")()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	c2.Write(make([]byte, 1000))
-	port2 := uint16(c2.LocalAddr().(*net.TCPAddr).Port)
-	var nxt uint32
-	for deadline := time.Now().Add(cmdTimeout); ; time.Sleep(10 * time.Millisecond) {
-		if a, ok := sn.ack(6001, port2); ok && a != 0 {
-			if a == nxt {
-				break
-			}
-			nxt = a
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("never saw the guest acknowledge 1000 bytes")
+	names, values := strings.Fields(sm[1]), strings.Fields(sm[2])
+	for i, n := range names {
+		if n == name && i < len(values) {
+			v, _ := strconv.Atoi(values[i])
+			t.Logf("guest TcpExt %s = %d", name, v)
+			return v
 		}
 	}
-	rst(port2, 6001, nxt, tcpRst)
-	if _, err := m.Expect("exit: tcpsink: after 1000 bytes: ", cmdTimeout); err != nil {
-		t.Fatalf("an exact RST did not reset the connection: %v", err)
-	}
+	t.Fatalf("no TcpExt %s in %q", name, sm[0])
+	return 0
 }
 
 // ifconfigCounters returns eth0's RX packets, errors and dropped.
