@@ -57,14 +57,21 @@ func netFigures(dir string) error {
 	if err := tapFigures(dir); err != nil {
 		return fmt.Errorf("tap: %w", err)
 	}
+	if err := impairedFigures(dir); err != nil {
+		return fmt.Errorf("impaired: %w", err)
+	}
 	return nil
 }
 
 func report(name string, samples []float64) {
 	slices.Sort(samples)
 	med := samples[len(samples)/2]
-	ref := linuxRef[name]
-	fmt.Printf("  %-46s ours %8.1f  Linux %6.0f  ratio %.2f  [min %.1f, max %.1f]\n",
+	ref, ok := linuxRef[name]
+	if !ok {
+		fmt.Printf("  %-48s ours %8.1f  [min %.1f, max %.1f]\n", name, med, samples[0], samples[len(samples)-1])
+		return
+	}
+	fmt.Printf("  %-48s ours %8.1f  Linux %6.0f  ratio %.2f  [min %.1f, max %.1f]\n",
 		name, med, ref, med/ref, samples[0], samples[len(samples)-1])
 }
 
@@ -228,14 +235,66 @@ func tapFigures(dir string) error {
 		return nil
 	}
 	defer ns.Close()
-	cfg := harness.Config{BuildDir: dir, Cmdline: "ip=" + relay.NetnsGuestIP + "/24 gw=" + relay.NetnsHostIP,
-		ExtraArgs: harness.TapNet(ns.Tap)}
-	cfg.Command = ns.Command(cfg.Args())
-	m, err := bootNet(cfg)
+	m, err := bootInNetns(dir, ns, harness.TapNet(ns.Tap))
 	if err != nil {
 		return err
 	}
 	defer m.Kill()
+	listen, dialTo := netnsEnds(ns)
+	if err := bulkFigures(m, "tap", relay.NetnsHostIP, listen, dialTo(sinkPort)); err != nil {
+		return err
+	}
+	return connectFigure(m, dialTo(hiPort))
+}
+
+// impairedFigures measures bulk TCP through the relay with 5% loss,
+// reordering and duplication each way: guest→host is our TCP sending to
+// Linux's, host→guest Linux's sending to ours, in the same run.
+func impairedFigures(dir string) error {
+	ns, err := relay.NewNetns("gmbench")
+	if err != nil {
+		fmt.Printf("  impaired figures skipped: %v\n", err)
+		return nil
+	}
+	defer ns.Close()
+	var udp *net.UDPConn
+	var tap *relay.TapPort
+	err = ns.Do(func() (err error) {
+		if udp, err = net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)}); err != nil {
+			return err
+		}
+		tap, err = relay.OpenTap(ns.Tap)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	const qemuPort = 40000 // free: nothing else runs in the namespace
+	imp := relay.Impair{Loss: 0.05, Reorder: 0.05, Dup: 0.05, Seed: 1}
+	r := relay.Start(&relay.UDPPort{Conn: udp, Peer: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: qemuPort}}, tap, imp)
+	defer r.Close()
+	m, err := bootInNetns(dir, ns, []string{"-netdev", fmt.Sprintf(
+		"dgram,id=%s,local.type=inet,local.host=127.0.0.1,local.port=%d,remote.type=inet,remote.host=127.0.0.1,remote.port=%d",
+		harness.NetID, qemuPort, udp.LocalAddr().(*net.UDPAddr).Port),
+		"-device", "virtio-net-pci,netdev=" + harness.NetID + ",romfile="})
+	if err != nil {
+		return err
+	}
+	defer m.Kill()
+	listen, dialTo := netnsEnds(ns)
+	return bulkFigures(m, "5% loss+reorder+dup", relay.NetnsHostIP, listen, dialTo(sinkPort))
+}
+
+// bootInNetns boots the guest inside ns at 10.0.3.2/24 with netArgs.
+func bootInNetns(dir string, ns *relay.Netns, netArgs []string) (*harness.Machine, error) {
+	cfg := harness.Config{BuildDir: dir, Cmdline: "ip=" + relay.NetnsGuestIP + "/24 gw=" + relay.NetnsHostIP,
+		ExtraArgs: netArgs}
+	cfg.Command = ns.Command(cfg.Args())
+	return bootNet(cfg)
+}
+
+// netnsEnds returns the host's listen and dial functions inside ns.
+func netnsEnds(ns *relay.Netns) (func() (net.Listener, error), func(port int) func() (net.Conn, error)) {
 	listen := func() (l net.Listener, err error) {
 		err = ns.Do(func() error { l, err = net.Listen("tcp", relay.NetnsHostIP+":0"); return err })
 		return l, err
@@ -249,10 +308,7 @@ func tapFigures(dir string) error {
 			return c, err
 		}
 	}
-	if err := bulkFigures(m, "tap", relay.NetnsHostIP, listen, dialTo(sinkPort)); err != nil {
-		return err
-	}
-	return connectFigure(m, dialTo(hiPort))
+	return listen, dialTo
 }
 
 // connectFigure starts `tcphi` in the guest and times connRounds
