@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"gomenuos/kernel/netcmd"
 	"gomenuos/qemu/harness"
 )
@@ -162,6 +164,7 @@ func TestQEMUE2ERSTStorm(t *testing.T) {
 		t.Fatal(err)
 	}
 	hostPort := uint16(c.LocalAddr().(*net.TCPAddr).Port)
+	waitAllAcked(t, c)
 	rcvNxt := sn.settledAck(t, 6000, hostPort)
 
 	rstStorm(rst, hostPort, rcvNxt)
@@ -195,11 +198,35 @@ func TestQEMUE2ERSTStorm(t *testing.T) {
 	defer c2.Close()
 	c2.Write(make([]byte, 1000))
 	port2 := uint16(c2.LocalAddr().(*net.TCPAddr).Port)
+	waitAllAcked(t, c2)
 	nxt := sn.settledAck(t, 6001, port2)
 	rst(port2, 6001, nxt, tcpRst)
 	if _, err := m.Expect("exit: tcpsink: after 1000 bytes: ", cmdTimeout); err != nil {
 		t.Fatalf("an exact RST did not reset the connection: %v", err)
 	}
+}
+
+// waitAllAcked waits until the guest has acknowledged everything the
+// host wrote on c (Linux's SIOCOUTQ reads 0), so the guest's RCV.NXT no
+// longer moves.
+func waitAllAcked(t *testing.T, c net.Conn) {
+	t.Helper()
+	rc, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(cmdTimeout); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		var outq int
+		var ierr error
+		rc.Control(func(fd uintptr) { outq, ierr = unix.IoctlGetInt(int(fd), unix.SIOCOUTQ) })
+		if ierr != nil {
+			t.Fatal(ierr)
+		}
+		if outq == 0 {
+			return
+		}
+	}
+	t.Fatal("the guest never acknowledged all the host sent")
 }
 
 // rstStorm sends 6,000 RSTs: at the live connection {hostPort → 6000}
