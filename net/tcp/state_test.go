@@ -680,3 +680,19 @@ func TestRstDropsRequestSock(t *testing.T) {
 	sc.run(10 * time.Second)
 	sc.expectNone() // no SYN-ACK retransmissions for the dropped request
 }
+
+// Every retransmission timeout is counted (Linux: TCPTimeouts in
+// tcp_retransmit_timer), not only the one that gives up.
+func TestSynRetransmitCountsTimeouts(t *testing.T) {
+	sc := newScript(t)
+	s := sc.p.NewSock()
+	_ = s.Connect(netip.AddrPortFrom(addrB, peerPort))
+	iss := sc.expect(flags(flagSyn)).Seq()
+	for i := 1; i <= 2; i++ {
+		sc.run(time.Duration(1<<(i-1)) * time.Second)
+		sc.expect(flags(flagSyn), seqIs(iss))
+		if got := sc.p.MIB.TCPTimeouts.Load(); got != uint64(i) {
+			t.Fatalf("after %d timeouts TCPTimeouts = %d", i, got)
+		}
+	}
+}

@@ -100,6 +100,7 @@ func (s *Sock) tcpRetransmitTimerLocked() {
 	if !zeroWnd {
 		s.retrans++
 	}
+	s.proto.MIB.TCPTimeouts.Add(1) // Linux: LINUX_MIB_TCPTIMEOUTS, per RTO that fires
 	s.backoff++
 	s.rttTiming = false // RFC 6298 §3 (Karn): never time a retransmission
 	s.enterLossLocked()
@@ -129,7 +130,6 @@ func (s *Sock) tcpWriteErrLocked() {
 	if err == nil {
 		err = ErrTimedOut
 	}
-	s.proto.MIB.TCPTimeouts.Add(1)
 	if s.state == StateSynSent {
 		s.proto.MIB.AttemptFails.Add(1)
 	}
