@@ -73,3 +73,17 @@ var (
 	// ErrTooBig: the frame exceeds the device MTU plus link header.
 	ErrTooBig = errors.New("link: frame larger than MTU")
 )
+
+// GSODevice is a Device that cuts one large TCP frame into MSS-sized
+// segments itself (Linux: NETIF_F_TSO, the device side of GSO). The frame's
+// TCP checksum field holds the folded pseudo-header sum over the whole
+// segment's length, as for a checksum-offload frame.
+type GSODevice interface {
+	Device
+	// GSOMaxSize is the largest frame TransmitGSO takes; 0 when the
+	// device cannot segment right now.
+	GSOMaxSize() int
+	// TransmitGSO sends frame as segments of mss payload bytes; the TCP
+	// header starts at csumStart.
+	TransmitGSO(frame []byte, csumStart, mss int) error
+}

@@ -168,6 +168,10 @@ func (s *Sock) tcpSyncMSSLocked() {
 		mss -= 12
 	}
 	s.sndMSS = max(mss, 64)
+	s.gsoMax = 0
+	if g := s.proto.routeGSO(s.raddr); g >= 2*s.sndMSS {
+		s.gsoMax = g / s.sndMSS * s.sndMSS
+	}
 }
 
 // mssForMTU is the MSS for a path MTU: the MTU less the IPv4 and TCP

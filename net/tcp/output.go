@@ -1,8 +1,10 @@
 package tcp
 
 import (
+	"encoding/binary"
 	"net/netip"
 
+	"gomenuos/net/checksum"
 	"gomenuos/net/header"
 )
 
@@ -17,6 +19,14 @@ const (
 // emitLocked builds one segment and queues it for IP (the common tail of
 // Linux's tcp_transmit_skb, tcp_v4_send_reset and tcp_v4_send_ack).
 func (p *Proto) emitLocked(src, dst netip.Addr, f *header.TCPFields, data []byte) {
+	p.emitGSOLocked(src, dst, f, data, 0)
+}
+
+// emitGSOLocked is emitLocked for a segment of more than one MSS that the
+// device will cut into gsoMSS-byte pieces: its checksum field holds only
+// the folded pseudo-header sum (Linux: tcp_v4_send_check for
+// CHECKSUM_PARTIAL). gsoMSS 0 means an ordinary segment.
+func (p *Proto) emitGSOLocked(src, dst netip.Addr, f *header.TCPFields, data []byte, gsoMSS int) {
 	optLen := 0
 	if f.Options != nil {
 		optLen = f.Options.Len()
@@ -25,9 +35,15 @@ func (p *Proto) emitLocked(src, dst netip.Addr, f *header.TCPFields, data []byte
 	seg := buf[MaxHeaderRoom:]
 	n := header.EncodeTCP(seg, f)
 	copy(seg[n:], data)
-	header.SetTCPChecksum(seg, src.As4(), dst.As4())
-	p.outq = append(p.outq, outSeg{src: src, dst: dst, buf: buf})
-	p.MIB.OutSegs.Add(1)
+	if gsoMSS > 0 {
+		ph := checksum.PseudoHeaderIPv4(src.As4(), dst.As4(), 6, uint16(len(seg)))
+		binary.BigEndian.PutUint16(seg[16:], checksum.Fold(ph))
+		p.MIB.OutSegs.Add(uint64((len(data) + gsoMSS - 1) / gsoMSS))
+	} else {
+		header.SetTCPChecksum(seg, src.As4(), dst.As4())
+		p.MIB.OutSegs.Add(1)
+	}
+	p.outq = append(p.outq, outSeg{src: src, dst: dst, buf: buf, gsoMSS: gsoMSS})
 	if f.Flags&flagRst != 0 {
 		p.MIB.OutRsts.Add(1)
 	}
@@ -49,6 +65,10 @@ func (s *Sock) tcpTransmitSkbLocked(seq seqnum, flags uint8, data []byte) {
 	if flags&flagAck != 0 {
 		f.Ack = uint32(s.rcvNxt)
 		s.ackSentLocked()
+	}
+	if len(data) > s.sndMSS {
+		s.proto.emitGSOLocked(s.laddr, s.raddr, &f, data, s.sndMSS)
+		return
 	}
 	s.proto.emitLocked(s.laddr, s.raddr, &f, data)
 }

@@ -99,6 +99,23 @@ type Proto struct {
 type outSeg struct {
 	src, dst netip.Addr
 	buf      []byte
+	gsoMSS   int // > 0: one offloaded segment the device cuts into gsoMSS-byte pieces
+}
+
+// gsoIP is the optional part of the IP layer for segmentation offload
+// (net/stack implements it).
+type gsoIP interface {
+	RouteGSO(dst netip.Addr) int
+	OutputIPv4GSO(src, dst netip.Addr, tos uint8, buf []byte, off, mss int) error
+}
+
+// routeGSO is how much payload one segment towards dst may carry when the
+// device segments it (Linux: sk_setup_caps → sk_gso_max_size), 0 without.
+func (p *Proto) routeGSO(dst netip.Addr) int {
+	if g, ok := p.ip.(gsoIP); ok {
+		return g.RouteGSO(dst)
+	}
+	return 0
 }
 
 // New returns a TCP instance sending through ip and timing with clk.
@@ -146,7 +163,7 @@ func (p *Proto) unlock() {
 		p.outq, p.wakes = nil, nil
 		p.mu.Unlock()
 		for _, o := range out {
-			_ = p.ip.OutputIPv4(o.src, o.dst, 6, 0, o.buf, MaxHeaderRoom)
+			p.output(o)
 		}
 		for _, w := range wakes {
 			w()
@@ -164,6 +181,23 @@ func (p *Proto) unlock() {
 	}
 	p.flushing = false
 	p.mu.Unlock()
+}
+
+// output hands one queued segment to IP. An offloaded segment the path
+// cannot take after all (the neighbour went stale) is cut here instead
+// (Linux: the software fallback of GSO, tcp_gso_segment).
+func (p *Proto) output(o outSeg) {
+	if o.gsoMSS == 0 {
+		_ = p.ip.OutputIPv4(o.src, o.dst, 6, 0, o.buf, MaxHeaderRoom)
+		return
+	}
+	g := p.ip.(gsoIP)
+	if g.OutputIPv4GSO(o.src, o.dst, 0, o.buf, MaxHeaderRoom, o.gsoMSS) == nil {
+		return
+	}
+	for _, seg := range softwareSegment(o.buf[MaxHeaderRoom:], o.src, o.dst, o.gsoMSS) {
+		_ = p.ip.OutputIPv4(o.src, o.dst, 6, 0, seg, MaxHeaderRoom)
+	}
 }
 
 // tcpTimeStamp returns the TSval clock: milliseconds since the instance

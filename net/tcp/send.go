@@ -37,7 +37,11 @@ func (s *Sock) tcpXmitOneLocked() bool {
 	if unsent <= 0 && !finPending {
 		return false
 	}
-	n := min(s.segRoomLocked(), max(unsent, 0))
+	room := s.segRoomLocked()
+	if s.gsoMax > 0 && room == s.sndMSS {
+		room = s.gsoMax // one segment of many MSS; the device cuts it (GSO)
+	}
+	n := min(room, max(unsent, 0))
 	if next, ok := s.sacked.nextStart(s.sndNxt); ok {
 		n = min(n, next.sub(s.sndNxt))
 	}
@@ -50,8 +54,14 @@ func (s *Sock) tcpXmitOneLocked() bool {
 		n = wndLeft
 	}
 	inflight := s.inFlightLocked()
-	if inflight > 0 && inflight+n > int(s.cwnd)*s.sndMSS {
-		return false // RFC 5681 §3.1: cwnd limits what is in flight
+	if avail := int(s.cwnd)*s.sndMSS - inflight; inflight > 0 && n > avail {
+		if n <= s.sndMSS || avail < s.sndMSS {
+			return false // RFC 5681 §3.1: cwnd limits what is in flight
+		}
+		n = avail // an offloaded segment shrinks to what cwnd allows
+	}
+	if n > s.sndMSS && s.sndNxt.add(n) != dataEnd {
+		n -= n % s.sndMSS // offloaded segments end on an MSS boundary unless they end the data
 	}
 	fin := finPending && s.sndNxt.add(n) == dataEnd
 	if n < s.sndMSS && !fin && s.tcpNagleBlockedLocked(n, unsent) {

@@ -53,6 +53,7 @@ type Sock struct {
 	sndBufSeq seqnum
 	finQueued bool // shutdown(SHUT_WR) or close: FIN follows the data
 	sndMSS    int  // effective MSS for our segments (Linux: mss_cache)
+	gsoMax    int  // payload of one offloaded segment, a multiple of sndMSS; 0 = no GSO
 	advMSS    int  // MSS we announce
 	peerMSS   int  // MSS the peer announced
 
