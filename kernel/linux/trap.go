@@ -48,7 +48,10 @@ func pageFault(tf *x86.TrapFrame) {
 		}
 		return
 	}
-	if inKernel(tf) || r == mm.FaultOOM {
+	if r == mm.FaultOOM {
+		crash(tf, "out of memory: no free page frame for a demand fault")
+	}
+	if inKernel(tf) {
 		crash(tf, "page fault in kernel context")
 	}
 	code := int32(segvMapErr)
