@@ -6,6 +6,7 @@ import (
 	"net/netip"
 	"os"
 	"strings"
+	"time"
 
 	"gomenuos/drivers/pci"
 	"gomenuos/drivers/virtio"
@@ -40,7 +41,15 @@ func bootNet(sh *menu.Shell, background io.Writer) (*netcmd.Env, error) {
 	if err := bootEth0(st, devs); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: eth0:", err) // lo still works
 	}
-	n := inet.NewNet(st, clk, tcp.DefaultConfig())
+	cfg := tcp.DefaultConfig()
+	if v := bootValue("tcp_timewait", ""); v != "" { // e.g. tcp_timewait=2s (Linux: TCP_TIMEWAIT_LEN, 60 s)
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return nil, fmt.Errorf("bad tcp_timewait=%s", v)
+		}
+		cfg.TimeWait = d
+	}
+	n := inet.NewNet(st, clk, cfg)
 	for path, show := range map[string]func(io.Writer){
 		"net/tcp":         n.TCP().WriteProcNetTCP,
 		"net/snmp":        func(w io.Writer) { io.WriteString(w, st.SNMPText()); n.TCP().MIB.WriteSNMP(w) },
