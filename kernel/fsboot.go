@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"gomenuos/arch/x86"
 	"gomenuos/drivers/char"
 	"gomenuos/drivers/tty"
 	"gomenuos/fs"
@@ -56,6 +57,11 @@ func procfsSources() {
 				name = "irq"
 			}
 			out = append(out, procfs.IRQ{Num: line, Count: n, Chip: "XT-PIC", Name: name})
+		}
+		for i, n := range linux.MSICounts() {
+			if n != 0 {
+				out = append(out, procfs.IRQ{Num: x86.VectorMSIBase + i, Count: n, Chip: "PCI-MSI", Name: "virtio0"})
+			}
 		}
 		return out
 	})

@@ -69,3 +69,21 @@ func (l *legacyIRQ) Wait() error {
 	_, err := l.q.Wait()
 	return err
 }
+
+// AllocMSI hands a driver a message-signalled interrupt (preferred over
+// INTx: edge-triggered, one per device, nothing to mask). The device writes
+// data (the vector) to addr (the boot CPU's local APIC).
+func (kirqs) AllocMSI() (hw.IRQ, uint64, uint32, error) {
+	q, addr, data, err := linux.OpenMSI()
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	return msiIRQ{q}, addr, data, nil
+}
+
+type msiIRQ struct{ q *linux.IRQ }
+
+func (m msiIRQ) Wait() error {
+	_, err := m.q.Wait()
+	return err
+}

@@ -30,3 +30,19 @@ func InitVirtualWire() {
 	lapicWrite(lapicLINT0, 0x700)                // ExtINT, unmasked
 	lapicWrite(lapicLINT1, 0x400)                // NMI
 }
+
+const lapicEOIReg = 0xB0
+
+// LAPICEOI acknowledges the interrupt the local APIC delivered (MSI and
+// other APIC-routed vectors; 8259 lines use EOI).
+func LAPICEOI() { lapicWrite(lapicEOIReg, 0) }
+
+// MSI message address for the boot CPU (local APIC ID 0, physical
+// destination): a device writes the vector number there to interrupt.
+const MSIAddress = lapicBase
+
+// First vector handed out for message-signalled interrupts.
+const (
+	VectorMSIBase = VectorIRQBase + 16
+	NumMSI        = 16
+)

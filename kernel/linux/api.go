@@ -6,8 +6,10 @@ package linux
 import (
 	"errors"
 	"os"
+	"sync/atomic"
 	"syscall"
 
+	"gomenuos/arch/x86"
 	"gomenuos/drivers/power"
 	"gomenuos/kernel/mm"
 	"gomenuos/sched"
@@ -29,6 +31,22 @@ func OpenIRQ(line uint8, top func()) (*IRQ, error) {
 		return nil, errno
 	}
 	return &IRQ{f: os.NewFile(fd, "irq")}, nil
+}
+
+var nextMSI atomic.Int32
+
+// OpenMSI allocates a message-signalled interrupt vector and returns its
+// waiter with the address/data pair a device must write to raise it.
+func OpenMSI() (q *IRQ, addr uint64, data uint32, err error) {
+	idx := nextMSI.Add(1) - 1
+	if idx >= x86.NumMSI {
+		return nil, 0, 0, errors.New("msi: no vector left")
+	}
+	fd, _, errno := syscall.Syscall(SysMSIFD, uintptr(idx), 0, 0)
+	if errno != 0 {
+		return nil, 0, 0, errno
+	}
+	return &IRQ{f: os.NewFile(fd, "msi")}, x86.MSIAddress, uint32(x86.VectorMSIBase + idx), nil
 }
 
 // Wait blocks until the line has interrupted since the last Wait and
@@ -152,3 +170,6 @@ func BootNS(tsc uint64) int64 {
 	}
 	return int64((tsc - Boot.EntryTSC) * 1000 / (Boot.TSCHz / 1_000_000))
 }
+
+// MSICounts returns interrupts per MSI vector slot (vector VectorMSIBase+i).
+func MSICounts() [x86.NumMSI]uint64 { return Counters.MSIs }

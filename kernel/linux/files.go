@@ -83,6 +83,11 @@ func fdClose(fd int) int64 {
 			irqFD[l] = 0
 		}
 	}
+	for i := range msiFD {
+		if msiFD[i] == int32(fd) {
+			msiFD[i] = 0
+		}
+	}
 	files[fd] = kfile{}
 	return 0
 }
@@ -283,5 +288,17 @@ func irqfdCreate(line int) int64 {
 	}
 	irqFD[line] = int32(fd)
 	x86.UnmaskIRQ(uint8(line))
+	return fd
+}
+
+// msifdCreate binds a new non-blocking eventfd to MSI vector slot idx.
+func msifdCreate(idx int) int64 {
+	if idx < 0 || idx >= x86.NumMSI || msiFD[idx] != 0 {
+		return -eINVAL
+	}
+	fd := fdAlloc(fdEventfd, true)
+	if fd >= 0 {
+		msiFD[idx] = int32(fd)
+	}
 	return fd
 }

@@ -55,8 +55,11 @@ const (
 	SysIRQFD = 1000
 	// SysCrash (gomenuos) faults inside the syscall handler, to test the
 	// kernel-context crash report.
-	SysCrash    = 1001
-	nrSyscalls  = 1002
+	SysCrash = 1001
+	// SysMSIFD (gomenuos) returns a non-blocking eventfd that counts the
+	// interrupts of MSI vector VectorMSIBase+idx.
+	SysMSIFD    = 1002
+	nrSyscalls  = 1003
 	noReturnVal = -1 << 63 // the handler set RAX itself (or switched threads)
 )
 
@@ -132,6 +135,7 @@ var sysCallTable = [nrSyscalls]sysCall{
 	sysEpollWait:        sysEpollWaitImpl,
 	sysEpollPwait:       sysEpollWaitImpl,
 	SysIRQFD:            func(c call) int64 { return irqfdCreate(int(c.a[0])) },
+	SysMSIFD:            func(c call) int64 { return msifdCreate(int(c.a[0])) },
 	SysCrash:            func(c call) int64 { return int64(load64(0x10)) }, // page 0 is never mapped
 }
 

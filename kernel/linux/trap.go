@@ -11,6 +11,7 @@ import (
 var Counters struct {
 	Syscalls   [nrSyscalls]uint64
 	IRQs       [16]uint64
+	MSIs       [x86.NumMSI]uint64
 	Exceptions [32]uint64
 	Signals    uint64
 }
@@ -25,6 +26,8 @@ func trap(tf *x86.TrapFrame) {
 		pageFault(tf)
 	case v >= x86.VectorIRQBase && v < x86.VectorIRQBase+16:
 		irq(tf, uint8(v-x86.VectorIRQBase))
+	case v >= x86.VectorMSIBase && v < x86.VectorMSIBase+x86.NumMSI:
+		msi(tf, int(v-x86.VectorMSIBase))
 	case v < 32:
 		Counters.Exceptions[v]++
 		exception(tf)
@@ -185,4 +188,19 @@ func irq(tf *x86.TrapFrame, line uint8) {
 	}
 	x86.EOI(line)
 	sched.Reschedule(tf, now)
+}
+
+// msiFD holds the eventfd each MSI vector wakes.
+var msiFD [x86.NumMSI]int32
+
+// msi handles a message-signalled interrupt: edge-triggered and owned by
+// one device, so there is nothing to mask — signal its eventfd and
+// acknowledge the local APIC.
+func msi(tf *x86.TrapFrame, idx int) {
+	Counters.MSIs[idx]++
+	if fd := msiFD[idx]; fd > 0 {
+		eventfdSignal(int(fd), 1)
+	}
+	x86.LAPICEOI()
+	sched.Reschedule(tf, monotonicNS())
 }
