@@ -17,10 +17,9 @@ var mainTSC, promptTSC uint64
 
 // statsCmd prints the figures make bench reports from inside the guest.
 func statsCmd(c *menu.Ctx, _ []string) error {
-	hz, entry, rt := linux.BootTimes()
+	hz, rt := linux.BootTimes()
 	c.Printf("guest boot: kernel entry to runtime %.1f ms, to main %.1f ms, to first prompt %.1f ms (TSC %d MHz)\n",
 		float64(linux.BootNS(rt))/1e6, float64(linux.BootNS(mainTSC))/1e6, float64(linux.BootNS(promptTSC))/1e6, hz/1_000_000)
-	_ = entry
 	img, bss, pages, dma := linux.Touched()
 	c.Printf("RAM in use: %d KiB (kernel text+data %d KiB + runtime pages and page tables %d KiB + DMA %d KiB); bss %d KiB reserved\n",
 		(img+pages+dma)>>10, img>>10, pages>>10, dma>>10, bss>>10)

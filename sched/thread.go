@@ -119,7 +119,7 @@ func dequeue() int {
 	return i
 }
 
-// Runnable reports how many threads wait for the CPU.
+// RunqLen reports how many threads wait for the CPU.
 func RunqLen() int { return int(runq.tail - runq.head) }
 
 // kernelFS is the FS base trap-context and idle code runs with.
@@ -174,7 +174,7 @@ func IsIdle() bool { return Current == 0 }
 // Clone creates a thread that starts as a copy of the frame tf (the
 // parent's registers at its SYSCALL) with RAX = 0, the given stack and TLS
 // (Linux: copy_thread with CLONE_SETTLS). It returns the new TID or -1.
-func Clone(tf *x86.TrapFrame, stack, tls uint64, now int64) int32 {
+func Clone(tf *x86.TrapFrame, stack, tls uint64) int32 {
 	for i := 1; i < MaxThreads; i++ {
 		t := &Table[i]
 		if t.State != Free {

@@ -21,7 +21,7 @@ func reset(t *testing.T) *x86.TrapFrame {
 func TestCloneCopiesFrameWithZeroRAXNewStackAndTLS(t *testing.T) {
 	tf := reset(t)
 	tf.RBX, tf.R13 = 7, 13
-	tid := Clone(tf, 0x7000, 0x9000, 0)
+	tid := Clone(tf, 0x7000, 0x9000)
 	if tid != 2 {
 		t.Fatalf("tid %d", tid)
 	}
@@ -38,7 +38,7 @@ func TestCloneCopiesFrameWithZeroRAXNewStackAndTLS(t *testing.T) {
 // thread's exactly; Wake's result appears in the sleeper's RAX.
 func TestBlockSwitchesAndWakeDeliversResult(t *testing.T) {
 	tf := reset(t)
-	Clone(tf, 0x7000, 0x9000, 0)
+	Clone(tf, 0x7000, 0x9000)
 	tf.RIP, tf.RAX = 0x1111, 202
 	Block(tf, Wait{Kind: WaitFutex, Addr: 0x40}, 100)
 	if Current != 2 || tf.RSP != 0x7000 || tf.FSBase != 0x9000 || tf.RAX != 0 {
@@ -83,12 +83,12 @@ func TestIdleAndTimeout(t *testing.T) {
 
 func TestExitFreesSlotAndRunsNext(t *testing.T) {
 	tf := reset(t)
-	tid := Clone(tf, 0x7000, 0x9000, 0)
+	tid := Clone(tf, 0x7000, 0x9000)
 	Exit(tf, 10)
 	if Table[1].State != Free || Cur().TID != tid || NumThreads() != 1 {
 		t.Fatalf("after exit: cur %d threads %d", Cur().TID, NumThreads())
 	}
-	if got := Clone(tf, 0x8000, 0, 0); ByTID(got) != &Table[1] {
+	if got := Clone(tf, 0x8000, 0); ByTID(got) != &Table[1] {
 		t.Fatal("freed slot not reused")
 	}
 }

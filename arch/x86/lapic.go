@@ -16,7 +16,7 @@ const (
 )
 
 func lapicWrite(reg uintptr, v uint32) {
-	atomic.StoreUint32((*uint32)(unsafePointer(lapicBase+reg)), v)
+	atomic.StoreUint32((*uint32)(PhysPointer(lapicBase+reg)), v)
 }
 
 // InitVirtualWire enables the local APIC in virtual-wire mode: LINT0

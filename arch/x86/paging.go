@@ -37,7 +37,7 @@ func (e PTE) Huge() bool { return e&PTEHuge != 0 }
 type Table [512]PTE
 
 // TableAt returns the table at physical address pa.
-func TableAt(pa uintptr) *Table { return (*Table)(unsafePointer(pa)) }
+func TableAt(pa uintptr) *Table { return (*Table)(PhysPointer(pa)) }
 
 // Index returns the table index of va at level (3 = PML4 ... 0 = PT).
 func Index(va uintptr, level int) int { return int(va>>(12+9*uint(level))) & 511 }

@@ -7,5 +7,3 @@ import "unsafe"
 // heap, so the GC ignores it. Reading the integer's bits as a pointer keeps
 // vet's unsafeptr check quiet without hiding a real heap pointer.
 func PhysPointer(pa uintptr) unsafe.Pointer { return *(*unsafe.Pointer)(unsafe.Pointer(&pa)) }
-
-func unsafePointer(pa uintptr) unsafe.Pointer { return PhysPointer(pa) }

@@ -135,9 +135,8 @@ func PageFaults() (faults, unmapped uint64) { return mm.Stats.PageFaults, mm.Sta
 // PeakMemory returns the most frames ever in use, in bytes.
 func PeakMemory() uint64 { return uint64(mm.Stats.PeakUsed) * 4096 }
 
-// BootTimes returns TSC ticks per second and the TSC at kernel entry and
-// at runtime entry.
-func BootTimes() (hz, entry, runtime uint64) { return Boot.TSCHz, Boot.EntryTSC, Boot.RuntimeTSC }
+// BootTimes returns TSC ticks per second and the TSC at runtime entry.
+func BootTimes() (hz, runtime uint64) { return Boot.TSCHz, Boot.RuntimeTSC }
 
 // Initrd returns the initramfs module's bytes (nil if none).
 func Initrd() []byte {

@@ -112,7 +112,7 @@ var sysCallTable = [nrSyscalls]sysCall{
 	sysClockNanosleep:   func(c call) int64 { return sysNanosleepImpl(c.tf, c.a[2], c.now) },
 	sysGetpid:           func(c call) int64 { return 1 },
 	sysGettid:           func(c call) int64 { return int64(sched.Cur().TID) },
-	sysClone:            func(c call) int64 { return sysCloneImpl(c.tf, uint64(c.a[0]), uint64(c.a[1]), uint64(c.a[4]), c.now) },
+	sysClone:            func(c call) int64 { return sysCloneImpl(c.tf, uint64(c.a[0]), uint64(c.a[1]), uint64(c.a[4])) },
 	sysExit:             func(c call) int64 { sched.Exit(c.tf, c.now); return noReturnVal },
 	sysExitGroup:        func(c call) int64 { shutdown(uint8(c.a[0])); return 0 },
 	sysTgkill:           func(c call) int64 { return sysTgkillImpl(int32(c.a[1]), uint32(c.a[2])) },
@@ -314,7 +314,7 @@ func sysNanosleepImpl(tf *x86.TrapFrame, req uintptr, now int64) int64 {
 	return noReturnVal
 }
 
-func sysCloneImpl(tf *x86.TrapFrame, flags, stack, tls uint64, now int64) int64 {
+func sysCloneImpl(tf *x86.TrapFrame, flags, stack, tls uint64) int64 {
 	const cloneThread, cloneSetTLS = 0x10000, 0x80000
 	if flags&cloneThread == 0 {
 		return -eNOSYS // only threads: there is one process
@@ -322,7 +322,7 @@ func sysCloneImpl(tf *x86.TrapFrame, flags, stack, tls uint64, now int64) int64 
 	if flags&cloneSetTLS == 0 {
 		tls = tf.FSBase
 	}
-	tid := sched.Clone(tf, stack, tls, now)
+	tid := sched.Clone(tf, stack, tls)
 	if tid < 0 {
 		return -eAGAIN
 	}
