@@ -16,21 +16,8 @@ import (
 // (about 590/s in a TCG guest): connect, send, receive the echo, close,
 // through the real stack's loopback device and the blocking socket API.
 func BenchmarkLoopbackRoundTrip(b *testing.B) {
-	st := stack.New(stack.Options{})
-	lo := link.NewLoopback()
-	defer lo.Close()
-	if _, err := st.AddInterface(lo, netip.MustParsePrefix("127.0.0.1/8")); err != nil {
-		b.Fatal(err)
-	}
-	n := NewNet(st, clock.Real(), tcp.DefaultConfig())
 	addr := netip.MustParseAddrPort("127.0.0.1:7")
-	l, _ := n.Socket(AFInet, SockStream, 0)
-	if err := l.Bind(addr); err != nil {
-		b.Fatal(err)
-	}
-	if err := l.Listen(128); err != nil {
-		b.Fatal(err)
-	}
+	n, l := loopbackListener(b, addr, 128)
 	srv := sched.NewTask("echo")
 	go func() {
 		buf := make([]byte, 64)
@@ -67,21 +54,8 @@ func BenchmarkLoopbackRoundTrip(b *testing.B) {
 // BenchmarkLoopbackBulk streams through the real stack's loopback device
 // and the blocking socket API: MB/s per wall-clock second.
 func BenchmarkLoopbackBulk(b *testing.B) {
-	st := stack.New(stack.Options{})
-	lo := link.NewLoopback()
-	defer lo.Close()
-	if _, err := st.AddInterface(lo, netip.MustParsePrefix("127.0.0.1/8")); err != nil {
-		b.Fatal(err)
-	}
-	n := NewNet(st, clock.Real(), tcp.DefaultConfig())
 	addr := netip.MustParseAddrPort("127.0.0.1:9")
-	l, _ := n.Socket(AFInet, SockStream, 0)
-	if err := l.Bind(addr); err != nil {
-		b.Fatal(err)
-	}
-	if err := l.Listen(1); err != nil {
-		b.Fatal(err)
-	}
+	n, l := loopbackListener(b, addr, 1)
 	go func() {
 		t := sched.NewTask("sink")
 		c, err := l.Accept(t)
@@ -108,4 +82,24 @@ func BenchmarkLoopbackBulk(b *testing.B) {
 		}
 	}
 	_ = c.Close(task)
+}
+
+// loopbackListener is a socket layer on a real stack with lo, and a
+// socket listening on addr.
+func loopbackListener(b *testing.B, addr netip.AddrPort, backlog int) (*Net, *Socket) {
+	st := stack.New(stack.Options{})
+	lo := link.NewLoopback()
+	b.Cleanup(lo.Close)
+	if _, err := st.AddInterface(lo, netip.MustParsePrefix("127.0.0.1/8")); err != nil {
+		b.Fatal(err)
+	}
+	n := NewNet(st, clock.Real(), tcp.DefaultConfig())
+	l, _ := n.Socket(AFInet, SockStream, 0)
+	if err := l.Bind(addr); err != nil {
+		b.Fatal(err)
+	}
+	if err := l.Listen(backlog); err != nil {
+		b.Fatal(err)
+	}
+	return n, l
 }
