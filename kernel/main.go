@@ -13,6 +13,7 @@ import (
 	"gomenuos/drivers/uart"
 	"gomenuos/kernel/linux"
 	"gomenuos/kernel/menu"
+	"gomenuos/kernel/proc"
 	"gomenuos/kernel/selftest"
 	"gomenuos/sched"
 )
@@ -37,6 +38,8 @@ func main() {
 		linux.Exit(1)
 	}
 	sh := menu.New(con, linux.PowerOff, rtc.Now)
+	proc.InitKernel("menu")
+	sh.SetFallback(programCommand)
 	registerCommands(sh)
 	registerFSCommands(sh)
 	if _, err := bootNet(sh, con.Background()); err != nil {
