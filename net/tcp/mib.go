@@ -25,6 +25,14 @@ type MIB struct {
 	DropNoSocket, DropBadHeader, DropOutOfWindow       atomic.Uint64
 	DropOldAck, TCPReqQFullDrop, TWRecycled            atomic.Uint64
 	TCPTimeWaitOverflow                                atomic.Uint64
+
+	// Loss recovery (Linux: LINUX_MIB_TCPLOSSPROBES and its neighbours).
+	TCPLossProbes, TCPLossProbeRecovery, TCPLostRetransmit atomic.Uint64
+	TCPDSACKRecv, TCPDSACKOfoRecv                          atomic.Uint64
+	TCPDSACKOldSent, TCPDSACKOfoSent                       atomic.Uint64
+	TCPDSACKUndo, TCPPartialUndo, TCPLossUndo              atomic.Uint64
+	TCPSpuriousRTOs, TCPSACKReorder                        atomic.Uint64
+	TCPHystartDelayDetect, TCPHystartDelayCwnd             atomic.Uint64
 }
 
 type mibRow struct {
@@ -53,7 +61,15 @@ func (m *MIB) extRows() []mibRow {
 		{"TCPDropNoSocket", &m.DropNoSocket}, {"TCPDropBadHeader", &m.DropBadHeader},
 		{"TCPDropOutOfWindow", &m.DropOutOfWindow}, {"TCPDropOldAck", &m.DropOldAck},
 		{"TCPReqQFullDrop", &m.TCPReqQFullDrop}, {"TWRecycled", &m.TWRecycled},
-		{"TCPTimeWaitOverflow", &m.TCPTimeWaitOverflow}}
+		{"TCPTimeWaitOverflow", &m.TCPTimeWaitOverflow},
+		{"TCPLossProbes", &m.TCPLossProbes}, {"TCPLossProbeRecovery", &m.TCPLossProbeRecovery},
+		{"TCPLostRetransmit", &m.TCPLostRetransmit}, {"TCPFullUndo", &m.TCPFullUndo},
+		{"TCPPartialUndo", &m.TCPPartialUndo}, {"TCPDSACKUndo", &m.TCPDSACKUndo},
+		{"TCPLossUndo", &m.TCPLossUndo}, {"TCPSpuriousRTOs", &m.TCPSpuriousRTOs},
+		{"TCPDSACKOldSent", &m.TCPDSACKOldSent}, {"TCPDSACKOfoSent", &m.TCPDSACKOfoSent},
+		{"TCPDSACKRecv", &m.TCPDSACKRecv}, {"TCPDSACKOfoRecv", &m.TCPDSACKOfoRecv},
+		{"TCPSACKReorder", &m.TCPSACKReorder},
+		{"TCPHystartDelayDetect", &m.TCPHystartDelayDetect}, {"TCPHystartDelayCwnd", &m.TCPHystartDelayCwnd}}
 }
 
 // WriteSNMP writes the "Tcp:" header and value lines as /proc/net/snmp
