@@ -80,7 +80,13 @@ func (s *Sock) isDupAckLocked(g *segment, wndChanged bool) bool {
 // tcpAckNewDataLocked handles an ACK that advances SND.UNA and returns the
 // number of segments it acknowledged.
 func (s *Sock) tcpAckNewDataLocked(g *segment, f *ackFlag) int {
+	priorFack := s.fackLocked()
 	a := s.tcpCleanRtxQueueLocked(g.ack)
+	if a.reord && a.reordSeq.lt(priorFack) {
+		// An original arrived after data sent later was SACKed:
+		// reordering (Linux: tcp_clean_rtx_queue → tcp_check_sack_reordering).
+		s.tcpCheckSackReorderingLocked(a.reordSeq, priorFack)
+	}
 	if a.segs > 0 || s.finAcked {
 		*f |= flagDataAcked
 	}
@@ -116,6 +122,7 @@ func (s *Sock) tcpCleanRtxQueueLocked(ack seqnum) ackedInfo {
 	if s.sndNxt.lt(ack) {
 		s.sndNxt = ack
 	}
+	s.fackEnd = seqMax(s.fackEnd, ack)
 	return s.rtxq.cleanAcked(ack)
 }
 

@@ -33,7 +33,14 @@ type MIB struct {
 	TCPDSACKUndo, TCPPartialUndo, TCPLossUndo              atomic.Uint64
 	TCPSpuriousRTOs, TCPSACKReorder                        atomic.Uint64
 	TCPHystartDelayDetect, TCPHystartDelayCwnd             atomic.Uint64
+
+	// Rate-limited answers (Linux: LINUX_MIB_TCPACKSKIPPED*).
+	TCPACKSkippedSeq, TCPACKSkippedPAWS, TCPACKSkippedChallenge atomic.Uint64
+	DropBadFlags                                                atomic.Uint64
 }
+
+// atomicCounter is one MIB counter.
+type atomicCounter = atomic.Uint64
 
 type mibRow struct {
 	name string
@@ -69,7 +76,9 @@ func (m *MIB) extRows() []mibRow {
 		{"TCPDSACKOldSent", &m.TCPDSACKOldSent}, {"TCPDSACKOfoSent", &m.TCPDSACKOfoSent},
 		{"TCPDSACKRecv", &m.TCPDSACKRecv}, {"TCPDSACKOfoRecv", &m.TCPDSACKOfoRecv},
 		{"TCPSACKReorder", &m.TCPSACKReorder},
-		{"TCPHystartDelayDetect", &m.TCPHystartDelayDetect}, {"TCPHystartDelayCwnd", &m.TCPHystartDelayCwnd}}
+		{"TCPHystartDelayDetect", &m.TCPHystartDelayDetect}, {"TCPHystartDelayCwnd", &m.TCPHystartDelayCwnd},
+		{"TCPACKSkippedSeq", &m.TCPACKSkippedSeq}, {"TCPACKSkippedPAWS", &m.TCPACKSkippedPAWS},
+		{"TCPACKSkippedChallenge", &m.TCPACKSkippedChallenge}, {"TCPDropBadFlags", &m.DropBadFlags}}
 }
 
 // WriteSNMP writes the "Tcp:" header and value lines as /proc/net/snmp

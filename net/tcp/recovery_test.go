@@ -194,3 +194,155 @@ func TestNetstatHasRecoveryCounters(t *testing.T) {
 		}
 	}
 }
+
+// TestDsackUndoesSpuriousRecovery: the "lost" segment was only delayed;
+// the peer's D-SACK for our retransmission (RFC 2883 §5) proves every
+// retransmission spurious, so cwnd and ssthresh return to their values
+// before recovery (Linux: tcp_try_undo_recovery, TCPFullUndo).
+func TestDsackUndoesSpuriousRecovery(t *testing.T) {
+	p := newSender(t, "reno")
+	must(t, sendAll(p.s, 10*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	for k := 1; k <= 3; k++ {
+		p.ack(p.seqOf(0), [2]int{1, 1 + k})
+	}
+	if out := p.sent(); len(out) == 0 || out[0] != p.seqOf(0) {
+		t.Fatalf("no fast retransmit: %v", out)
+	}
+	if _, cwnd, _, ca := p.state(); ca != caRecovery || cwnd >= 10 {
+		t.Fatalf("state %d cwnd %d, want recovery with a reduced cwnd", ca, cwnd)
+	}
+	// The original arrives, then our retransmission: a D-SACK below the ACK.
+	p.dsack(p.seqOf(10), p.seqOf(0), p.seqOf(1))
+	_, cwnd, ssthresh, ca := p.state()
+	if ca != caOpen || cwnd < 10 || ssthresh != infiniteSSThresh {
+		t.Fatalf("after the D-SACK: state %d cwnd %d ssthresh %d; want Open, 10, undone", ca, cwnd, ssthresh)
+	}
+	m := &p.sc.p.MIB
+	if m.TCPDSACKRecv.Load() != 1 || m.TCPFullUndo.Load() != 1 {
+		t.Fatalf("TCPDSACKRecv %d TCPFullUndo %d, want 1 1", m.TCPDSACKRecv.Load(), m.TCPFullUndo.Load())
+	}
+}
+
+// TestDsackSentForDuplicate: a segment we already have is answered at
+// once with its range as the first SACK block (RFC 2883 §4).
+func TestDsackSentForDuplicate(t *testing.T) {
+	sc := newScript(t)
+	s, iss := sc.established(fullOpts)
+	port := s.LocalAddr().Port()
+	ts := &header.TCPOptions{HasTS: true, TSVal: 101}
+	sc.inject(seg{dport: port, seq: peerISS + 1, ack: iss + 1, flags: flagAck, data: "hello", opts: ts})
+	sc.ip.sent = nil
+	sc.inject(seg{dport: port, seq: peerISS + 1, ack: iss + 1, flags: flagAck, data: "hello", opts: ts})
+	h := sc.expect(flags(flagAck), ackIs(peerISS+6))
+	var o header.TCPOptions
+	must(t, header.ParseTCPOptions(h.Options(), &o))
+	if o.NumSACK != 1 || o.SACK[0] != (header.SACKBlock{Start: peerISS + 1, End: peerISS + 6}) {
+		t.Fatalf("SACK blocks %v, want the D-SACK [%d, %d)", o.SACK[:o.NumSACK], peerISS+1, peerISS+6)
+	}
+	if sc.p.MIB.TCPDSACKOldSent.Load() != 1 {
+		t.Fatal("TCPDSACKOldSent not counted")
+	}
+	// Reported once: the next ACK carries no D-SACK.
+	sc.inject(seg{dport: port, seq: peerISS + 6, ack: iss + 1, flags: flagAck, data: "x", opts: ts})
+	sc.run(time.Second)
+	h = sc.expect(flags(flagAck), ackIs(peerISS+7))
+	must(t, header.ParseTCPOptions(h.Options(), &o))
+	if o.NumSACK != 0 {
+		t.Fatalf("second ACK still carries SACK blocks %v", o.SACK[:o.NumSACK])
+	}
+}
+
+// TestTailLossProbe: the last segment of a flight is lost and no
+// duplicate ACK can come. RFC 8985 §7.2: with one segment out, PTO =
+// 2·SRTT + WCDelAckT (Linux: TCP_RTO_MIN), capped by the RTO; the probe
+// resends the last segment instead of an RTO collapsing cwnd, and its ACK
+// proves a loss the probe repaired (§7.4).
+func TestTailLossProbe(t *testing.T) {
+	p := newSender(t, "cubic")
+	must(t, sendAll(p.s, 3*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	p.ack(p.seqOf(2)) // segment 2 is lost
+	p.sc.run(195 * time.Millisecond)
+	if out := p.sent(); len(out) != 0 {
+		t.Fatalf("sent %v before PTO", out)
+	}
+	p.sc.run(10 * time.Millisecond)
+	if out := p.sent(); len(out) != 1 || out[0] != p.seqOf(2) {
+		t.Fatalf("probe %v, want the last segment %d again", out, p.seqOf(2))
+	}
+	p.ack(p.seqOf(3))
+	m := &p.sc.p.MIB
+	if m.TCPLossProbes.Load() != 1 || m.TCPLossProbeRecovery.Load() != 1 || m.TCPTimeouts.Load() != 0 {
+		t.Fatalf("TCPLossProbes %d TCPLossProbeRecovery %d TCPTimeouts %d; want 1 1 0",
+			m.TCPLossProbes.Load(), m.TCPLossProbeRecovery.Load(), m.TCPTimeouts.Load())
+	}
+}
+
+// TestFrtoDetectsSpuriousRTO: a delay spike fires the RTO though nothing
+// was lost. F-RTO (RFC 5682 §3.1) retransmits the head, sends new data
+// on the first ACK instead of more retransmissions, and the second ACK,
+// covering a segment never retransmitted, proves the timeout spurious.
+func TestFrtoDetectsSpuriousRTO(t *testing.T) {
+	p := newSender(t, "reno", func(c *Config) { c.Timestamps = false })
+	must(t, sendAll(p.s, 20*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	p.ack(p.seqOf(1)) // an RTT sample; nine segments stay out
+	for i := 0; i < 40 && p.sc.p.MIB.TCPTimeouts.Load() == 0; i++ {
+		p.sc.run(50 * time.Millisecond)
+	}
+	if p.sc.p.MIB.TCPTimeouts.Load() != 1 {
+		t.Fatal("no RTO")
+	}
+	out := p.sent()
+	if len(out) == 0 || out[len(out)-1] != p.seqOf(1) {
+		t.Fatalf("RTO sent %v, want the head %d last", out, p.seqOf(1))
+	}
+	p.ack(p.seqOf(2)) // the original head arrives
+	for _, seq := range p.sent() {
+		if seq < p.seqOf(11) {
+			t.Fatalf("first ACK after the RTO retransmitted %d; F-RTO sends new data", seq)
+		}
+	}
+	p.ack(p.seqOf(3)) // segment 2 was never retransmitted
+	m := &p.sc.p.MIB
+	if m.TCPSpuriousRTOs.Load() != 1 || m.TCPLossUndo.Load() != 1 {
+		t.Fatalf("TCPSpuriousRTOs %d TCPLossUndo %d, want 1 1", m.TCPSpuriousRTOs.Load(), m.TCPLossUndo.Load())
+	}
+	if _, cwnd, _, ca := p.state(); ca != caOpen || cwnd < 10 {
+		t.Fatalf("after undo: state %d cwnd %d, want Open and cwnd restored", ca, cwnd)
+	}
+}
+
+// TestRackToleratesReordering: a segment SACKed above a gap is not
+// enough to retransmit while the reordering window (RFC 8985 §6.2:
+// min_RTT/4) lasts; the late original then counts as reordering. A gap
+// that outlasts the window is lost: the RACK timer retransmits it.
+func TestRackToleratesReordering(t *testing.T) {
+	p := newSender(t, "cubic")
+	must(t, sendAll(p.s, 10*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	p.ack(p.seqOf(0), [2]int{1, 2})
+	p.sc.run(5 * time.Millisecond)
+	for _, seq := range p.sent() {
+		if seq == p.seqOf(0) {
+			t.Fatal("retransmitted within the reordering window")
+		}
+	}
+	p.ack(p.seqOf(2))
+	m := &p.sc.p.MIB
+	if m.TCPSACKReorder.Load() != 1 || m.RetransSegs.Load() != 0 {
+		t.Fatalf("TCPSACKReorder %d RetransSegs %d, want 1 0", m.TCPSACKReorder.Load(), m.RetransSegs.Load())
+	}
+	// Now a real loss: segment 2 never arrives.
+	p.ack(p.seqOf(2), [2]int{3, 4})
+	p.sent()
+	p.sc.run(30 * time.Millisecond)
+	if out := p.sent(); len(out) == 0 || out[0] != p.seqOf(2) {
+		t.Fatalf("after the reordering window: sent %v, want %d", out, p.seqOf(2))
+	}
+}

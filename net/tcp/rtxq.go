@@ -151,6 +151,8 @@ type ackedInfo struct {
 	newest    txSeg     // the most recently sent one not SACKed before, for RACK
 	hasNewest bool      //
 	rttFrom   time.Time // send time of the newest never-retransmitted one (Karn); zero if none
+	reordSeq  seqnum    // the lowest never-retransmitted one not SACKed before
+	reord     bool      // reordSeq is set
 }
 
 // cleanAcked drops what una acknowledges (Linux: tcp_clean_rtx_queue).
@@ -162,6 +164,9 @@ func (q *rtxQueue) cleanAcked(una seqnum) ackedInfo {
 	for n < len(segs) && segs[n].end.leq(una) {
 		t := &segs[n]
 		if !t.has(segEverRetrans) {
+			if !a.reord && !t.has(segSacked) {
+				a.reordSeq, a.reord = t.seq, true
+			}
 			a.origAcked = true
 			if t.sent.After(a.rttFrom) {
 				a.rttFrom = t.sent

@@ -59,7 +59,7 @@ func (s *Sock) tcpSacktagLocked(g *segment, prevUna seqnum) (flags ackFlag, newl
 
 // fackLocked is the highest sequence number SACKed or acknowledged (Linux:
 // tcp_highest_sack_seq).
-func (s *Sock) fackLocked() seqnum { return seqMax(s.fackEnd, s.sndUna) }
+func (s *Sock) fackLocked() seqnum { return s.fackEnd }
 
 // tcpCheckDsackLocked reports whether the first block is a D-SACK: below
 // the cumulative ACK, or inside the second block (RFC 2883 §4; Linux:

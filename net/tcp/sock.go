@@ -109,6 +109,7 @@ type Sock struct {
 	xmitTimer     timerKind
 	dsack         sackRange // D-SACK block for the next ACK (RFC 2883)
 	dsackOn       bool
+	lastOowAck    time.Time // last ACK to an out-of-window segment (Linux: last_oow_ack_time)
 
 	// Timers (Linux: icsk_retransmit_timer, icsk_delack_timer, the probe
 	// timer, sk_timer for keepalive and FIN_WAIT2, the TIME_WAIT timer).
