@@ -146,8 +146,9 @@ func (s *Sock) tcpAckRttLocked(g *segment) {
 // congestion control (Linux: tcp_ack_update_rtt → icsk_ca_ops->pkts_acked).
 func (s *Sock) rttSampleLocked(m time.Duration) {
 	s.rtt.sample(m)
-	if pa, ok := s.cc.(rttObserver); ok && s.cc != nil {
-		pa.PktsAcked(&s.ccState, m, s.sndUna, s.sndNxt)
+	if pa, ok := s.cc.(rttObserver); ok && pa.PktsAcked(&s.ccState, m, s.sndUna, s.sndNxt) {
+		s.proto.MIB.TCPHystartDelayDetect.Add(1)
+		s.proto.MIB.TCPHystartDelayCwnd.Add(uint64(s.cwnd))
 	}
 }
 
