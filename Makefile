@@ -6,7 +6,9 @@
 
 GO      ?= go
 BUILD   ?= build
-KLINK   := 0x4001000
+KLINK   := -0x7bfff000
+# The kernel is linked in the top 2 GiB (0xffffffff84001000; Go's -T wants
+# it as a negative number): see arch/x86/unsafe.go for the layout.
 LDFLAGS := -E gomenuos/kernel/linux.entry -T $(KLINK)
 CFLAGS32 := -m32 -O2 -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
 	-fno-stack-protector -mno-sse -mno-mmx -Wall -Werror

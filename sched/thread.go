@@ -86,6 +86,10 @@ var Table [MaxThreads]Thread
 
 var kstacks [MaxThreads][kstackSize]byte
 
+// idleStack is what the idle loop runs on (it pushes nothing); its kernel
+// stack takes the traps that interrupt it.
+var idleStack [256]byte
+
 // Current is the index of the thread running on the (only) CPU.
 var Current int
 
@@ -137,7 +141,7 @@ func Init(kfs uint64, now int64) {
 	f.CS = x86.KernelCS
 	f.SS = x86.KernelDS
 	f.RFLAGS = x86.FlagIF | 2
-	f.RSP = stackTop(0) - 64
+	f.RSP = uint64(uintptr(unsafe.Pointer(&idleStack[len(idleStack)-64]))) &^ 15
 	f.FSBase = kfs
 	initFX(&f.FX)
 

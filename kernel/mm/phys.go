@@ -56,7 +56,7 @@ func AllocFrame() uintptr {
 	}
 	frames.nfree--
 	pa := uintptr(frames.free[frames.nfree]) * pageSize
-	x86.ZeroPage(pa)
+	x86.ZeroPage(x86.PhysToVirt(pa))
 	if u := frames.total - frames.nfree; u > Stats.PeakUsed {
 		Stats.PeakUsed = u
 	}
@@ -92,7 +92,7 @@ func AllocContig(size, align uintptr) uintptr {
 	dmaPool.next = pa + size
 	for z := pa &^ (pageSize - 1); z < pa+size; z += pageSize {
 		if z >= dmaPool.zeroed {
-			x86.ZeroPage(z)
+			x86.ZeroPage(x86.PhysToVirt(z))
 			dmaPool.zeroed = z + pageSize
 		}
 	}
