@@ -346,3 +346,45 @@ func TestRackToleratesReordering(t *testing.T) {
 		t.Fatalf("after the reordering window: sent %v, want %d", out, p.seqOf(2))
 	}
 }
+
+// TestLostRetransmissionDetected: a retransmission can be lost too. Once
+// segments sent after it are SACKed an RTT later, RACK (RFC 8985 §6.2)
+// judges it lost again and resends it, instead of waiting for the RTO.
+func TestLostRetransmissionDetected(t *testing.T) {
+	p := newSender(t, "reno")
+	must(t, sendAll(p.s, 40*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	hi := 0
+	for k := 1; k <= 9; k++ {
+		p.ack(p.seqOf(0), [2]int{1, 1 + k})
+		for _, seq := range p.sent() {
+			hi = max(hi, int(seq-p.seqOf(0))/p.mss)
+		}
+	}
+	p.sc.run(60 * time.Millisecond)
+	p.ack(p.seqOf(0), [2]int{1, 10}, [2]int{10, hi + 1})
+	if out := p.sent(); len(out) == 0 || out[0] != p.seqOf(0) {
+		t.Fatalf("sent %v, want the lost retransmission %d again", out, p.seqOf(0))
+	}
+	m := &p.sc.p.MIB
+	if m.TCPLostRetransmit.Load() != 1 || m.TCPTimeouts.Load() != 0 {
+		t.Fatalf("TCPLostRetransmit %d TCPTimeouts %d, want 1 0", m.TCPLostRetransmit.Load(), m.TCPTimeouts.Load())
+	}
+}
+
+// TestReorderedDupAckPassesPAWS: a duplicate ACK overtaken by a newer one
+// carries an older TSval; it must still reach SACK processing (Linux:
+// tcp_disordered_ack), not be rejected by PAWS and answered.
+func TestReorderedDupAckPassesPAWS(t *testing.T) {
+	p := newSender(t, "reno")
+	must(t, sendAll(p.s, 10*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	p.ack(p.seqOf(0), [2]int{1, 3})
+	p.tsval -= 5 // the earlier duplicate ACK arrives late
+	p.ack(p.seqOf(0), [2]int{1, 2})
+	if n := p.sc.p.MIB.PAWSEstabRejected.Load(); n != 0 {
+		t.Fatalf("PAWSEstab %d for a reordered duplicate ACK, want 0", n)
+	}
+}

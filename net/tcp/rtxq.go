@@ -115,8 +115,10 @@ func (q *rtxQueue) setBits(t *txSeg, b uint8) {
 
 // markLost judges t lost (Linux: tcp_mark_skb_lost). It reports whether t
 // was a retransmission that got lost again.
+// A segment already marked lost stays so; if it was retransmitted, the
+// retransmission is what got lost now, and it is due again.
 func (q *rtxQueue) markLost(t *txSeg) (lostRetrans bool) {
-	if t.has(segSacked | segLost) {
+	if t.has(segSacked) {
 		return false
 	}
 	lostRetrans = t.has(segRetrans)
