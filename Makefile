@@ -101,7 +101,7 @@ fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
 bench: deps image
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
+	$(GO) test -run '^$$' -bench . ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
 	$(GO) run ./qemu/bench
 
 generate:
