@@ -8,9 +8,11 @@ import (
 	"os"
 
 	"gomenuos/arch/x86"
+	"gomenuos/drivers/char"
 	"gomenuos/drivers/rtc"
 	"gomenuos/drivers/tty"
 	"gomenuos/drivers/uart"
+	"gomenuos/fs"
 	"gomenuos/kernel/linux"
 	"gomenuos/kernel/menu"
 	"gomenuos/kernel/proc"
@@ -38,7 +40,6 @@ func main() {
 		linux.Exit(1)
 	}
 	sh := menu.New(con, linux.PowerOff, rtc.Now)
-	proc.InitKernel("menu")
 	sh.SetFallback(programCommand)
 	registerCommands(sh)
 	registerFSCommands(sh)
@@ -51,6 +52,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gomenuos: /dev/console:", err)
 		linux.Exit(1)
 	}
+	proc.InitKernel("menu", fs.FilesOf(shell))
+	proc.Console.OnTermios = char.SetConsoleMode
+	proc.Strace.Store(bootParam("strace"))
+	proc.RegisterProcfs()
 	markPrompt()
 	if err := sh.Run(shell); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: shell:", err)

@@ -28,6 +28,7 @@ const (
 // program is an executable found by path, ready to be loaded.
 type program struct {
 	path string // as given (AT_EXECFN)
+	real string // the file's canonical path (/proc/<pid>/exe, maps)
 	data []byte
 	ino  uint64
 	argv []string
@@ -43,7 +44,11 @@ func findProgram(task *sched.Task, cwd, file string, argv []string) (*program, e
 		}
 		interp, arg, ok := scriptLine(data)
 		if !ok {
-			return &program{path: file, data: data, ino: ino, argv: argv}, nil
+			real, err := fs.Root().Resolve(task, resolve(cwd, file))
+			if err != nil {
+				real = resolve(cwd, file)
+			}
+			return &program{path: file, real: real, data: data, ino: ino, argv: argv}, nil
 		}
 		if depth == maxScriptDepth {
 			return nil, syscall.ELOOP
@@ -136,7 +141,7 @@ func loadProgram(prog *program, envp []string) (*image, error) {
 	}
 	var rnd [24]byte
 	rand.Read(rnd[:])
-	img, err := exec.LoadELF(m, prog.data, prog.path, prog.ino, binary.LittleEndian.Uint64(rnd[16:]))
+	img, err := exec.LoadELF(m, prog.data, prog.real, prog.ino, binary.LittleEndian.Uint64(rnd[16:]))
 	if err == nil {
 		m.BrkStart, m.Brk = img.BrkStart, img.BrkStart
 		si := exec.StackInfo{Argv: prog.argv, Envp: envp, ExecFn: prog.path, HWCap: hwcap(),
@@ -221,7 +226,7 @@ func (t *Thread) install(im *image, prog *program) {
 	p.mm = im.mm
 	p.setCommLocked(prog.path)
 	p.cmdline = prog.argv
-	p.exe = resolve(p.cwd, prog.path)
+	p.exe = prog.real
 	files := p.files
 	vfork := p.vforkDone
 	p.vforkDone = nil

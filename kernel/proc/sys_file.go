@@ -2,7 +2,6 @@ package proc
 
 import (
 	"encoding/binary"
-	"errors"
 	"path"
 	"strings"
 	"syscall"
@@ -54,6 +53,7 @@ func init() {
 	register(95, "umask", sysUmask)
 	register(133, "mknod", func(t *Thread, a args) (uintptr, error) { return t.mknodat(atFDCWD, a[0], uint32(a[1]), a[2]) })
 	register(162, "sync", func(*Thread, args) (uintptr, error) { return 0, nil })
+	register(40, "sendfile", sysSendfile)
 	register(217, "getdents64", sysGetdents64)
 	register(257, "openat", func(t *Thread, a args) (uintptr, error) {
 		return t.openat(int(int32(a[0])), a[1], int(a[2]), uint32(a[3]))
@@ -640,4 +640,50 @@ func sysGetdents64(t *Thread, a args) (uintptr, error) {
 // dtype is the d_type of a mode (Linux: fs_umode_to_dtype).
 func dtype(m fs.Mode) byte { return byte(m.Type() >> 12) }
 
-var errNotTTY = errors.New("not a tty")
+// sysSendfile copies between two files in the kernel (Linux:
+// do_sendfile): from in's position, or *offset without moving it.
+func sysSendfile(t *Thread, a args) (uintptr, error) {
+	out, err := t.file(int(a[0]))
+	if err != nil {
+		return 0, err
+	}
+	defer out.Put()
+	in, err := t.file(int(a[1]))
+	if err != nil {
+		return 0, err
+	}
+	defer in.Put()
+	var off int64 = -1
+	m := t.Proc.MM()
+	if a[2] != 0 {
+		var b [8]byte
+		if err := m.CopyIn(b[:], a[2]); err != nil {
+			return 0, err
+		}
+		off = int64(binary.LittleEndian.Uint64(b[:]))
+	}
+	buf := make([]byte, min(a[3], maxIO))
+	var n int
+	if off >= 0 {
+		n, err = in.ReadAt(t.task, buf, off)
+	} else {
+		n, err = in.Read(t.task, buf)
+	}
+	if n == 0 {
+		return 0, t.ioErr(in, err)
+	}
+	w, err := out.Write(t.task, buf[:n])
+	if w == 0 && err != nil {
+		return 0, t.ioErr(out, err)
+	}
+	if off >= 0 {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(off+int64(w)))
+		if err := m.CopyOut(a[2], b[:]); err != nil {
+			return 0, err
+		}
+	} else if w < n {
+		in.Seek(int64(w-n), 1) // give back what out did not take
+	}
+	return uintptr(w), nil
+}

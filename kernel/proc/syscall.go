@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"gomenuos/fs"
@@ -84,7 +85,14 @@ func (t *Thread) syscall() {
 	default:
 		r.RAX = uint64(ret)
 	}
+	if Strace.Load() {
+		fmt.Fprintf(os.Stderr, "[%d] %s(%#x, %#x, %#x, %#x) = %d\n", t.TID, e.name, a[0], a[1], a[2], a[3], int64(r.RAX))
+	}
 }
+
+// Strace makes every system call of every process print a line on the
+// console (the `strace` boot parameter): a poor man's strace(1).
+var Strace atomic.Bool
 
 func (t *Thread) logUnknown(nr uint64) {
 	unknown.mu.Lock()
