@@ -107,5 +107,3 @@ func mapping(v mm.UVMA) procfs.Mapping {
 	return procfs.Mapping{Start: uint64(v.Start), End: uint64(v.End), Perms: string(perms),
 		Offset: uint64(v.FileOff), Ino: v.Ino, Path: v.Name}
 }
-
-
