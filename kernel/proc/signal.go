@@ -343,7 +343,9 @@ func (t *Thread) doSignals() {
 			case dflTerm:
 				t.Proc.groupExit(sig, t.Proc.threadsSnapshot())
 			case dflCore:
-				t.Proc.groupExit(sig|0x80, t.Proc.threadsSnapshot())
+				// RLIMIT_CORE is 0, as Linux's default: no core file, so
+				// the status has no WCOREDUMP bit.
+				t.Proc.groupExit(sig, t.Proc.threadsSnapshot())
 			}
 		default:
 			if !handled {

@@ -158,6 +158,11 @@ func (t *Thread) readFile(f *fs.File, buf, n uintptr, at int64) (uintptr, error)
 	if n == 0 {
 		return 0, nil
 	}
+	// Check the buffer before reading, so a bad pointer loses no input
+	// (Linux: vfs_read's access_ok; here every page is checked).
+	if !t.Proc.MM().CheckAccess(buf, min(n, maxIO), true) {
+		return 0, syscall.EFAULT
+	}
 	k := make([]byte, min(n, maxIO))
 	var got int
 	var err error

@@ -73,8 +73,27 @@ func (t *Thread) run() {
 	}
 	t.exit()
 	t.ktid.Store(0)
+	if spareThreads() > maxSpareThreads {
+		return // still locked: the runtime ends the kernel thread with us
+	}
 	runtime.UnlockOSThread()
 }
+
+// maxSpareThreads is how many kernel threads may wait idle for the next
+// process: the runtime keeps an M it gets back forever, so after a burst
+// of processes (a fork bomb) the extra ones are let go with their
+// goroutine instead.
+const maxSpareThreads = 8
+
+func spareThreads() int {
+	table.mu.Lock()
+	users := table.nthreads
+	table.mu.Unlock()
+	return linux.NumThreads() - users - runtimeThreads
+}
+
+// runtimeThreads is about how many Ms the runtime itself uses at rest.
+const runtimeThreads = 6
 
 // enterUser runs the thread in ring 3 until it comes back. From the
 // runtime's point of view the goroutine is in a system call meanwhile,
