@@ -75,7 +75,7 @@ func pageFault(tf *x86.TrapFrame) {
 	}
 	// The runtime turns a fault at a small address into a nil-pointer
 	// panic (recoverable); anything else becomes its fatal-signal report.
-	if !forceSignal(tf, sigSEGV, code, uint64(addr)) {
+	if !forceSigFault(tf, sigSEGV, code, uint64(addr)) {
 		crash(tf, "page fault with no SIGSEGV handler")
 	}
 }
@@ -96,7 +96,7 @@ func exception(tf *x86.TrapFrame) {
 		sig = sigFPE
 	}
 	crashDeadline = monotonicNS() + 3_000_000_000
-	if !forceSignal(tf, sig, 0x80, 0) { // SI_KERNEL
+	if !forceSigFault(tf, sig, 0x80, 0) { // SI_KERNEL
 		crash(tf, "no handler for the exception's signal")
 	}
 }

@@ -46,12 +46,12 @@ func UserFault(m uintptr, addr uintptr, errCode uint64) FaultResult {
 	if mm.busy.Load() != 0 {
 		return FaultRetry
 	}
-	return mm.faultLocked(addr, errCode)
+	return mm.handleMMFault(addr, errCode)
 }
 
-// faultLocked handles a fault with the tables not being changed by anyone
+// handleMMFault handles a fault with the tables not being changed by anyone
 // else (trap context, or a goroutine holding mu).
-func (m *MM) faultLocked(addr uintptr, errCode uint64) FaultResult {
+func (m *MM) handleMMFault(addr uintptr, errCode uint64) FaultResult {
 	i := m.findVMA(addr)
 	if i < 0 {
 		return FaultNoVMA
@@ -79,7 +79,7 @@ func (m *MM) faultLocked(addr uintptr, errCode uint64) FaultResult {
 		if *pte&PTECOW == 0 {
 			return FaultProt
 		}
-		if !breakCOW(pte) {
+		if !doWPPage(pte) {
 			return FaultOOM
 		}
 	}
@@ -118,9 +118,9 @@ func userPTE(pa uintptr, v *UVMA) x86.PTE {
 	return e
 }
 
-// breakCOW gives a copy-on-write page a frame of its own (Linux:
+// doWPPage gives a copy-on-write page a frame of its own (Linux:
 // do_wp_page → wp_page_copy, or wp_page_reuse when no one else maps it).
-func breakCOW(pte *x86.PTE) bool {
+func doWPPage(pte *x86.PTE) bool {
 	old := pte.Addr()
 	flags := *pte &^ (x86.PTEAddrMask | PTECOW)
 	if !FrameShared(old) {

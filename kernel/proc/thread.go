@@ -61,17 +61,17 @@ func (t *Thread) run() {
 	t.ktid.Store(int32(syscall.Gettid()))
 	t.running.Store(true)
 	for !t.exitNow.Load() {
-		t.doSignals()
+		t.archDoSignalOrRestart()
 		if t.exitNow.Load() {
 			break
 		}
 		if err := t.enterUser(); err != 0 {
-			t.forceSignal(sigSEGV, siKernel, 0) // registers that cannot be loaded
+			t.forceSigFault(sigSEGV, siKernel, 0) // registers that cannot be loaded
 			continue
 		}
 		t.handleExit()
 	}
-	t.exit()
+	t.doExit()
 	t.ktid.Store(0)
 	if spareThreads() > maxSpareThreads {
 		return // still locked: the runtime ends the kernel thread with us
@@ -109,7 +109,7 @@ func (t *Thread) enterUser() syscall.Errno {
 func (t *Thread) handleExit() {
 	switch v := t.ctx.Regs.Vector; {
 	case v == x86.VectorSyscall:
-		t.syscall()
+		t.doSyscall64()
 	case v == 14:
 		t.pageFault()
 	case v < 32:
