@@ -9,8 +9,8 @@ import (
 
 // Linux x86-64 syscall numbers the runtime uses, plus gomenuos' own.
 const (
-	ksysRead             = 0
-	ksysWrite            = 1
+	sysRead             = 0
+	sysWrite            = 1
 	sysClose            = 3
 	sysFstat            = 5
 	sysMmap             = 9
@@ -96,8 +96,8 @@ type sysCall func(c call) int64
 // out by the linker: it must work for the runtime's very first syscalls,
 // before any package initialisation has run.
 var sysCallTable = [nrSyscalls]sysCall{
-	ksysRead:             func(c call) int64 { return sysReadImpl(int(c.a[0]), c.a[1], c.a[2]) },
-	ksysWrite:            func(c call) int64 { return sysWriteImpl(int(c.a[0]), c.a[1], c.a[2]) },
+	sysRead:             func(c call) int64 { return sysReadImpl(int(c.a[0]), c.a[1], c.a[2]) },
+	sysWrite:            func(c call) int64 { return sysWriteImpl(int(c.a[0]), c.a[1], c.a[2]) },
 	sysClose:            func(c call) int64 { return fdClose(int(c.a[0])) },
 	sysMmap:             func(c call) int64 { return sysMmapImpl(c.a[0], c.a[1], uint32(c.a[2]), uint32(c.a[3]), int32(c.a[4])) },
 	sysMprotect:         func(c call) int64 { return int64(mm.Mprotect(c.a[0], c.a[1], uint32(c.a[2]))) },

@@ -53,7 +53,7 @@ func Start(cfg Config) (*Machine, error) {
 	if err := m.cmd.Start(); err != nil {
 		return nil, fmt.Errorf("harness: start %s: %w", args[0], err)
 	}
-	go m.releaseTask()
+	go m.reap()
 	go m.watch(cfg.timeout())
 	return m, nil
 }
@@ -82,7 +82,7 @@ func StartT(t testing.TB, cfg Config) *Machine {
 }
 
 // reap waits for the process; cmd.Wait returns after stdout/stderr drained.
-func (m *Machine) releaseTask() {
+func (m *Machine) reap() {
 	err := m.cmd.Wait()
 	m.out.close()
 	m.errOut.close()
