@@ -17,6 +17,8 @@ var Counters struct {
 	// UserSyscalls counts SYSCALLs from ring 3 (served by the processes'
 	// goroutines; Syscalls counts the runtime's own).
 	UserSyscalls uint64
+	// FastSyscalls counts those answered in trap context (getppid, ...).
+	FastSyscalls uint64
 }
 
 // trap is the kernel's single entry from x86.alltraps.

@@ -155,3 +155,35 @@ func (m *MM) findVMA(addr uintptr) int {
 	}
 	return -1
 }
+
+// TrapCopyToUser copies n bytes from kernel memory at src to user address
+// dst of the address space m points at, from trap context: pages are
+// faulted in as the process's own write would. It reports false, having
+// perhaps copied part, when it cannot — the address space is busy or the
+// address is bad — and the caller then leaves the whole call to goroutine
+// code.
+func TrapCopyToUser(m uintptr, dst uintptr, src unsafe.Pointer, n uintptr) bool {
+	mm := (*MM)(x86.VirtPointer(m))
+	if mm.busy.Load() != 0 || dst+n < dst || dst+n > x86.UserEnd {
+		return false
+	}
+	for done := uintptr(0); done < n; {
+		va := dst + done
+		pte := x86.Walk(mm.Root, va&^(pageSize-1), nil)
+		if pte == nil || !pte.Present() || *pte&(x86.PTEWrite|x86.PTEUser) != x86.PTEWrite|x86.PTEUser {
+			if mm.handleMMFault(va, FaultErrUser|FaultErrWrite) != FaultMapped {
+				return false
+			}
+			pte = x86.Walk(mm.Root, va&^(pageSize-1), nil)
+			if pte == nil || *pte&(x86.PTEPresent|x86.PTEWrite|x86.PTEUser) != x86.PTEPresent|x86.PTEWrite|x86.PTEUser {
+				return false
+			}
+		}
+		off := va & (pageSize - 1)
+		chunk := min(n-done, pageSize-off)
+		page := unsafe.Slice((*byte)(x86.PhysPointer(pte.Addr())), pageSize)
+		copy(page[off:off+chunk], unsafe.Slice((*byte)(unsafe.Add(src, done)), chunk))
+		done += chunk
+	}
+	return true
+}

@@ -97,6 +97,9 @@ func (p *Process) exitProcess(status int) {
 		if initp != nil && initp != p {
 			initp.children = append(initp.children, c)
 		}
+		for _, ct := range c.threadsSnapshot() {
+			ct.ctx.PPID = 1 // what getppid answers from trap context
+		}
 	}
 	p.children = nil
 	parent := p.parent

@@ -94,6 +94,7 @@ func kernelClone(t *Thread, ca cloneArgs) (int, error) {
 func (t *Thread) newSibling(tid int, ca cloneArgs) *Thread {
 	p := t.Proc
 	c := newThread(p, tid, &t.ctx.Regs)
+	c.ctx.PPID = t.ctx.PPID
 	setChildRegs(c, t, ca)
 	t.sigMu.Lock()
 	c.mask = t.mask
@@ -161,6 +162,7 @@ func (t *Thread) copyProcess(pid int, ca cloneArgs) (*Thread, error) {
 	}
 	np.pgid, np.sid = p.pgid, p.sid
 	np.parent.children = append(np.parent.children, np)
+	c.ctx.PPID = int32(np.parent.PID)
 	table.procs[pid] = np
 	table.mu.Unlock()
 	return c, nil

@@ -42,7 +42,10 @@ type Thread struct {
 // newThread returns a thread of p with registers regs; the caller adds it
 // to p.threads and starts it.
 func newThread(p *Process, tid int, regs *x86.TrapFrame) *Thread {
-	t := &Thread{TID: tid, Proc: p, ctx: &sched.UserContext{}, task: sched.NewTask(p.comm)}
+	t := &Thread{TID: tid, Proc: p, ctx: &sched.UserContext{PID: int32(p.PID), TID: int32(tid)}, task: sched.NewTask(p.comm)}
+	if p.parent != nil {
+		t.ctx.PPID = int32(p.parent.PID)
+	}
 	if regs != nil {
 		t.ctx.Regs = *regs
 	}
@@ -99,8 +102,10 @@ const runtimeThreads = 6
 // runtime's point of view the goroutine is in a system call meanwhile,
 // so its P serves other goroutines.
 func (t *Thread) enterUser() syscall.Errno {
-	t.ctx.MM = uintptr(unsafe.Pointer(t.Proc.MM()))
-	t.ctx.CR3 = uint64(t.Proc.MM().Root)
+	m := t.Proc.MM()
+	t.ctx.MM = uintptr(unsafe.Pointer(m))
+	t.ctx.CR3 = uint64(m.Root)
+	t.ctx.Slow = Strace.Load()
 	_, _, e := syscall.Syscall(linux.SysRunUser, uintptr(unsafe.Pointer(t.ctx)), 0, 0)
 	return e
 }
