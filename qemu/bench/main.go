@@ -24,25 +24,47 @@ func main() {
 	boots := flag.Int("n", 5, "boots to time")
 	guest := flag.String("guest", "stats", "comma-separated guest commands to run if help lists them")
 	netFigs := flag.Bool("net", true, "measure the network figures (net.go)")
+	flag.StringVar(&only, "only", "", "comma-separated sections to run (boot, size, guest, loopback, user, tap, impaired); all when empty")
+	profileDir := flag.String("profile", "", "instead of benchmarking, profile bulk TCP with the guest's runtime/pprof into this directory (make profile)")
 	flag.Parse()
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
 		fail(err)
 	}
-	if err := bootTimes(dir, *boots); err != nil {
-		fail(err)
+	if *profileDir != "" {
+		if err := profileGuest(dir, *profileDir); err != nil {
+			fail(err)
+		}
+		return
 	}
-	if err := elfSize(dir); err != nil {
-		fail(err)
+	if want("boot") {
+		if err := bootTimes(dir, *boots); err != nil {
+			fail(err)
+		}
 	}
-	if err := guestFigures(dir, strings.Split(*guest, ",")); err != nil {
-		fail(err)
+	if want("size") {
+		if err := elfSize(dir); err != nil {
+			fail(err)
+		}
+	}
+	if want("guest") {
+		if err := guestFigures(dir, strings.Split(*guest, ",")); err != nil {
+			fail(err)
+		}
 	}
 	if *netFigs {
 		if err := netFigures(dir); err != nil {
 			fail(err)
 		}
 	}
+}
+
+// only holds the -only flag: the sections to run.
+var only string
+
+// want reports whether -only selects section (every section when empty).
+func want(section string) bool {
+	return only == "" || slices.Contains(strings.Split(only, ","), section)
 }
 
 func fail(err error) {

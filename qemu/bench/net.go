@@ -44,16 +44,20 @@ var (
 // as skipped without root.
 func netFigures(dir string) error {
 	fmt.Printf("network (median of %d runs; bulk: %d MiB per run, host-side clock):\n", netRuns, bulkBytes>>20)
-	if err := loopbackFigure(dir); err != nil {
+	if !want("loopback") {
+	} else if err := loopbackFigure(dir); err != nil {
 		return fmt.Errorf("loopback: %w", err)
 	}
-	if err := userNetFigures(dir); err != nil {
+	if !want("user") {
+	} else if err := userNetFigures(dir); err != nil {
 		return fmt.Errorf("user-net: %w", err)
 	}
-	if err := tapFigures(dir); err != nil {
+	if !want("tap") {
+	} else if err := tapFigures(dir); err != nil {
 		return fmt.Errorf("tap: %w", err)
 	}
-	if err := impairedFigures(dir); err != nil {
+	if !want("impaired") {
+	} else if err := impairedFigures(dir); err != nil {
 		return fmt.Errorf("impaired: %w", err)
 	}
 	return nil
