@@ -106,14 +106,11 @@ func (s *Sock) tcpAckNewDataLocked(g *segment, f *ackFlag) int {
 // and the retransmission queue and notes an acknowledged FIN (Linux:
 // tcp_clean_rtx_queue).
 func (s *Sock) tcpCleanRtxQueueLocked(ack seqnum) ackedInfo {
-	dataEnd := s.sndBufSeq.add(len(s.sndBuf))
+	dataEnd := s.sndBufSeq.add(s.sndq.len())
 	if ack.gt(s.sndBufSeq) {
-		n := min(ack.sub(s.sndBufSeq), len(s.sndBuf))
-		s.sndBuf = s.sndBuf[n:]
+		n := min(ack.sub(s.sndBufSeq), s.sndq.len())
+		s.sndq.trim(n)
 		s.sndBufSeq = s.sndBufSeq.add(n)
-		if len(s.sndBuf) == 0 {
-			s.sndBuf = nil
-		}
 	}
 	if s.finQueued && ack == dataEnd.add(1) {
 		s.finAcked = true

@@ -224,7 +224,7 @@ func (r *requestSock) tcpV4SendSynackLocked() {
 	}
 	f := header.TCPFields{SrcPort: r.tuple.lport, DstPort: r.tuple.rport, Seq: uint32(r.iss),
 		Ack: uint32(r.irs.add(1)), Flags: flagSyn | flagAck, Window: uint16(min(r.rcvWnd, 65535)), Options: &o}
-	p.emitLocked(r.tuple.laddr, r.tuple.raddr, &f, nil)
+	p.emitLocked(r.tuple.laddr, r.tuple.raddr, &f)
 }
 
 // tcpCheckReqLocked processes a segment that matches a request sock: it

@@ -3,6 +3,7 @@ package tcp
 import (
 	"slices"
 
+	"gomenuos/net/buf"
 	"gomenuos/net/header"
 )
 
@@ -53,7 +54,7 @@ func (s *Sock) tcpDataQueueLocked(g *segment) {
 		s.tcpOfoQueueLocked(seq, data, fin)
 		return
 	}
-	s.rcvBuf = append(s.rcvBuf, data...)
+	s.rcvq.push(data)
 	s.rcvNxt = s.rcvNxt.add(len(data))
 	if len(data) > 0 {
 		s.segsSinceAck++
@@ -88,7 +89,7 @@ func (s *Sock) tcpOfoQueueLocked(seq seqnum, data []byte, fin bool) {
 			break
 		}
 	}
-	o := oooSeg{seq: seq, data: slices.Clone(data), fin: fin}
+	o := oooSeg{seq: seq, data: buf.Append(nil, data), fin: fin}
 	i, _ := slices.BinarySearchFunc(s.ooo, seq, func(e oooSeg, t seqnum) int { return e.seq.sub(t) })
 	s.ooo = slices.Insert(s.ooo, i, o)
 	s.lastOOO = o.seq
@@ -115,7 +116,7 @@ func (s *Sock) tcpOfoDrainLocked() {
 		o := s.ooo[0]
 		s.ooo = s.ooo[1:]
 		if d := s.rcvNxt.sub(o.seq); d < len(o.data) {
-			s.rcvBuf = append(s.rcvBuf, o.data[d:]...)
+			s.rcvq.push(o.data[d:])
 			s.rcvNxt = o.end()
 			s.wakeLocked()
 		}
@@ -186,7 +187,7 @@ func (s *Sock) tcpCleanupRbufLocked() {
 		return
 	}
 	cur := int(s.rcvWindowLocked())
-	free := s.rcvBufSize - len(s.rcvBuf)
+	free := s.rcvBufSize - s.rcvq.len()
 	if free >= 2*cur && free-cur >= s.advMSS {
 		s.tcpSendAckLocked()
 	}
@@ -198,13 +199,9 @@ func (s *Sock) tcpRecvmsgLocked(b []byte, peek bool) (int, error) {
 	if s.state == StateListen {
 		return 0, ErrNotConnected
 	}
-	if len(s.rcvBuf) > 0 {
-		n := copy(b, s.rcvBuf)
+	if s.rcvq.len() > 0 {
+		n := s.rcvq.read(b, peek)
 		if !peek {
-			s.rcvBuf = s.rcvBuf[n:]
-			if len(s.rcvBuf) == 0 {
-				s.rcvBuf = nil
-			}
 			s.tcpCleanupRbufLocked()
 		}
 		return n, nil

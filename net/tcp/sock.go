@@ -39,7 +39,7 @@ type Sock struct {
 	sndBufSize int
 	userMSS    int // TCP_MAXSEG; 0 = from route
 
-	// Send sequence space (RFC 9293 §3.3.1). sndBuf holds the octets from
+	// Send sequence space (RFC 9293 §3.3.1). sndq holds the octets from
 	// sndBufSeq on: unacknowledged ones first, then unsent ones.
 	iss       seqnum
 	sndUna    seqnum
@@ -49,7 +49,7 @@ type Sock struct {
 	maxSndWnd uint32
 	sndWl1    seqnum
 	sndWl2    seqnum
-	sndBuf    []byte
+	sndq      sndQueue
 	sndBufSeq seqnum
 	finQueued bool // shutdown(SHUT_WR) or close: FIN follows the data
 	sndMSS    int  // effective MSS for our segments (Linux: mss_cache)
@@ -63,10 +63,10 @@ type Sock struct {
 	rcvNxt     seqnum
 	rcvWup     seqnum
 	rcvWnd     uint32
-	rcvBuf     []byte // in-order octets not yet read
+	rcvq       rcvQueue // in-order octets not yet read
 	ooo        []oooSeg
 	lastOOO    seqnum // start of the latest out-of-order arrival (first SACK block)
-	finRcvd    bool   // peer's FIN consumed: reads return EOF after rcvBuf
+	finRcvd    bool   // peer's FIN consumed: reads return EOF after rcvq
 	rcvShut    bool   // SHUT_RD
 	sndWS      uint8
 	rcvWS      uint8
@@ -258,6 +258,6 @@ func (s *Sock) resetLocked(err error) {
 	if s.state == StateEstablished || s.state == StateCloseWait {
 		s.proto.MIB.EstabResets.Add(1)
 	}
-	s.sndBuf = nil
+	s.sndq.reset()
 	s.tcpDoneLocked()
 }

@@ -1,6 +1,9 @@
 package virtionet
 
-import "gomenuos/drivers/virtio"
+import (
+	"gomenuos/drivers/virtio"
+	"gomenuos/net/buf"
+)
 
 // maxGSOFrame is the largest coalesced frame: an IPv4 packet of 64 KiB.
 const maxGSOFrame = ethHdrLen + 65535
@@ -117,15 +120,15 @@ func (d *Device) nextUsed() (buf []byte, ok bool) {
 // single copy out of DMA memory.
 func (d *Device) gather(first []byte, more int) ([]byte, error) {
 	if more == 0 {
-		return append([]byte(nil), first...), nil
+		return buf.Append(nil, first), nil
 	}
-	frame := append(make([]byte, 0, len(first)+more*slotSize), first...)
+	frame := buf.Append(make([]byte, 0, len(first)+more*slotSize), first)
 	for i := 0; i < more; i++ {
 		b, ok := d.nextUsed()
 		if !ok || b == nil {
 			return nil, ErrMissingBufs
 		}
-		frame = append(frame, b...)
+		frame = buf.Append(frame, b)
 	}
 	return frame, nil
 }

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"gomenuos/drivers/virtio"
+	"gomenuos/net/buf"
 	"gomenuos/net/link"
 )
 
@@ -113,9 +114,9 @@ func (d *Device) transmit(frame []byte, h txHdr, pool *dmaPool) error {
 		d.Stats.TxDropped.Add(1)
 		return link.ErrQueueFull
 	}
-	buf := pool.buf(slot)
-	h.put(buf)
-	n := hdrLen + copy(buf[hdrLen:], frame)
+	b := pool.buf(slot)
+	h.put(b)
+	n := hdrLen + buf.Copy(b[hdrLen:], frame)
 	head, err := d.txq.Add([]virtio.Buf{{Phys: pool.slotPhys(slot), Len: uint32(n)}})
 	if err != nil { // cannot happen: txSlotLocked saw a free descriptor
 		pool.put(slot)
