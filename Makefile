@@ -100,9 +100,13 @@ FUZZTIME ?= 3
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
+# PEER: the folder of the Linux peer guest (build.sh and src/ of a Linux
+# 6.1 + busybox + MenuOS initramfs); make bench builds a copy of it in
+# $(BUILD)/peer and measures it beside ours. Empty: our figures only.
+PEER ?= $(wildcard ../shared/anchors/linux-menuos)
 bench: deps image
 	$(GO) test -run '^$$' -bench . ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
-	$(GO) run ./qemu/bench
+	$(GO) run ./qemu/bench $(if $(PEER),-peer $(abspath $(PEER)))
 
 # make profile: CPU profiles of bulk TCP each way and a heap profile, taken
 # by the guest's own runtime/pprof, in $(PROFILE)/ as .pprof, .svg and .top.

@@ -1,8 +1,11 @@
 // Command bench prints the figures `make bench` reports that need a booted
 // guest: host wall time from QEMU start to the first prompt (median of N
-// boots), the kernel ELF's size, and the output of the guest's own figure
+// boots), the kernel ELF's size, the output of the guest's own figure
 // commands (any of -guest that `help` lists, e.g. a `stats` command that
-// prints guest boot time, touched RAM, syscall counts and switch rates).
+// prints guest boot time, touched RAM, syscall counts and switch rates),
+// and the network figures. With -peer, a Linux guest under the same QEMU
+// is measured beside ours, alternating, and each row shows both and the
+// ratio (peer.go).
 package main
 
 import (
@@ -10,6 +13,7 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -26,10 +30,22 @@ func main() {
 	netFigs := flag.Bool("net", true, "measure the network figures (net.go)")
 	flag.StringVar(&only, "only", "", "comma-separated sections to run (boot, size, guest, loopback, user, tap, impaired); all when empty")
 	profileDir := flag.String("profile", "", "instead of benchmarking, profile bulk TCP with the guest's runtime/pprof into this directory (make profile)")
+	peerDir := flag.String("peer", "", "folder of the Linux peer guest (build.sh, src/); built in a copy under the build directory")
 	flag.Parse()
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
 		fail(err)
+	}
+	var peer *peerImage
+	if *peerDir != "" && *profileDir == "" {
+		var err error
+		copyDir := filepath.Join(dir, "peer")
+		if peer, err = preparePeer(*peerDir, copyDir); err != nil {
+			fail(err)
+		}
+		fmt.Printf("peer: %s (Debian's cloud kernel, busybox, MenuOS and nbench in C) from %s\n", peerVersion(copyDir), copyDir)
+	} else if *profileDir == "" {
+		fmt.Println("peer: none (-peer DIR, make bench PEER=DIR): gomenuos figures only")
 	}
 	if *profileDir != "" {
 		if err := profileGuest(dir, *profileDir); err != nil {
@@ -38,7 +54,7 @@ func main() {
 		return
 	}
 	if want("boot") {
-		if err := bootTimes(dir, *boots); err != nil {
+		if err := bootTimes(dir, peer, *boots); err != nil {
 			fail(err)
 		}
 	}
@@ -53,7 +69,7 @@ func main() {
 		}
 	}
 	if *netFigs {
-		if err := netFigures(dir); err != nil {
+		if err := netFigures(dir, peer); err != nil {
 			fail(err)
 		}
 	}
@@ -72,19 +88,25 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// bootTimes boots n times and prints host wall time to the prompt.
-func bootTimes(dir string, n int) error {
-	var times []time.Duration
+// bootTimes boots n times (alternating with the peer's) and prints host
+// wall time from QEMU start to the prompt, in ms.
+func bootTimes(dir string, peer *peerImage, n int) error {
+	f := figure{name: fmt.Sprintf("boot to MenuOS>> (host wall ms, %d boots)", n), lowerBetter: true}
 	for range n {
 		d, err := bootOnce(dir)
 		if err != nil {
 			return err
 		}
-		times = append(times, d)
+		f.ours = append(f.ours, float64(d.Milliseconds()))
+		if peer != nil {
+			if d, err = peerBootOnce(peer); err != nil {
+				return fmt.Errorf("Linux peer: %w", err)
+			}
+			f.peer = append(f.peer, float64(d.Milliseconds()))
+		}
 	}
-	slices.Sort(times)
-	fmt.Printf("boot to MenuOS>> (host wall, median of %d): %d ms  [min %d, max %d]\n",
-		n, times[n/2].Milliseconds(), times[0].Milliseconds(), times[n-1].Milliseconds())
+	printHeader(peer != nil)
+	f.print()
 	return nil
 }
 

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -11,11 +10,7 @@ import (
 
 	"gomenuos/kernel/profcmd"
 	"gomenuos/qemu/harness"
-	"gomenuos/qemu/relay"
 )
-
-// profileBytes is how much each profiled transfer moves.
-const profileBytes = bulkBytes
 
 // profileGuest (make profile) boots the guest on a tap (user networking
 // without root), records a CPU profile of a host→guest and one of a
@@ -26,72 +21,33 @@ func profileGuest(buildDir, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	m, hostIP, listen, dial, cleanup, err := bootForProfile(buildDir)
+	g, err := oursOnTap(buildDir)
 	if err != nil {
-		return err
+		fmt.Printf("profiling over user networking (tap: %v)\n", err)
+		if g, err = oursOnUserNet(buildDir); err != nil {
+			return err
+		}
 	}
-	defer cleanup()
-	defer m.Kill()
+	defer g.close()
 	_, kernel, _ := harness.Image(buildDir)
 	steps := []struct {
 		name string
-		load func() (float64, error)
-	}{
-		{"cpu-rx", func() (float64, error) { return hostToGuest(m, dial, profileBytes) }},
-		{"cpu-tx", func() (float64, error) {
-			l, err := listen()
-			if err != nil {
-				return 0, err
-			}
-			defer l.Close()
-			return guestToHost(m, l, hostIP, profileBytes)
-		}},
-	}
+		load func(int64) (float64, error)
+	}{{"cpu-rx", g.receiveBulk}, {"cpu-tx", g.sendBulk}}
 	for _, s := range steps {
-		if _, err := run(m, "pprof start"); err != nil {
+		if _, err := run(g.m, "pprof start"); err != nil {
 			return err
 		}
-		rate, err := s.load()
+		rate, err := s.load(bulkBytes)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name, err)
 		}
-		fmt.Printf("%s: %d MiB at %.1f MB/s\n", s.name, profileBytes>>20, rate)
-		if err := saveProfile(m, "pprof stop", kernel, filepath.Join(dir, s.name)); err != nil {
+		fmt.Printf("%s: %d MiB at %.1f MB/s\n", s.name, bulkBytes>>20, rate)
+		if err := saveProfile(g.m, "pprof stop", kernel, filepath.Join(dir, s.name)); err != nil {
 			return err
 		}
 	}
-	return saveProfile(m, "pprof heap", kernel, filepath.Join(dir, "heap"))
-}
-
-// bootForProfile boots the guest on a fresh namespace's tap when root,
-// else on user networking, and returns how the host reaches it.
-func bootForProfile(buildDir string) (m *harness.Machine, hostIP string,
-	listen func() (net.Listener, error), dial func() (net.Conn, error), cleanup func(), err error) {
-	if ns, err := relay.NewNetns("gmprof"); err == nil {
-		m, err := bootInNetns(buildDir, ns, harness.TapNet(ns.Tap))
-		if err != nil {
-			ns.Close()
-			return nil, "", nil, nil, nil, err
-		}
-		l, d := netnsEnds(ns)
-		return m, relay.NetnsHostIP, l, d(sinkPort), func() { ns.Close() }, nil
-	} else {
-		fmt.Printf("profile over user networking (%v)\n", err)
-	}
-	fwd, err := harness.FreePort()
-	if err != nil {
-		return nil, "", nil, nil, nil, err
-	}
-	m, err = bootNet(harness.Config{BuildDir: buildDir,
-		ExtraArgs: harness.UserNet(fmt.Sprintf("tcp:127.0.0.1:%d-:%d", fwd, sinkPort))})
-	if err != nil {
-		return nil, "", nil, nil, nil, err
-	}
-	listen = func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
-	dial = func() (net.Conn, error) {
-		return net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", fwd), 10*time.Second)
-	}
-	return m, "10.0.2.2", listen, dial, func() {}, nil
+	return saveProfile(g.m, "pprof heap", kernel, filepath.Join(dir, "heap"))
 }
 
 var pprofEndRe = regexp.MustCompile(`-----END PPROF \w+-----`)
