@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"gomenuos/drivers/virtio/virtionet"
 	"gomenuos/drivers/virtio/virtiotest"
 	"gomenuos/net/checksum"
-	"gomenuos/net/clock"
 	"gomenuos/net/header"
 	"gomenuos/net/link"
 )
@@ -467,9 +467,10 @@ func TestSecondAttachPanics(t *testing.T) {
 	n.dev.Attach(chanReceiver(n.rx))
 }
 
+// Frames queued back to back share one notification, sent by the kicker
+// once the sender lets it run; a burst past the budget notifies at once.
 func TestBurstLeavesKickToKicker(t *testing.T) {
-	vc := clock.NewVirtual(time.Unix(0, 0))
-	n := newNICOpts(t, allFeatures, 8, 8, false, virtionet.Options{Clock: vc})
+	n := newNIC(t, allFeatures|virtionet.FeatureHostTSO4, 64, 64)
 	<-n.fake.Notified() // the receive kick from Probe
 	kickedNow := func() bool {
 		select {
@@ -479,12 +480,12 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 			return false
 		}
 	}
-	if err := n.dev.Transmit(ethFrame("1")); err != nil || !kickedNow() {
-		t.Fatalf("first frame: err %v, not kicked before Transmit returned", err)
-	}
-	// Same instant: part of a burst, so the kicker notifies, later.
-	if err := n.dev.Transmit(ethFrame("2")); err != nil {
-		t.Fatal(err)
+	runtime.LockOSThread() // keep the kicker from running in parallel
+	defer runtime.UnlockOSThread()
+	for _, f := range []string{"1", "2", "3"} {
+		if err := n.dev.Transmit(ethFrame(f)); err != nil || kickedNow() {
+			t.Fatalf("frame %s: err %v, or kicked before its sender yielded", f, err)
+		}
 	}
 	select {
 	case q := <-n.fake.Notified():
@@ -492,16 +493,29 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 			t.Fatalf("kicker notified queue %d", q)
 		}
 	case <-time.After(2 * time.Second):
-		t.Fatal("deferred kick never sent: the device would never see frame 2")
+		t.Fatal("deferred kick never sent: the device would never see the frames")
 	}
-	vc.Advance(time.Second) // idle: the next frame starts a new burst
-	if err := n.dev.Transmit(ethFrame("3")); err != nil || !kickedNow() {
-		t.Fatalf("frame after a pause: err %v, not kicked at once", err)
+	if kickedNow() {
+		t.Fatal("three frames, more than one notification")
 	}
 	for _, want := range []string{"1", "2", "3"} {
 		if got := n.take(); string(got[12+14:]) != want {
 			t.Fatalf("device got % x, want frame %s", got, want)
 		}
+	}
+	// Offloaded frames of 60 KB: the third reaches the 128 KiB budget.
+	big := partial(tcpFrame(string(bytes.Repeat([]byte("s"), 60000))))
+	kicks := 0
+	for range 3 {
+		if err := n.dev.TransmitGSO(big, 34, 1448); err != nil {
+			t.Fatal(err)
+		}
+		if kickedNow() {
+			kicks++
+		}
+	}
+	if kicks != 1 {
+		t.Fatalf("%d immediate notifications for 180 KB queued; want 1, at the budget", kicks)
 	}
 }
 
