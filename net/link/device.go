@@ -24,8 +24,11 @@ const (
 	FeatureLoopback Features = 1 << iota
 	// FeatureNoARP: the device needs no neighbour resolution (IFF_NOARP).
 	FeatureNoARP
-	// FeatureRxChecksum: the device verified transport checksums of the
-	// frames it delivers (NETIF_F_RXCSUM, CHECKSUM_UNNECESSARY).
+	// FeatureRxChecksum: the transport checksums of the frames the device
+	// delivers need no check (NETIF_F_RXCSUM): it verified them
+	// (CHECKSUM_UNNECESSARY), or a frame that never crossed a wire keeps
+	// the partial checksum field its sender left (CHECKSUM_PARTIAL: a
+	// segment the host coalesced, say).
 	FeatureRxChecksum
 	// FeatureTxChecksum: the device fills in transport checksums (NETIF_F_HW_CSUM).
 	FeatureTxChecksum

@@ -148,11 +148,15 @@ func (d *Device) checkFrame(frame []byte, h netHdr) error {
 	case h.flags&hdrFDataValid != 0:
 		d.Stats.RxCsumValid.Add(1)
 		return nil
+	case h.flags&hdrFNeedsCsum != 0 && h.gsoType != hdrGSONone:
+		// A coalesced segment comes from the host's memory, never a
+		// wire: nothing to verify, and summing its 64 KiB cost 9% of a
+		// receive. It keeps its partial checksum field, as Linux keeps
+		// CHECKSUM_PARTIAL (link.FeatureRxChecksum).
+		d.Stats.RxGSO.Add(1)
+		return checkCsumRange(frame, h)
 	case h.flags&hdrFNeedsCsum != 0:
 		d.Stats.RxCsumCompleted.Add(1)
-		if h.gsoType != hdrGSONone {
-			d.Stats.RxGSO.Add(1)
-		}
 		return completeCsum(frame, h)
 	}
 	return verifyCsum(frame)
