@@ -50,6 +50,9 @@ func (s *Sock) tcpAckLocked(g *segment) bool {
 		rexmit = s.tcpFastretransAlertLocked(prevUna, f, dupAck)
 	}
 	s.tcpCongControlLocked(acked, sacked, f, s.rtxq.lostOut > lostBefore)
+	if f&flagDataAcked != 0 {
+		s.tcpSndbufExpandLocked()
+	}
 	s.tcpXmitRecoveryLocked(rexmit)
 	return true
 }

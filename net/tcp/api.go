@@ -197,8 +197,10 @@ func (s *Sock) SetOption(o Option, v int) error {
 		s.setKeepaliveLocked(b)
 	case OptRcvBuf:
 		s.rcvBufSize = max(2*v, 2304) // Linux: SOCK_MIN_RCVBUF
+		s.rcvBufLocked = true
 	case OptSndBuf:
 		s.sndBufSize = max(2*v, 4608) // Linux: SOCK_MIN_SNDBUF
+		s.sndBufLocked = true
 	case OptNoDelay:
 		s.noDelay = b
 		if b {

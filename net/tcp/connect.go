@@ -55,9 +55,7 @@ func (s *Sock) tcpConnectInitLocked(mtu int) {
 	s.sndMSS = min(s.advMSS, 536) // RFC 9293 §3.7.1 default until the peer says
 	s.rcvWS = 0
 	if s.proto.cfg.WindowScaling {
-		for s.rcvWS < 14 && 65535<<s.rcvWS < s.rcvBufSize {
-			s.rcvWS++
-		}
+		s.rcvWS = s.rcvWScale()
 	}
 	s.sndUna, s.sndNxt, s.sndMax = s.iss, s.iss, s.iss
 	s.sndBufSeq = s.iss.add(1)

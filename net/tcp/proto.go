@@ -37,7 +37,9 @@ type Config struct {
 	Retries2       int           // tcp_retries2
 	SynCookies     bool          // tcp_syncookies = 1: cookies when the SYN queue overflows
 	Somaxconn      int           // net.core.somaxconn
-	RcvBuf, SndBuf int           // default SO_RCVBUF / SO_SNDBUF
+	RcvBuf, SndBuf int           // initial SO_RCVBUF / SO_SNDBUF (Linux: tcp_rmem[1], tcp_wmem[1])
+	RcvBufMax      int           // autotuning's limit (Linux: tcp_rmem[2])
+	SndBufMax      int           // autotuning's limit (Linux: tcp_wmem[2])
 	KeepIdle       time.Duration // tcp_keepalive_time
 	KeepIntvl      time.Duration // tcp_keepalive_intvl
 	KeepCnt        int           // tcp_keepalive_probes
@@ -55,6 +57,7 @@ func DefaultConfig() Config {
 	return Config{
 		TimeWait: 60 * time.Second, MaxTimeWait: 16384, SynRetries: 6, SynackRetries: 5, Retries2: 15,
 		SynCookies: true, Somaxconn: 4096, RcvBuf: 256 << 10, SndBuf: 256 << 10,
+		RcvBufMax: 6 << 20, SndBufMax: 4 << 20,
 		KeepIdle: 2 * time.Hour, KeepIntvl: 75 * time.Second, KeepCnt: 9,
 		Timestamps: true, SACK: true, WindowScaling: true, Congestion: "cubic",
 		EphemeralLo: 32768, EphemeralHi: 60999,

@@ -54,6 +54,7 @@ func (s *Sock) tcpDataQueueLocked(g *segment) {
 		s.tcpOfoQueueLocked(seq, data, fin)
 		return
 	}
+	s.tcpRcvRttMeasureTsLocked(g)
 	s.rcvq.push(data)
 	s.rcvNxt = s.rcvNxt.add(len(data))
 	if len(data) > 0 {
@@ -202,6 +203,7 @@ func (s *Sock) tcpRecvmsgLocked(b []byte, peek bool) (int, error) {
 	if s.rcvq.len() > 0 {
 		n := s.rcvq.read(b, peek)
 		if !peek {
+			s.tcpRcvSpaceAdjustLocked(n)
 			s.tcpCleanupRbufLocked()
 		}
 		return n, nil

@@ -37,7 +37,10 @@ type Sock struct {
 	linger     time.Duration
 	rcvBufSize int
 	sndBufSize int
-	userMSS    int // TCP_MAXSEG; 0 = from route
+	// Set by SO_RCVBUF / SO_SNDBUF: the size no longer autotunes (Linux:
+	// SOCK_RCVBUF_LOCK, SOCK_SNDBUF_LOCK).
+	rcvBufLocked, sndBufLocked bool
+	userMSS                    int // TCP_MAXSEG; 0 = from route
 
 	// Send sequence space (RFC 9293 §3.3.1). sndq holds the octets from
 	// sndBufSeq on: unacknowledged ones first, then unsent ones.
@@ -64,6 +67,7 @@ type Sock struct {
 	rcvWup     seqnum
 	rcvWnd     uint32
 	rcvq       rcvQueue // in-order octets not yet read
+	rcvSpace   rcvSpace // receive buffer autotuning
 	ooo        []oooSeg
 	lastOOO    seqnum // start of the latest out-of-order arrival (first SACK block)
 	finRcvd    bool   // peer's FIN consumed: reads return EOF after rcvq
@@ -174,6 +178,7 @@ func (s *Sock) setStateLocked(st State) {
 		// Linux: tcp_init_transfer enters quickack mode, so a new
 		// connection's first segments are not held back by delayed ACKs.
 		s.quickAcks = tcpMaxQuickAcks
+		s.tcpInitBufferSpaceLocked()
 	}
 	if old == StateEstablished || old == StateCloseWait {
 		if st != StateCloseWait {
