@@ -1,6 +1,10 @@
 package tcp
 
-import "gomenuos/net/buf"
+import (
+	"unsafe"
+
+	"gomenuos/net/buf"
+)
 
 // The socket's byte queues. Both avoid what a single growing []byte costs
 // per segment: each append after a read or an ACK reallocated the buffer
@@ -136,6 +140,18 @@ func (q *sndQueue) copyOut(dst []byte, off int) {
 		k := buf.Copy(dst, blk[off:])
 		dst, off = dst[k:], 0
 	}
+}
+
+// addr is the address of the octet at off (for alignment only).
+func (q *sndQueue) addr(off int) uintptr {
+	off += q.off
+	for _, blk := range q.blocks {
+		if off < len(blk) {
+			return uintptr(unsafe.Pointer(unsafe.SliceData(blk))) + uintptr(off)
+		}
+		off -= len(blk)
+	}
+	return 0
 }
 
 // reset drops everything.

@@ -36,6 +36,20 @@ func newSegment(f *header.TCPFields, n int) (b, text []byte) {
 	return b, b[MaxHeaderRoom+hl:]
 }
 
+// newGSOSegmentLocked is newSegment for a segment the device will cut
+// (more than one MSS of the send queue's text at seq): its buffer is lent
+// by the device when it can (sent without a copy), and starts 0-7 bytes
+// in so that the text lands 8-byte aligned like its source in the send
+// queue and the copy runs at REP MOVSQ speed (net/buf.Copy).
+func (s *Sock) newGSOSegmentLocked(f *header.TCPFields, seq seqnum, n int) (b, text []byte) {
+	hl := header.TCPMinimumSize + f.Options.Len()
+	src := s.sndq.addr(seq.sub(s.sndBufSeq))
+	pad := int((src - uintptr(MaxHeaderRoom+hl)) & 7)
+	b = s.proto.allocTx(s.raddr, pad+MaxHeaderRoom+hl+n)[pad:]
+	header.EncodeTCP(b[MaxHeaderRoom:], f)
+	return b, b[MaxHeaderRoom+hl:]
+}
+
 // queueSegmentLocked checksums the segment in b (n octets of text) and
 // queues it for IP. With gsoMSS > 0 it is a segment of more than one MSS
 // that the device will cut into gsoMSS-byte pieces: its checksum field
@@ -75,13 +89,16 @@ func (s *Sock) tcpTransmitSkbLocked(seq seqnum, flags uint8, n int) {
 		f.Ack = uint32(s.rcvNxt)
 		s.ackSentLocked()
 	}
-	b, text := newSegment(&f, n)
-	if n > 0 {
-		s.sndq.copyOut(text, seq.sub(s.sndBufSeq))
-	}
+	var b, text []byte
 	gsoMSS := 0
 	if n > s.sndMSS {
 		gsoMSS = s.sndMSS
+		b, text = s.newGSOSegmentLocked(&f, seq, n)
+	} else {
+		b, text = newSegment(&f, n)
+	}
+	if n > 0 {
+		s.sndq.copyOut(text, seq.sub(s.sndBufSeq))
 	}
 	s.proto.queueSegmentLocked(s.laddr, s.raddr, &f, b, n, gsoMSS)
 }

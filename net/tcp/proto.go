@@ -110,6 +110,31 @@ type gsoIP interface {
 	OutputIPv4GSO(src, dst netip.Addr, tos uint8, buf []byte, off, mss int) error
 }
 
+// txAllocIP is the optional part of the IP layer that lends buffers in a
+// device's DMA memory (net/stack implements it).
+type txAllocIP interface {
+	AllocTx(dst netip.Addr, n int) []byte
+	ReleaseTx(b []byte)
+}
+
+// allocTx returns a buffer of n bytes for a segment towards dst: one the
+// device lends when it does, else a new one.
+func (p *Proto) allocTx(dst netip.Addr, n int) []byte {
+	if a, ok := p.ip.(txAllocIP); ok {
+		if b := a.AllocTx(dst, n); b != nil {
+			return b
+		}
+	}
+	return make([]byte, n)
+}
+
+// releaseTx gives back a lent buffer whose segment was not sent as is.
+func (p *Proto) releaseTx(b []byte) {
+	if a, ok := p.ip.(txAllocIP); ok {
+		a.ReleaseTx(b)
+	}
+}
+
 // routeGSO is how much payload one segment towards dst may carry when the
 // device segments it (Linux: sk_setup_caps → sk_gso_max_size), 0 without.
 func (p *Proto) routeGSO(dst netip.Addr) int {
@@ -189,6 +214,7 @@ func (p *Proto) output(o outSeg) {
 	for _, seg := range softwareSegment(o.buf[MaxHeaderRoom:], o.src, o.dst, o.gsoMSS) {
 		_ = p.ip.OutputIPv4(o.src, o.dst, 6, 0, seg, MaxHeaderRoom)
 	}
+	p.releaseTx(o.buf)
 }
 
 // tcpTimeStamp returns the TSval clock: milliseconds since the instance
