@@ -66,6 +66,20 @@ type Receiver interface {
 	DeliverFrame(dev Device, frame []byte)
 }
 
+// BatchReceiver is a Receiver that wants to know where a driver's burst
+// of frames begins and ends (Linux: a NAPI poll, at whose end
+// napi_complete flushes GRO): the stack merges in-order TCP segments of a
+// burst (GRO) and TCP acknowledges once per burst what it would have
+// acknowledged every second segment, as Linux does for the segments GRO
+// merged. Drivers call BeginBatch before delivering a burst and EndBatch
+// after it, from their receive goroutine; frames delivered in between may
+// reach the stack only at EndBatch.
+type BatchReceiver interface {
+	Receiver
+	BeginBatch(dev Device)
+	EndBatch(dev Device)
+}
+
 // Errors returned by Transmit.
 var (
 	// ErrQueueFull: the device's transmit or backlog queue is full and the

@@ -79,18 +79,20 @@ type Proto struct {
 	start time.Time
 	MIB   MIB
 
-	mu       sync.Mutex
-	bhash    map[uint16]*bindBucket  // Linux: tcp_hashinfo.bhash
-	ehash    map[fourTuple]*Sock     // Linux: tcp_hashinfo.ehash
-	lhash    map[uint16][]*Sock      // Linux: tcp_hashinfo.lhash2
-	outq     []outSeg                // segments queued under mu
-	wakes    []func()                // wake-ups queued under mu
-	flushing bool                    // one goroutine drains outq at a time
-	keys     secrets                 // ISN, timestamp, cookie and port keys
-	perturb  [portPerturbSize]uint32 // RFC 6056 §3.3.4 table (Linux: table_perturb)
-	socks    map[*Sock]struct{}      // every live socket, for /proc/net/tcp
-	twCount  int                     // sockets in TIME_WAIT
-	ccs      map[string]func() CongestionControl
+	mu        sync.Mutex
+	bhash     map[uint16]*bindBucket  // Linux: tcp_hashinfo.bhash
+	ehash     map[fourTuple]*Sock     // Linux: tcp_hashinfo.ehash
+	lhash     map[uint16][]*Sock      // Linux: tcp_hashinfo.lhash2
+	outq      []outSeg                // segments queued under mu
+	wakes     []func()                // wake-ups queued under mu
+	flushing  bool                    // one goroutine drains outq at a time
+	keys      secrets                 // ISN, timestamp, cookie and port keys
+	perturb   [portPerturbSize]uint32 // RFC 6056 §3.3.4 table (Linux: table_perturb)
+	socks     map[*Sock]struct{}      // every live socket, for /proc/net/tcp
+	twCount   int                     // sockets in TIME_WAIT
+	batch     int                     // depth of BeginBatch calls (batch.go)
+	batchAcks []*Sock                 // sockets whose ACK waits for EndBatch
+	ccs       map[string]func() CongestionControl
 
 	challengeSecond int64  // the second challengeCount belongs to
 	challengeCount  uint32 // challenge ACKs left this second (Linux: tcp_challenge_count)

@@ -58,7 +58,10 @@ func (s *Sock) tcpDataQueueLocked(g *segment) {
 	s.rcvq.push(data)
 	s.rcvNxt = s.rcvNxt.add(len(data))
 	if len(data) > 0 {
-		s.segsSinceAck++
+		// A segment GRO or the host merged counts as the full-sized
+		// segments it holds (Linux: more than rcv_mss since the last
+		// ACK means ACK now, in __tcp_ack_snd_check).
+		s.segsSinceAck += max(1, len(data)/max(s.advMSS, 1))
 		if len(s.ooo) > 0 {
 			s.ackNow = true // RFC 5681 §4.2: a segment filling a gap is ACKed at once
 		}
@@ -170,7 +173,11 @@ func (s *Sock) tcpAckSndCheckLocked() {
 		return
 	}
 	switch {
-	case s.ackNow || s.segsSinceAck >= 2:
+	case s.ackNow:
+		s.tcpSendAckLocked()
+	case s.segsSinceAck >= 2 && s.tcpDeferAckLocked():
+		// batch.go: sent at the end of the device's burst
+	case s.segsSinceAck >= 2:
 		s.tcpSendAckLocked()
 	case s.segsSinceAck > 0 && s.quickAcks > 0:
 		s.quickAcks--

@@ -125,6 +125,7 @@ type Sock struct {
 	segsSinceAck int
 	quickAcks    int // immediate ACKs left (Linux: icsk_ack.quick)
 	ackNow       bool
+	ackDeferred  bool // queued for the end of the receive burst (batch.go)
 	probesOut    int
 	lastRecvAt   time.Time
 	finAcked     bool

@@ -3,6 +3,7 @@ package virtionet
 import (
 	"gomenuos/drivers/virtio"
 	"gomenuos/net/buf"
+	"gomenuos/net/link"
 )
 
 // maxGSOFrame is the largest coalesced frame: an IPv4 packet of 64 KiB.
@@ -35,6 +36,10 @@ func (d *Device) receiveLoop() {
 // poll drains and refills the receive ring until it is empty with
 // interrupts re-enabled.
 func (d *Device) poll() {
+	if b, ok := d.recv.(link.BatchReceiver); ok {
+		b.BeginBatch(d)
+		defer b.EndBatch(d)
+	}
 	for {
 		d.rxq.DisableInterrupts()
 		for d.receiveBatch() == rxBatch {
