@@ -30,6 +30,8 @@ func main() {
 	netFigs := flag.Bool("net", true, "measure the network figures (net.go)")
 	flag.StringVar(&only, "only", "", "comma-separated sections to run (boot, size, guest, loopback, user, tap, impaired); all when empty")
 	profileDir := flag.String("profile", "", "instead of benchmarking, profile bulk TCP with the guest's runtime/pprof into this directory (make profile)")
+	flag.StringVar(&profileNet, "profilenet", "tap", "the network make profile measures: tap (root; else user) or user")
+	flag.StringVar(&vsDir, "vs", "", "instead of the Linux peer, measure our image in this build directory beside ours (A/B)")
 	peerDir := flag.String("peer", "", "folder of the Linux peer guest (build.sh, src/); built in a copy under the build directory")
 	flag.Parse()
 	dir := harness.BuildDir()

@@ -149,6 +149,25 @@ func alternate(ours func() (*guest, error), peer func() (*guest, error), names [
 	return nil
 }
 
+// vsDir is the -vs flag: another build of ours to measure in the peer's
+// place (an A/B comparison of two builds, alternating like the peer).
+var vsDir string
+
+// pick returns the second machine's boot function: our other build with
+// -vs, else the Linux peer's, else nil.
+func pick(p *peerImage, linux func(*peerImage) (*guest, error), ours func(string) (*guest, error)) func() (*guest, error) {
+	if vsDir != "" {
+		return func() (*guest, error) {
+			g, err := ours(vsDir)
+			if g != nil {
+				g.name = "gomenuos@" + vsDir
+			}
+			return g, err
+		}
+	}
+	return peerBoot(p, linux)
+}
+
 // peerBoot returns the peer's boot function, nil without a peer.
 func peerBoot(p *peerImage, boot func(*peerImage) (*guest, error)) func() (*guest, error) {
 	if p == nil {
@@ -159,7 +178,7 @@ func peerBoot(p *peerImage, boot func(*peerImage) (*guest, error)) func() (*gues
 
 func loopbackFigure(dir string, peer *peerImage) error {
 	ours := func() (*guest, error) { return bootOurs(dir, nil, "", nil) }
-	return alternate(ours, peerBoot(peer, peerOnUserNet),
+	return alternate(ours, pick(peer, peerOnUserNet, func(d string) (*guest, error) { return bootOurs(d, nil, "", nil) }),
 		[]string{"loopback connect/send/recv/close (/s)"},
 		func(g *guest) []func() (float64, error) {
 			return []func() (float64, error){func() (float64, error) { return g.cmds.loopback(g, loopRounds) }}
@@ -174,7 +193,7 @@ func bulkMeasures(g *guest) []func() (float64, error) {
 }
 
 func userNetFigures(dir string, peer *peerImage) error {
-	return alternate(func() (*guest, error) { return oursOnUserNet(dir) }, peerBoot(peer, peerOnUserNet),
+	return alternate(func() (*guest, error) { return oursOnUserNet(dir) }, pick(peer, peerOnUserNet, oursOnUserNet),
 		[]string{"user-net guest→host bulk TCP (MB/s)", "user-net host→guest bulk TCP (MB/s)"}, bulkMeasures)
 }
 
@@ -183,7 +202,7 @@ func tapFigures(dir string, peer *peerImage) error {
 		fmt.Printf("  tap figures skipped: network namespaces need root\n")
 		return nil
 	}
-	return alternate(func() (*guest, error) { return oursOnTap(dir) }, peerBoot(peer, peerOnTap),
+	return alternate(func() (*guest, error) { return oursOnTap(dir) }, pick(peer, peerOnTap, oursOnTap),
 		[]string{"tap guest→host bulk TCP (MB/s)", "tap host→guest bulk TCP (MB/s)",
 			"tap host→guest connect/send/recv/close (/s)"},
 		func(g *guest) []func() (float64, error) {

@@ -12,6 +12,9 @@ import (
 	"gomenuos/qemu/harness"
 )
 
+// profileNet is the -profilenet flag.
+var profileNet string
+
 // profileRuns is how many 64 MiB transfers each CPU profile covers: at the
 // profiler's 100 samples a second, enough for a few hundred samples.
 const profileRuns = 4
@@ -26,8 +29,12 @@ func profileGuest(buildDir, dir string) error {
 		return err
 	}
 	g, err := oursOnTap(buildDir)
-	if err != nil {
-		fmt.Printf("profiling over user networking (tap: %v)\n", err)
+	if profileNet == "user" || err != nil {
+		if err != nil {
+			fmt.Printf("profiling over user networking (tap: %v)\n", err)
+		} else {
+			g.close()
+		}
 		if g, err = oursOnUserNet(buildDir); err != nil {
 			return err
 		}
