@@ -52,7 +52,12 @@ $(BUILD)/rootfs/bin/busybox: $(BUSYBOX) scripts/busybox-links.sh | $(BUILD)
 	@mkdir -p $(@D)
 	scripts/busybox-links.sh $(BUSYBOX) $(BUILD)/rootfs
 
-$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/busybox FORCE | $(BUILD)
+# user/menu: MenuOS in C, several files.
+$(BUILD)/rootfs/bin/menu: user/menu/*.c user/menu/*.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -fno-omit-frame-pointer -o $@ user/menu/*.c
+
+$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/menu $(BUILD)/rootfs/bin/busybox FORCE | $(BUILD)
 	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs $(BUILD)/rootfs
 
 # make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 → guest
@@ -100,13 +105,11 @@ FUZZTIME ?= 3
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
-# PEER: the folder of the Linux peer guest (build.sh and src/ of a Linux
-# 6.1 + busybox + MenuOS initramfs); make bench builds a copy of it in
-# $(BUILD)/peer and measures it beside ours. Empty: our figures only.
-PEER ?= $(wildcard ../shared/anchors/linux-menuos)
+# make bench: host benchmarks, then the guest figures beside the Linux
+# peer's (qemu/linuxpeer, built into $(BUILD)/linux), alternating.
 bench: deps image
 	$(GO) test -run '^$$' -bench . ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
-	$(GO) run ./qemu/bench $(if $(PEER),-peer $(abspath $(PEER)))
+	$(GO) run ./qemu/bench
 
 # make profile: CPU profiles of bulk TCP each way and a heap profile, taken
 # by the guest's own runtime/pprof, in $(PROFILE)/ as .pprof, .svg and .top.

@@ -65,6 +65,14 @@ func runProgram(c *menu.Ctx, path string, argv []string) error {
 			defer f.Put()
 		}
 	}
+	argv, opened, err := redirect(c.Task, argv, &stdio)
+	for _, f := range opened {
+		defer f.Put()
+	}
+	if err != nil {
+		c.SetStatus(1)
+		return err
+	}
 	p, err := proc.Spawn(c.Task, path, proc.SpawnAttr{Argv: argv, Env: programEnv, Stdio: stdio, NewGroup: true})
 	if err != nil {
 		c.SetStatus(126)
@@ -123,4 +131,47 @@ var signalMessages = map[int]string{
 // errText turns an exec error into a shell's message.
 func errText(err error) error {
 	return err
+}
+
+// redirect applies the shell's redirections in argv ("< FILE", "> FILE",
+// ">> FILE", "2> FILE", also written without the space) to stdio and
+// returns the other words and the files it opened (the caller puts them).
+func redirect(task *sched.Task, argv []string, stdio *[3]*fs.File) (words []string, opened []*fs.File, err error) {
+	for i := 0; i < len(argv); i++ {
+		a := argv[i]
+		op, target := "", ""
+		for _, o := range []string{"2>", ">>", ">", "<"} {
+			if strings.HasPrefix(a, o) {
+				op, target = o, a[len(o):]
+				break
+			}
+		}
+		if op == "" {
+			words = append(words, a)
+			continue
+		}
+		if target == "" {
+			if i+1 == len(argv) {
+				return nil, opened, fmt.Errorf("%s: missing file name", op)
+			}
+			i++
+			target = argv[i]
+		}
+		fd, flags := 1, fs.O_WRONLY|fs.O_CREAT|fs.O_TRUNC
+		switch op {
+		case "<":
+			fd, flags = 0, fs.O_RDONLY
+		case ">>":
+			flags = fs.O_WRONLY | fs.O_CREAT | fs.O_APPEND
+		case "2>":
+			fd = 2
+		}
+		f, err := fs.Root().Open(task, target, flags, 0o644)
+		if err != nil {
+			return nil, opened, fmt.Errorf("%s: %w", target, err)
+		}
+		opened = append(opened, f)
+		stdio[fd] = f
+	}
+	return words, opened, nil
 }

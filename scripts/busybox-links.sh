@@ -5,7 +5,7 @@
 set -eu
 bb=$1
 root=$2
-mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin"
+mkdir -p "$root/bin" "$root/sbin" "$root/usr/bin" "$root/usr/sbin" "$root/tmp"
 cp "$bb" "$root/bin/busybox"
 chmod 755 "$root/bin/busybox"
 "$bb" --list-full | while read -r path; do

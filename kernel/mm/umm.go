@@ -106,32 +106,33 @@ func (m *MM) Put(dropRoot func(root uintptr)) {
 	}
 	dropRoot(m.Root)
 	m.lock()
-	m.unmapRangeLocked(0, x86.UserEnd)
+	for _, v := range m.vmas {
+		m.zapLocked(v.Start, v.End)
+	}
 	freeTables(m.Root, 3)
 	m.vmas = nil
 	m.unlock()
 	Stats.AddressSpaces.Add(-1)
 }
 
-// freeTables frees the lower-half page tables under table pa at level
-// (3 = PML4); the leaves are already unmapped.
+// freeTables frees the page-table frame pa at level (3 = PML4, 0 = a
+// page table) and every table below it in the lower half; the pages the
+// leaves mapped are already freed.
 func freeTables(pa uintptr, level int) {
-	t := x86.TableAt(pa)
-	n := 512
-	if level == 3 {
-		n = 256 // the upper half is the kernel's
-	}
-	for i := 0; i < n; i++ {
-		if level > 1 && t[i].Present() {
-			freeTables(t[i].Addr(), level-1)
-		} else if level == 1 && t[i].Present() {
-			FreeFrame(t[i].Addr())
+	if level > 0 {
+		t := x86.TableAt(pa)
+		n := 512
+		if level == 3 {
+			n = 256 // the upper half is the kernel's, shared
 		}
-		t[i] = 0
+		for i := 0; i < n; i++ {
+			if t[i].Present() {
+				freeTables(t[i].Addr(), level-1)
+			}
+			t[i] = 0
+		}
 	}
-	if level == 3 {
-		FreeFrame(pa)
-	}
+	FreeFrame(pa)
 }
 
 // VMAs returns a copy of the mappings (for /proc/PID/maps).
@@ -251,7 +252,20 @@ func (m *MM) Unmap(addr, length uintptr) error {
 }
 
 func (m *MM) unmapRangeLocked(start, end uintptr) {
+	// Pages exist only inside mappings: zap those parts of the range.
+	n := 0
+	for _, v := range m.vmas {
+		if v.End > start && v.Start < end {
+			n += m.zapLocked(max(v.Start, start), min(v.End, end))
+		}
+	}
 	m.carveLocked(start, end)
+	m.flushLocked(start, end, n)
+}
+
+// zapLocked frees the pages of [start, end) and clears their entries
+// (Linux: zap_page_range), returning how many there were.
+func (m *MM) zapLocked(start, end uintptr) int {
 	n := 0
 	for va := start; va < end; va += pageSize {
 		pte := x86.Walk(m.Root, va, nil)
@@ -269,7 +283,7 @@ func (m *MM) unmapRangeLocked(start, end uintptr) {
 		n++
 		m.RSS--
 	}
-	m.flushLocked(start, end, n)
+	return n
 }
 
 // nextTable returns the last page before the next page-table boundary, so
@@ -392,13 +406,13 @@ func (m *MM) SetBrk(brk uintptr) uintptr {
 func (m *MM) Fault(addr uintptr, errCode uint64) FaultResult {
 	m.lock()
 	defer m.unlock()
-	return m.faultLocked(addr, errCode)
+	return m.handleMMFault(addr, errCode)
 }
 
-// Fork returns a copy-on-write copy of the address space (Linux:
+// DupMM returns a copy-on-write copy of the address space (Linux:
 // dup_mmap + copy_page_range): both trees map the same frames read-only
 // and a write gives the writer its own copy; shared mappings stay shared.
-func (m *MM) Fork() (*MM, error) {
+func (m *MM) DupMM() (*MM, error) {
 	child, err := NewMM()
 	if err != nil {
 		return nil, err
@@ -479,17 +493,9 @@ func (m *MM) DropPages(addr, length uintptr) error {
 	m.lock()
 	defer m.unlock()
 	n := 0
-	for va := addr; va < end; va += pageSize {
-		pte := x86.Walk(m.Root, va, nil)
-		if pte == nil {
-			va = nextTable(va)
-			continue
-		}
-		if pte.Present() && *pte&PTENoRef == 0 {
-			FreeFrame(pte.Addr())
-			*pte = 0
-			n++
-			m.RSS--
+	for _, v := range m.vmas {
+		if v.End > addr && v.Start < end {
+			n += m.zapLocked(max(v.Start, addr), min(v.End, end))
 		}
 	}
 	m.flushLocked(addr, end, n)

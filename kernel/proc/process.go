@@ -198,6 +198,9 @@ func (p *Process) State() string {
 	if st != procAlive {
 		return "Z"
 	}
+	if p.kernel {
+		return "S"
+	}
 	for _, t := range p.threadsSnapshot() {
 		if t.running.Load() {
 			return "R"

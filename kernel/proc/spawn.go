@@ -30,11 +30,11 @@ func consoleLog() io.Writer { return os.Stderr }
 // threads and no memory that adopts orphans and reaps them at once (on
 // Linux, pid 1 is MenuOS's /init; here the Go shell plays it). Programs
 // the shell starts are its children, in session 1.
-func InitKernel(name string) {
+func InitKernel(name string, files *fs.FDTable) {
 	table.mu.Lock()
 	defer table.mu.Unlock()
 	p := &Process{PID: 1, comm: name, cmdline: []string{name}, cwd: "/", pgid: 1, sid: 1,
-		kernel: true, sig: &sigHand{}, start: nowNS(), ctty: true}
+		kernel: true, sig: &sigHand{}, start: nowNS(), ctty: true, files: files}
 	table.procs[1] = p
 	table.init = p
 	table.lastPID = 1

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"syscall"
 
 	"gomenuos/fs"
@@ -59,9 +60,9 @@ var unknown struct {
 	logged [nrSyscalls]bool
 }
 
-// syscall serves the system call in the thread's saved registers (Linux:
+// doSyscall64 serves the system call in the thread's saved registers (Linux:
 // do_syscall_64 → x64_sys_call).
-func (t *Thread) syscall() {
+func (t *Thread) doSyscall64() {
 	r := &t.ctx.Regs
 	nr := r.RAX
 	t.origRAX = nr
@@ -84,7 +85,14 @@ func (t *Thread) syscall() {
 	default:
 		r.RAX = uint64(ret)
 	}
+	if Strace.Load() {
+		fmt.Fprintf(os.Stderr, "[%d] %s(%#x, %#x, %#x, %#x) = %d\n", t.TID, e.name, a[0], a[1], a[2], a[3], int64(r.RAX))
+	}
 }
+
+// Strace makes every system call of every process print a line on the
+// console (the `strace` boot parameter): a poor man's strace(1).
+var Strace atomic.Bool
 
 func (t *Thread) logUnknown(nr uint64) {
 	unknown.mu.Lock()

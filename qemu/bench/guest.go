@@ -19,15 +19,16 @@ import (
 // code and the same clock; only the commands typed on their consoles
 // differ (cmds).
 type guest struct {
-	name    string
-	m       *harness.Machine
-	cmds    guestCmds
-	hostIP  string                                  // the host as the guest reaches it
-	listen  func() (net.Listener, error)            // a host listener the guest can reach
-	dial    func(port int) func() (net.Conn, error) // the host connecting to a guest port
-	cleanup func()
-	started time.Time
-	booted  time.Duration // QEMU start → prompt
+	name      string
+	m         *harness.Machine
+	cmds      guestCmds
+	hostIP    string                                  // the host as the guest reaches it
+	listen    func() (net.Listener, error)            // a host listener the guest can reach
+	dial      func(port int) func() (net.Conn, error) // the host connecting to a guest port
+	cleanup   func()
+	started   time.Time
+	booted    time.Duration // QEMU start → prompt
+	hiStarted bool          // the hi server runs (startHi)
 }
 
 // guestCmds are a guest's console commands for each measurement.
@@ -39,8 +40,6 @@ type guestCmds struct {
 	// says it is done; block is what it sends, over and over.
 	source func(host string, port int, size int64) (line string, done *regexp.Regexp)
 	block  []byte
-	// okReply: the guest's source waits for "OK bytes usec\n" from the sink.
-	okReply bool
 	// sink accepts one connection on port and reads it to EOF; ready is
 	// printed once it listens, done (group 1: bytes) when it finished.
 	sink      func(port int) (line string, ready string, done *regexp.Regexp)
@@ -192,9 +191,6 @@ func (g *guest) sendBulk(size int64) (float64, error) {
 		c.SetDeadline(start.Add(guestTimeout))
 		err = checkRepeated(c, g.cmds.block, size)
 		d := time.Since(start)
-		if err == nil && g.cmds.okReply {
-			fmt.Fprintf(c, "OK %d %d\n", size, d.Microseconds())
-		}
 		got <- result{d, err}
 	}()
 	line, done := g.cmds.source(g.hostIP, l.Addr().(*net.TCPAddr).Port, size)

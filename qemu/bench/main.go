@@ -13,7 +13,6 @@ import (
 	"flag"
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -32,22 +31,20 @@ func main() {
 	profileDir := flag.String("profile", "", "instead of benchmarking, profile bulk TCP with the guest's runtime/pprof into this directory (make profile)")
 	flag.StringVar(&profileNet, "profilenet", "tap", "the network make profile measures: tap (root; else user) or user")
 	flag.StringVar(&vsDir, "vs", "", "instead of the Linux peer, measure our image in this build directory beside ours (A/B)")
-	peerDir := flag.String("peer", "", "folder of the Linux peer guest (build.sh, src/); built in a copy under the build directory")
+	peerOn := flag.Bool("peer", true, "measure the Linux peer (qemu/linuxpeer) beside ours")
+	userFigs := flag.Int("user", 5, "rounds of the user-space figures against the Linux peer (user.go); 0 skips them")
 	flag.Parse()
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
 		fail(err)
 	}
 	var peer *peerImage
-	if *peerDir != "" && *profileDir == "" {
+	if *peerOn && *profileDir == "" && vsDir == "" {
 		var err error
-		copyDir := filepath.Join(dir, "peer")
-		if peer, err = preparePeer(*peerDir, copyDir); err != nil {
-			fail(err)
+		if peer, err = preparePeer(dir); err != nil {
+			fail(fmt.Errorf("linux peer: %w", err))
 		}
-		fmt.Printf("peer: %s (Debian's cloud kernel, busybox, MenuOS and nbench in C) from %s\n", peerVersion(copyDir), copyDir)
-	} else if *profileDir == "" {
-		fmt.Println("peer: none (-peer DIR, make bench PEER=DIR): gomenuos figures only")
+		fmt.Printf("peer: %s (Debian's cloud kernel, busybox and our static programs: qemu/linuxpeer)\n", peer.version())
 	}
 	if *profileDir != "" {
 		if err := profileGuest(dir, *profileDir); err != nil {
@@ -67,6 +64,11 @@ func main() {
 	}
 	if want("guest") {
 		if err := guestFigures(dir, strings.Split(*guest, ",")); err != nil {
+			fail(err)
+		}
+	}
+	if *userFigs > 0 && want("ubench") {
+		if err := userFigures(dir, *userFigs); err != nil {
 			fail(err)
 		}
 	}

@@ -77,7 +77,7 @@ type figure struct {
 	lowerBetter bool
 }
 
-func median(s []float64) (med, lo, hi float64) {
+func spread(s []float64) (med, lo, hi float64) {
 	s = slices.Clone(s)
 	slices.Sort(s)
 	return s[len(s)/2], s[0], s[len(s)-1]
@@ -90,10 +90,10 @@ func printHeader(peer bool) {
 }
 
 func (f figure) print() {
-	m, lo, hi := median(f.ours)
+	m, lo, hi := spread(f.ours)
 	fmt.Printf("  %-46s %-24s", f.name, fmt.Sprintf("%8.1f [%.1f, %.1f]", m, lo, hi))
 	if len(f.peer) > 0 {
-		pm, plo, phi := median(f.peer)
+		pm, plo, phi := spread(f.peer)
 		r := m / pm
 		if f.lowerBetter {
 			r = pm / m
