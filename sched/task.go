@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -21,8 +22,8 @@ type Task struct {
 	name string
 
 	mu          sync.Mutex
-	interrupted bool                     // a "signal" is pending (Linux: signal_pending)
-	sleeping    map[chan<- struct{}]bool // wake channels of the waits the task is in
+	interrupted bool              // a "signal" is pending (Linux: signal_pending)
+	sleeping    []chan<- struct{} // wake channels of the waits the task is in (rarely more than one)
 
 	ksleep *kernelSleep // set by SleepInKernel: waits are futex waits of the task's thread
 }
@@ -47,7 +48,7 @@ func (t *Task) Interrupt() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.interrupted = true
-	for wake := range t.sleeping {
+	for _, wake := range t.sleeping {
 		kickTask(t, wake)
 	}
 }
@@ -73,13 +74,12 @@ func (t *Task) ClearInterrupt() {
 func (t *Task) setSleeping(wake chan<- struct{}, asleep bool) (interrupted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	i := slices.Index(t.sleeping, wake)
 	switch {
-	case asleep && t.sleeping == nil:
-		t.sleeping = map[chan<- struct{}]bool{wake: true}
-	case asleep:
-		t.sleeping[wake] = true
-	default:
-		delete(t.sleeping, wake)
+	case asleep && i < 0:
+		t.sleeping = append(t.sleeping, wake)
+	case !asleep && i >= 0:
+		t.sleeping = slices.Delete(t.sleeping, i, i+1)
 	}
 	return t.interrupted
 }
