@@ -1,7 +1,6 @@
 package sched
 
 import (
-	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -74,12 +73,16 @@ func (t *Task) ClearInterrupt() {
 func (t *Task) setSleeping(wake chan<- struct{}, asleep bool) (interrupted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	i := slices.Index(t.sleeping, wake)
+	i := 0
+	for i < len(t.sleeping) && t.sleeping[i] != wake {
+		i++
+	}
 	switch {
-	case asleep && i < 0:
+	case asleep && i == len(t.sleeping):
 		t.sleeping = append(t.sleeping, wake)
-	case !asleep && i >= 0:
-		t.sleeping = slices.Delete(t.sleeping, i, i+1)
+	case !asleep && i < len(t.sleeping):
+		t.sleeping[i] = t.sleeping[len(t.sleeping)-1]
+		t.sleeping = t.sleeping[:len(t.sleeping)-1]
 	}
 	return t.interrupted
 }
