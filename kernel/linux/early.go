@@ -66,6 +66,7 @@ func early() uintptr {
 	mm.InitAddressSpace()
 	x86.InitPIC()
 	x86.InitVirtualWire()
+	startConsoleInput()
 	Boot.TSCHz = x86.CalibrateTSC()
 	initClock(Boot.TSCHz)
 	x86.InitPIT(HZ)
@@ -75,6 +76,16 @@ func early() uintptr {
 	sp := buildProcessStack()
 	Boot.RuntimeTSC = x86.Rdtsc()
 	return sp
+}
+
+// startConsoleInput has COM1's receive interrupt fill the UART's ring from
+// here on, while the runtime starts: bytes typed ahead wait there for the
+// console goroutine. uart.TopHalf is a static function value (no
+// allocation), and no write barrier exists before the runtime runs.
+func startConsoleInput() {
+	irqTop[uart.IRQ] = uart.TopHalf
+	uart.EnableRxInterrupt()
+	x86.UnmaskIRQ(uart.IRQ)
 }
 
 func parseMultiboot(mbi *multibootInfo) {
