@@ -37,8 +37,9 @@ var Boot struct {
 	Cmdline     [512]byte
 	CmdlineLen  int
 	TSCHz       uint64
-	EntryTSC    uint64 // TSC at kernel entry
-	RuntimeTSC  uint64 // TSC when the runtime was entered
+	TSC         x86.TSCCalibration // how TSCHz was measured
+	EntryTSC    uint64             // TSC at kernel entry
+	RuntimeTSC  uint64             // TSC when the runtime was entered
 }
 
 type multibootInfo struct {
@@ -67,7 +68,9 @@ func early() uintptr {
 	x86.InitPIC()
 	x86.InitVirtualWire()
 	startConsoleInput()
-	Boot.TSCHz = x86.CalibrateTSC()
+	Boot.TSC = x86.CalibrateTSC()
+	Boot.TSCHz = Boot.TSC.Hz
+	logTSC(&Boot.TSC)
 	initClock(Boot.TSCHz)
 	x86.InitPIT(HZ)
 	x86.UnmaskIRQ(0)
