@@ -5,13 +5,16 @@
 # Go names work as breakpoints, quoted when they hold parentheses:
 #   break 'gomenuos/kernel/menu.(*Shell).dispatch'    # a typed shell command
 #   continue
-# and `info goroutines`, `goroutine N bt` come from Go's runtime-gdb.py.
+# `info goroutines` and `goroutine N bt` come from Go's runtime-gdb.py, as
+# goroutines.py fits them to our kernel (it marks the goroutine on the CPU
+# and shows where running goroutines really are).
 
 set pagination off
 set confirm off
 # Let gdb load $GOROOT/src/runtime/runtime-gdb.py, which the kernel ELF's
 # .debug_gdb_scripts section names (run.sh adds `go env GOROOT` the same way).
 add-auto-load-safe-path /usr/local/go
+source qemu/gdb/goroutines.py
 
 # menu-break: stop when the shell runs the next command line.
 define menu-break
