@@ -7,7 +7,9 @@
 
 GO      ?= go
 BUILD   ?= build
-KLINK   := 0x4001000
+KLINK   := -0x7bfff000
+# The kernel is linked in the top 2 GiB (0xffffffff84001000; Go's -T wants
+# it as a negative number): see arch/x86/unsafe.go for the layout.
 LDFLAGS := -E gomenuos/kernel/linux.entry -T $(KLINK)
 CFLAGS32 := -m32 -O2 -ffreestanding -fno-builtin -nostdlib -fno-pic -fno-pie \
 	-fno-stack-protector -mno-sse -mno-mmx -Wall -Werror
@@ -19,7 +21,7 @@ export GOMENUOS_BUILD := $(abspath $(BUILD))
 
 all: image
 
-image: $(BUILD)/boot.elf $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
+image: deps $(BUILD)/boot.elf $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -34,8 +36,25 @@ $(BUILD)/boot.elf: boot/multiboot.S boot/loader.c boot/link.ld | $(BUILD) deps
 $(BUILD)/kernel.elf: FORCE | $(BUILD)
 	$(GOENV) $(GO) build -o $@ -ldflags "$(LDFLAGS)" ./kernel
 
-$(BUILD)/initramfs.cpio: FORCE | $(BUILD)
-	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs
+# User programs (user/*.c) are built static with musl-gcc into the root
+# file system's /bin; Debian's busybox-static joins them with its applets
+# as links. The initramfs packs initramfs/ and build/rootfs together.
+USER_CC     ?= musl-gcc
+USER_CFLAGS ?= -static -O2 -g -Wall -Werror
+USER_SRCS   := $(wildcard user/*.c)
+USER_PROGS  := $(patsubst user/%.c,$(BUILD)/rootfs/bin/%,$(USER_SRCS))
+BUSYBOX     ?= /bin/busybox
+
+$(BUILD)/rootfs/bin/%: user/%.c user/*.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+
+$(BUILD)/rootfs/bin/busybox: $(BUSYBOX) scripts/busybox-links.sh | $(BUILD)
+	@mkdir -p $(@D)
+	scripts/busybox-links.sh $(BUSYBOX) $(BUILD)/rootfs
+
+$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/busybox FORCE | $(BUILD)
+	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs $(BUILD)/rootfs
 
 # make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 (or the
 # free port run.sh prints; HOSTFWD_PORT= to choose) → guest 5001 (after
@@ -63,10 +82,11 @@ gdb: deps
 lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD)
 
 # The host tools the build, the tests and the README's commands use, on a
-# fresh Debian machine: one apt-get for whatever is missing, nothing when
-# all are there.
+# fresh Debian machine (QEMU, gdb, gcc, musl-gcc for user/, busybox-static
+# for the root file system, nc, ping, ip, tcpdump): one apt-get for
+# whatever is missing, nothing when all are there.
 deps:
-	@scripts/deps.sh
+	@BUSYBOX=$(BUSYBOX) scripts/deps.sh
 
 unit:
 	$(GO) vet ./...
@@ -86,7 +106,7 @@ fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
 bench: deps image
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
+	$(GO) test -run '^$$' -bench . ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
 	$(GO) run ./qemu/bench
 
 generate:

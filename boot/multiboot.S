@@ -5,7 +5,8 @@
  * -kernel image and the Go kernel ELF arrives as multiboot module 0.
  * loader.c copies the Go ELF's PT_LOAD segments into place and builds the
  * boot page tables; this file turns on long mode and jumps to the Go entry
- * (gomenuos/kernel/linux.entry) with RDI = multiboot magic, RSI = info ptr.
+ * (gomenuos/kernel/linux.entry) with RDI = multiboot magic, RSI = info ptr,
+ * RDX = the physical address the kernel image was loaded at.
  */
 #define MB_MAGIC 0x1BADB002
 #define MB_FLAGS 0x00000003 /* page-align modules, provide memory info */
@@ -46,7 +47,9 @@ _start:
 	lgdt gdt_ptr
 	movl saved_magic, %edi
 	movl saved_mbi, %esi
-	movl kernel_entry, %ebx     /* the Go entry lies below 4 GiB */
+	movl kernel_phys, %edx
+	movl kernel_entry, %ebx     /* the entry is in the top 2 GiB: two halves */
+	movl kernel_entry+4, %ecx
 	ljmp $0x08, $long_mode
 
 	.code64
@@ -60,8 +63,11 @@ long_mode:
 	movw %ax, %gs
 	movl %edi, %edi             /* writing a 32-bit register clears the upper half */
 	movl %esi, %esi
-	movl %ebx, %eax
-	jmp *%rax
+	movl %edx, %edx
+	movl %ebx, %ebx
+	shlq $32, %rcx
+	orq %rcx, %rbx
+	jmp *%rbx
 
 	.section .data
 	.align 16

@@ -67,3 +67,32 @@ func (ramFileOps) Write(_ *sched.Task, f *File, p []byte, off *int64) (int, erro
 	f.Inode.SetSize(int64(len(rf.data)))
 	return len(p), nil
 }
+
+// Bytes returns the file's data for exec and private mappings (Linux:
+// ramfs's generic_file_mmap over the page cache). The slice is the file's
+// own storage: later writes in place show through pages not yet faulted
+// in, as a shared page cache would.
+func (ramFileOps) Bytes(f *File) ([]byte, error) {
+	rf := f.Inode.Private.(*ramFile)
+	rf.mu.RLock()
+	defer rf.mu.RUnlock()
+	return rf.data, nil
+}
+
+// Adopter is implemented by file operations that can take a buffer as a
+// file's contents without copying it (the initramfs unpacker's files).
+type Adopter interface {
+	Adopt(f *File, data []byte) error
+}
+
+// Adopt makes data the file's contents; the file owns it from now on
+// (writes may change it in place; growing it copies). MaxRamFileSize does
+// not apply: the memory is in use already.
+func (ramFileOps) Adopt(f *File, data []byte) error {
+	rf := f.Inode.Private.(*ramFile)
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	rf.data = data
+	f.Inode.SetSize(int64(len(data)))
+	return nil
+}

@@ -22,13 +22,13 @@ func (portIO) Outl(p uint16, v uint32) { x86.Outl(p, v) }
 
 type kmem struct{}
 
-// MapMMIO: everything below 4 GiB (RAM and the PCI hole) is identity
-// mapped by the boot page tables.
+// MapMMIO: everything below 4 GiB (RAM and the PCI hole) is in the
+// kernel's direct map.
 func (kmem) MapMMIO(phys, size uint64) (uintptr, error) {
-	if phys+size > 4<<30 {
+	if phys+size > x86.DirectSize {
 		return 0, errors.New("hw: MMIO above 4 GiB is not mapped")
 	}
-	return uintptr(phys), nil
+	return x86.PhysToVirt(uintptr(phys)), nil
 }
 
 func (kmem) AllocDMA(size, align int) ([]byte, uint64, error) { return linux.AllocDMA(size, align) }

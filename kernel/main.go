@@ -8,11 +8,14 @@ import (
 	"os"
 
 	"gomenuos/arch/x86"
+	"gomenuos/drivers/char"
 	"gomenuos/drivers/rtc"
 	"gomenuos/drivers/tty"
 	"gomenuos/drivers/uart"
+	"gomenuos/fs"
 	"gomenuos/kernel/linux"
 	"gomenuos/kernel/menu"
+	"gomenuos/kernel/proc"
 	"gomenuos/kernel/selftest"
 	"gomenuos/sched"
 )
@@ -37,6 +40,7 @@ func main() {
 		linux.Exit(1)
 	}
 	sh := menu.New(con, linux.PowerOff, rtc.Now)
+	sh.SetFallback(programCommand)
 	registerCommands(sh)
 	registerFSCommands(sh)
 	if _, err := bootNet(sh, con.Background()); err != nil {
@@ -48,6 +52,13 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gomenuos: /dev/console:", err)
 		linux.Exit(1)
 	}
+	proc.Console.OnTermios = char.SetConsoleMode
+	proc.Strace.Store(bootParam("strace"))
+	proc.RegisterProcfs()
+	if path := bootValue("init", ""); path != "" {
+		runInit(con, shell, path)
+	}
+	proc.InitKernel("menu", fs.FilesOf(shell))
 	markPrompt()
 	if err := sh.Run(shell); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: shell:", err)
@@ -79,6 +90,36 @@ func startConsole(con *tty.TTY) error {
 		}
 	}()
 	return nil
+}
+
+// runInit starts the program init=PATH names as pid 1 instead of the Go
+// shell (Linux: kernel_init → run_init_process), with the console as its
+// descriptors 0-2 and Ctrl-C going to the terminal's foreground group. The
+// machine powers off when init exits (Linux panics instead).
+func runInit(con *tty.TTY, task *sched.Task, path string) {
+	var stdio [3]*fs.File
+	for i := range stdio {
+		f, err := fs.FilesOf(task).Get(i)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gomenuos: init: console:", err)
+			linux.Exit(1)
+		}
+		stdio[i] = f
+	}
+	p, err := proc.Spawn(task, path, proc.SpawnAttr{Argv: []string{path}, Env: programEnv, Stdio: stdio, AsInit: true})
+	for _, f := range stdio {
+		f.Put()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gomenuos: init=%s: %v\n", path, err)
+		linux.Exit(1)
+	}
+	proc.Console.SetForeground(1)
+	con.SetForeground(func() { proc.Console.Interrupt() })
+	markPrompt()
+	st, _ := p.Wait(nil)
+	fmt.Fprintf(os.Stderr, "gomenuos: init (%s) exited with status %d: powering off\n", path, st>>8&0xff|st&0x7f)
+	linux.PowerOff()
 }
 
 // bootParam reports whether the kernel command line has the word name.

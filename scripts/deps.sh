@@ -7,6 +7,8 @@
 #   tool                 Debian package     used by
 #   qemu-system-x86_64   qemu-system-x86    make run, debug, test
 #   gcc, ld              gcc, binutils      the 32-bit boot stub
+#   musl-gcc             musl-tools         user/'s static C programs
+#   $BUSYBOX             busybox-static     the root file system's tools
 #   gdb                  gdb                make gdb, make lab, gdb tests
 #   nc (OpenBSD, -N)     netcat-openbsd     the README's host side of replyhi
 #   ping                 iputils-ping       the README, the interop ping test
@@ -25,6 +27,8 @@ want gdb gdb
 want ping iputils-ping
 want ip iproute2
 want tcpdump tcpdump
+want musl-gcc musl-tools
+[ -x "${BUSYBOX:-/bin/busybox}" ] || need="$need busybox-static"
 # Only OpenBSD's netcat has -N (close the connection at end of input);
 # Debian's traditional netcat also installs as nc.
 if ! nc -h 2>&1 | grep -q -- '-N'; then

@@ -67,7 +67,8 @@ func StiHlt()
 func Pause()
 func ReadRFLAGS() uint64
 
-// ZeroPage clears the 4 KiB page at addr; CopyPage copies one.
+// ZeroPage clears the 4 KiB page at virtual address addr; CopyPage copies
+// one (physical memory: pass PhysToVirt addresses).
 func ZeroPage(addr uintptr)
 func CopyPage(dst, src uintptr)
 

@@ -32,8 +32,7 @@ func (e PTE) Present() bool { return e&PTEPresent != 0 }
 // Huge reports whether a directory entry maps a large page.
 func (e PTE) Huge() bool { return e&PTEHuge != 0 }
 
-// Table views physical page-table memory. Physical memory below 4 GiB is
-// identity mapped, so a table's physical address is also its address.
+// Table views physical page-table memory through the direct map.
 type Table [512]PTE
 
 // TableAt returns the table at physical address pa.
@@ -45,10 +44,17 @@ func Index(va uintptr, level int) int { return int(va>>(12+9*uint(level))) & 511
 // Walk returns the last-level PTE for va in the tables rooted at root. When
 // alloc is non-nil, missing intermediate tables are created with frames it
 // returns (zeroed, or 0 if out of memory); otherwise a missing table gives
-// nil. A huge mapping on the way also gives nil.
+// nil. A huge mapping on the way also gives nil. Intermediate entries of
+// the user half are created user-accessible: the leaf decides.
 func Walk(root uintptr, va uintptr, alloc func() uintptr) *PTE {
+	return WalkLevel(root, va, 0, alloc)
+}
+
+// WalkLevel is Walk stopping at level (1: the page-directory entry that
+// maps a 2 MiB page).
+func WalkLevel(root uintptr, va uintptr, stop int, alloc func() uintptr) *PTE {
 	t := TableAt(root)
-	for level := 3; level > 0; level-- {
+	for level := 3; level > stop; level-- {
 		e := &t[Index(va, level)]
 		if !e.Present() {
 			if alloc == nil {
@@ -59,10 +65,13 @@ func Walk(root uintptr, va uintptr, alloc func() uintptr) *PTE {
 				return nil
 			}
 			*e = PTE(pa) | PTEPresent | PTEWrite
+			if va < UserEnd {
+				*e |= PTEUser // tables of the user half hold only user pages
+			}
 		} else if e.Huge() {
 			return nil
 		}
 		t = TableAt(e.Addr())
 	}
-	return &t[Index(va, 0)]
+	return &t[Index(va, stop)]
 }

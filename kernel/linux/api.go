@@ -72,14 +72,14 @@ func PowerOff() { power.Off() }
 // Exit leaves QEMU with status 2·code+1 after the exit report.
 func Exit(code uint8) { syscall.Syscall(231, uintptr(code), 0, 0) }
 
-// AllocDMA returns physically contiguous memory outside the Go heap and
-// its physical address (identity mapped, so equal to its address).
+// AllocDMA returns physically contiguous memory outside the Go heap (seen
+// through the direct map) and its physical address.
 func AllocDMA(size, align int) ([]byte, uint64, error) {
 	pa := mm.AllocContig(uintptr(size), uintptr(align))
 	if pa == 0 {
 		return nil, 0, errors.New("dma: out of memory")
 	}
-	return unsafeSlice(pa, size), uint64(pa), nil
+	return physSlice(pa, size), uint64(pa), nil
 }
 
 // MemInfo reports physical memory in bytes.
@@ -109,6 +109,9 @@ func Threads() []ThreadInfo {
 	}
 	return out
 }
+
+// NumThreads counts live kernel threads (the idle thread excluded).
+func NumThreads() int { return sched.NumThreads() }
 
 // SyscallCounts returns the per-number syscall counters.
 func SyscallCounts() map[int]uint64 {
@@ -146,7 +149,7 @@ func Initrd() []byte {
 	if Boot.InitrdEnd <= Boot.InitrdStart {
 		return nil
 	}
-	return unsafeSlice(uintptr(Boot.InitrdStart), int(Boot.InitrdEnd-Boot.InitrdStart))
+	return physSlice(uintptr(Boot.InitrdStart), int(Boot.InitrdEnd-Boot.InitrdStart))
 }
 
 // InvalidOpcode executes UD2 (for the crash command).

@@ -24,12 +24,14 @@ var (
 	kernelTLS [4]uint64       // [0] = &fakeG, FS base = &kernelTLS[1]
 	bootMagic uint64
 	bootInfo  uint64
+	// bootImagePhys is where the boot stub put the image (RDX at entry).
+	bootImagePhys uint64
 )
 
 // Boot records what early() found, for /proc and the shell.
 var Boot struct {
 	RAMBytes    uint64
-	KernelStart uint64
+	KernelStart uint64 // physical extent of the image (text, data, bss)
 	KernelEnd   uint64
 	KernelFile  uint64 // bytes of text and data; the rest up to KernelEnd is bss
 	InitrdStart uint64
@@ -62,9 +64,13 @@ func early() uintptr {
 	}
 	x86.InitCPU(&x86.BootCPU, 0, uintptr(kernelFSBase()))
 	x86.SetTrapHandler(trap)
-	mbi := (*multibootInfo)(ptr(uintptr(bootInfo)))
+	mbi := (*multibootInfo)(physPtr(uintptr(bootInfo)))
 	parseMultiboot(mbi)
-	mm.InitAddressSpace()
+	if !mm.InitKernelPageTables(kernelSegments[:nKernelSegments]) {
+		kputs("gomenuos: no memory for the kernel page tables\n")
+		shutdown(3)
+	}
+	x86.WriteCR3(uint64(mm.KernelRoot()))
 	x86.InitPIC()
 	x86.InitVirtualWire()
 	startConsoleInput()
@@ -96,7 +102,7 @@ func parseMultiboot(mbi *multibootInfo) {
 	if mbi.flags&(1<<2) != 0 {
 		n := 0
 		for p := uintptr(mbi.cmdline); n < len(Boot.Cmdline)-1; n++ {
-			c := *(*byte)(ptr(p + uintptr(n)))
+			c := *(*byte)(physPtr(p + uintptr(n)))
 			if c == 0 {
 				break
 			}
@@ -106,7 +112,7 @@ func parseMultiboot(mbi *multibootInfo) {
 	}
 	freeStart := uintptr(0)
 	if mbi.flags&(1<<3) != 0 && mbi.modsCount > 0 {
-		mods := (*[8]multibootMod)(ptr(uintptr(mbi.modsAddr)))
+		mods := (*[8]multibootMod)(physPtr(uintptr(mbi.modsAddr)))
 		for i := 0; i < int(mbi.modsCount) && i < 8; i++ {
 			if e := uintptr(mods[i].end); e > freeStart {
 				freeStart = e
@@ -127,8 +133,17 @@ func parseMultiboot(mbi *multibootInfo) {
 	mm.InitFrames(freeStart, top)
 }
 
-// elfExtent returns the physical range the kernel ELF's PT_LOADs occupy.
+// kernelSegments are the image's PT_LOADs, for its page tables.
+var (
+	kernelSegments  [8]mm.Segment
+	nKernelSegments int
+)
+
+// elfExtent records the kernel ELF's PT_LOADs (the module at physical
+// address img) and returns the physical range they occupy: the boot stub
+// put the first 2 MiB page of the image at bootImagePhys.
 func elfExtent(img uintptr) (lo, hi uint64) {
+	img = x86.PhysToVirt(img)
 	phoff := load64(img + 32)
 	phentsize := uintptr(*(*uint16)(ptr(img + 54)))
 	phnum := int(*(*uint16)(ptr(img + 56)))
@@ -138,16 +153,23 @@ func elfExtent(img uintptr) (lo, hi uint64) {
 		if load32(ph) != 1 { // PT_LOAD
 			continue
 		}
-		paddr, filesz, memsz := load64(ph+24), load64(ph+32), load64(ph+40)
+		flags, vaddr, filesz, memsz := load32(ph+4), load64(ph+16), load64(ph+32), load64(ph+40)
 		Boot.KernelFile += filesz
-		if paddr < lo {
-			lo = paddr
+		if vaddr < lo {
+			lo = vaddr
 		}
-		if paddr+memsz > hi {
-			hi = paddr + memsz
+		if vaddr+memsz > hi {
+			hi = vaddr + memsz
+		}
+		if nKernelSegments < len(kernelSegments) {
+			kernelSegments[nKernelSegments] = mm.Segment{Virt: uintptr(vaddr), Size: uintptr(memsz),
+				Write: flags&2 != 0, Exec: flags&1 != 0}
+			nKernelSegments++
 		}
 	}
-	return lo, hi
+	x86.ImageVirt = uintptr(lo) &^ (2<<20 - 1)
+	x86.ImagePhys = uintptr(bootImagePhys)
+	return uint64(x86.KernelVirtToPhys(uintptr(lo))), uint64(x86.KernelVirtToPhys(uintptr(hi)))
 }
 
 // Auxiliary vector tags.

@@ -1,6 +1,6 @@
 // The kernel ELF's entry point (linked with -E gomenuos/kernel/linux.entry).
-// The boot stub arrives here in long mode with RDI = multiboot magic and
-// RSI = the multiboot information. We run early() on a boot stack with the
+// The boot stub arrives here in long mode with RDI = multiboot magic,
+// RSI = the multiboot information and RDX = the image's physical address. We run early() on a boot stack with the
 // kernel TLS (fake g), then enter the stock runtime exactly as Linux would
 // start a static binary: RSP at argc/argv/envp/auxv, FS base 0.
 #include "textflag.h"
@@ -9,6 +9,7 @@ TEXT ·entry(SB),NOSPLIT|NOFRAME,$0
 	MOVQ $·bootStack+32752(SB), SP
 	MOVQ DI, ·bootMagic(SB)
 	MOVQ SI, ·bootInfo(SB)
+	MOVQ DX, ·bootImagePhys(SB)
 	MOVQ $·fakeG(SB), AX
 	MOVQ AX, ·kernelTLS(SB)
 	MOVQ $·kernelTLS+8(SB), AX

@@ -6,18 +6,22 @@ import (
 	"gomenuos/arch/x86"
 )
 
-// ptr turns an address from a syscall argument into a pointer.
-func ptr(a uintptr) unsafe.Pointer { return x86.PhysPointer(a) }
+// ptr turns a kernel virtual address (a runtime syscall's argument) into a
+// pointer; physPtr a physical address, through the direct map.
+func ptr(a uintptr) unsafe.Pointer     { return x86.VirtPointer(a) }
+func physPtr(a uintptr) unsafe.Pointer { return x86.PhysPointer(a) }
 
 func load64(a uintptr) uint64     { return *(*uint64)(ptr(a)) }
 func load32(a uintptr) uint32     { return *(*uint32)(ptr(a)) }
 func store64(a uintptr, v uint64) { *(*uint64)(ptr(a)) = v }
 func store32(a uintptr, v uint32) { *(*uint32)(ptr(a)) = v }
 
-// userOK rejects addresses a syscall must not touch (NULL page, kernel
-// half, non-canonical).
+// userOK rejects addresses a runtime syscall must not touch. The runtime
+// lives entirely in the upper half (its image, the direct map, its mmap
+// area), so anything in the lower half — a user process's memory, or a
+// nil-ish pointer — is refused.
 func userOK(a, n uintptr) bool {
-	return a >= 4096 && a+n >= a && a+n <= 1<<47
+	return a >= x86.DirectMap && a+n >= a
 }
 
 // copyOut copies n bytes from kernel src to user dst.
@@ -30,5 +34,5 @@ func copyOut(dst, src, n uintptr) {
 // ptrOf returns the address of kernel memory.
 func ptrOf(p *byte) uintptr { return uintptr(unsafe.Pointer(p)) }
 
-// unsafeSlice views kernel memory outside the Go heap as a byte slice.
-func unsafeSlice(pa uintptr, n int) []byte { return unsafe.Slice((*byte)(ptr(pa)), n) }
+// physSlice views physical memory outside the Go heap as a byte slice.
+func physSlice(pa uintptr, n int) []byte { return unsafe.Slice((*byte)(physPtr(pa)), n) }

@@ -2,15 +2,17 @@ package mm
 
 import "gomenuos/arch/x86"
 
-// The address space the runtime sees. Physical memory (and the PCI hole)
-// below 4 GiB is identity mapped with large pages by the boot stub; mmap
-// hands out addresses above it, top-down from mmapBase like Linux, and
-// never backs them eagerly: the first touch faults in a zeroed frame.
+// The address space the runtime sees as its process's: mmap hands out
+// addresses in the kernel's runtime area (x86.RuntimeBase..RuntimeEnd, in
+// the upper half, so user processes never see them), top-down like Linux,
+// and never backs them eagerly: the first touch faults in a zeroed frame.
+// Hints outside the area are ignored (the runtime's heap-arena hints are
+// lower-half addresses; it falls back to wherever mmap puts the arena).
 
 const (
-	userMin  = 4 << 30 // below: the identity map
-	userMax  = 1 << 47 // canonical lower half
-	mmapBase = 0x7f00_0000_0000
+	userMin  = x86.RuntimeBase
+	userMax  = x86.RuntimeEnd
+	mmapBase = x86.RuntimeEnd
 )
 
 // Errno values returned (negated) by the mapping calls.
@@ -19,10 +21,9 @@ const (
 	EINVAL = 22
 )
 
-var cr3 uintptr
-
-// InitAddressSpace adopts the page tables the boot stub built.
-func InitAddressSpace() { cr3 = uintptr(x86.ReadCR3()) }
+// runtimeRoot is the tree the runtime area is walked in: the kernel's
+// (every tree shares its upper half).
+var runtimeRoot uintptr
 
 func pageAlign(n uintptr) uintptr { return (n + pageSize - 1) &^ (pageSize - 1) }
 
@@ -105,7 +106,7 @@ func Mprotect(addr, length uintptr, prot uint32) int {
 		vmas.v[i].Prot = prot
 	}
 	for va := addr; va < end; va += pageSize {
-		if pte := x86.Walk(cr3, va, nil); pte != nil && pte.Present() {
+		if pte := x86.Walk(runtimeRoot, va, nil); pte != nil && pte.Present() {
 			*pte = pteFor(pte.Addr(), prot)
 			x86.Invlpg(va)
 		}
@@ -142,7 +143,7 @@ func unmapRange(start, end uintptr) {
 	n := 0
 	for va := start; va < end; va += pageSize {
 		// Skip whole missing page tables quickly.
-		pte := x86.Walk(cr3, va, nil)
+		pte := x86.Walk(runtimeRoot, va, nil)
 		if pte == nil {
 			next := (va + 2<<20) &^ (2<<20 - 1)
 			va = next - pageSize
@@ -198,7 +199,7 @@ func HandleFault(addr uintptr, write bool) FaultResult {
 		return FaultProt
 	}
 	va := addr &^ (pageSize - 1)
-	pte := x86.Walk(cr3, va, AllocFrame)
+	pte := x86.Walk(runtimeRoot, va, AllocFrame)
 	if pte == nil {
 		return FaultOOM
 	}
@@ -215,14 +216,14 @@ func HandleFault(addr uintptr, write bool) FaultResult {
 }
 
 // EnsureMapped faults in every page of [addr, addr+n) that a VMA covers,
-// so trap-context code can write there without taking a nested page fault
-// on its own IST stack. Addresses below 4 GiB are always mapped.
+// so trap-context code can write there without taking a nested page fault.
+// The kernel image and the direct map are always mapped.
 func EnsureMapped(addr, n uintptr) bool {
-	if addr < userMin {
-		return addr >= pageSize
+	if addr < userMin || addr >= userMax {
+		return addr >= x86.DirectMap && addr+n >= addr
 	}
 	for va := addr &^ (pageSize - 1); va < addr+n; va += pageSize {
-		pte := x86.Walk(cr3, va, nil)
+		pte := x86.Walk(runtimeRoot, va, nil)
 		if pte != nil && pte.Present() {
 			continue
 		}

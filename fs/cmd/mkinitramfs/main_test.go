@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"gomenuos/fs"
@@ -47,12 +48,42 @@ func TestPackRepoFolderRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPackRefusesSymlinks(t *testing.T) {
+// Symbolic links (busybox's applets) are packed and unpack as links;
+// later folders join earlier ones.
+func TestPackSymlinksAndMergesFolders(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	if err := os.Symlink("busybox", filepath.Join(b, "ls")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(a, "motd"), []byte("hi\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "o.cpio")
+	if err := pack(out, a, b); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ns := fs.NewRoot()
+	if err := initramfs.Unpack(ns, data); err != nil {
+		t.Fatal(err)
+	}
+	if target, err := ns.Readlink(nil, "/ls"); err != nil || target != "busybox" {
+		t.Fatalf("/ls -> %q, %v; want busybox", target, err)
+	}
+	if _, err := ns.Lookup(nil, "/motd"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestPackRefusesFIFOs(t *testing.T) {
 	dir := t.TempDir()
-	if err := os.Symlink("x", filepath.Join(dir, "link")); err != nil {
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if err := pack(filepath.Join(t.TempDir(), "o.cpio"), dir); err == nil {
-		t.Fatal("symlink packed")
+		t.Fatal("fifo packed")
 	}
 }
