@@ -61,9 +61,9 @@ func (t *TTY) insertLocked(ch []byte) {
 	t.paintLocked(join(ch, tail, steps(runes(tail))), runes(tail))
 }
 
-// eraseLocked removes the character before the cursor (Backspace).
+// eraserLocked removes the character before the cursor (Backspace).
 // Linux: eraser.
-func (t *TTY) eraseLocked() {
+func (t *TTY) eraserLocked() {
 	t.utf8buf = nil
 	if t.pos == 0 {
 		return

@@ -92,7 +92,7 @@ func (t *TTY) receiveCharLocked(c byte) (line, bool) {
 func (t *TTY) controlLocked(c byte) {
 	switch c {
 	case del, bs:
-		t.eraseLocked()
+		t.eraserLocked()
 	case ctrlA:
 		t.homeLocked()
 	case ctrlE:

@@ -134,6 +134,15 @@ gdb.events.new_objfile.connect(lambda event: wrap_printers(event.new_objfile))
 # --- 2. where running goroutines really are --------------------------------
 
 
+MASK64 = (1 << 64) - 1
+
+
+def _addr(value):
+    """An address as an unsigned integer (gdb hands registers such as
+    $fs_base over as signed longs, negative in the kernel's upper half)."""
+    return int(value) & MASK64
+
+
 def _u64(addr):
     return struct.unpack("<Q", bytes(gdb.selected_inferior().read_memory(addr, 8)))[0]
 
@@ -163,8 +172,8 @@ def _curg(gp):
     try:
         g = gdb.Value(gp).cast(gdb.lookup_type("runtime.g").pointer()).dereference()
         m = g["m"]
-        if int(m) != 0 and int(m["g0"]) == gp and int(m["curg"]) != 0:
-            return int(m["curg"])
+        if _addr(m) != 0 and _addr(m["g0"]) == gp and _addr(m["curg"]) != 0:
+            return _addr(m["curg"])
     except gdb.error:
         pass
     return gp
@@ -176,19 +185,19 @@ def running_places():
     gdb stopped in the kernel's trap context)."""
     places = {}
     on_cpu = 0
-    fake = int(gdb.parse_and_eval("&'gomenuos/kernel/linux.fakeG'"))
-    live = _g_in_tls(int(gdb.parse_and_eval("$fs_base")))
+    fake = _addr(gdb.parse_and_eval("&'gomenuos/kernel/linux.fakeG'"))
+    live = _g_in_tls(_addr(gdb.parse_and_eval("$fs_base")))
     current = int(gdb.parse_and_eval("'gomenuos/sched.Current'"))
     if live not in (0, fake):
         on_cpu = _curg(live)
-        places[on_cpu] = (int(gdb.parse_and_eval("$pc")), int(gdb.parse_and_eval("$sp")),
-                          int(gdb.parse_and_eval("$rbp")), "on the CPU")
+        places[on_cpu] = (_addr(gdb.parse_and_eval("$pc")), _addr(gdb.parse_and_eval("$sp")),
+                          _addr(gdb.parse_and_eval("$rbp")), "on the CPU")
     elif live == fake:
         f = _interrupted_frame()
-        gp = _g_in_tls(int(f["FSBase"])) if f is not None else 0
+        gp = _g_in_tls(_addr(f["FSBase"])) if f is not None else 0
         if gp not in (0, fake):
             on_cpu = _curg(gp)
-            places[on_cpu] = (int(f["RIP"]), int(f["RSP"]), int(f["RBP"]), "on the CPU, in a trap")
+            places[on_cpu] = (_addr(f["RIP"]), _addr(f["RSP"]), _addr(f["RBP"]), "on the CPU, in a trap")
     table = gdb.parse_and_eval("'gomenuos/sched.Table'")
     lo, hi = table.type.range()
     for i in range(lo, hi + 1):
@@ -196,14 +205,17 @@ def running_places():
         if int(t["State"]) == 0 or (i == current and on_cpu):  # free, or live above
             continue
         f = t["Frame"]
-        gp = _g_in_tls(int(f["FSBase"]))
+        gp = _g_in_tls(_addr(f["FSBase"]))
         if gp in (0, fake):
             continue
         gp = _curg(gp)
         if gp not in places:
-            places[gp] = (int(f["RIP"]), int(f["RSP"]), int(f["RBP"]),
+            places[gp] = (_addr(f["RIP"]), _addr(f["RSP"]), _addr(f["RBP"]),
                           "thread %d, switched out" % int(t["TID"]))
-    return places, on_cpu
+    # A user process's thread has its own TLS at -8(FS): keep real gs only.
+    gs = set(_addr(g) for g, _ in _allgs())
+    places = dict((gp, p) for gp, p in places.items() if gp in gs)
+    return places, (on_cpu if on_cpu in gs else 0)
 
 
 def _interrupted_frame():
@@ -239,12 +251,12 @@ class InfoGoroutines(gdb.Command):
     def invoke(self, _arg, _from_tty):
         places, on_cpu = running_places()
         if not on_cpu:
-            print("(the CPU is in the kernel with no goroutine under it: idle, or early boot)")
+            print("(no goroutine is on the CPU: it is idle, in early boot, or running a user process)")
         for g, status in _allgs():
-            gp = int(g)
+            gp = _addr(g)
             mark = "*" if gp == on_cpu else " "
             place = places.get(gp)
-            pc = place[0] if place else int(g["sched"]["pc"])
+            pc = place[0] if place else _addr(g["sched"]["pc"])
             line = "%s %d %-8s %s" % (mark, int(g["goid"]), STATUS.get(status, "unknown(%d)" % status), _function(pc))
             if place and gp != on_cpu:
                 line += "  [%s]" % place[3]
@@ -265,17 +277,17 @@ class Goroutine(gdb.Command):
         for g, status in _allgs():
             if which != "all" and int(g["goid"]) != int(gdb.parse_and_eval(which)):
                 continue
-            gp = int(g)
+            gp = _addr(g)
             if gp == on_cpu and places[gp][3] == "on the CPU":  # the live registers are its own
                 gdb.execute("select-frame 0")
                 gdb.execute(cmd)
                 continue
             if gp in places:
                 pc, sp, bp, _ = places[gp]
-            elif status == G_SYSCALL and int(g["syscallsp"]) != 0:
-                pc, sp, bp = int(g["syscallpc"]), int(g["syscallsp"]), int(g["sched"]["bp"])
+            elif status == G_SYSCALL and _addr(g["syscallsp"]) != 0:
+                pc, sp, bp = _addr(g["syscallpc"]), _addr(g["syscallsp"]), _addr(g["sched"]["bp"])
             else:
-                pc, sp, bp = int(g["sched"]["pc"]), int(g["sched"]["sp"]), int(g["sched"]["bp"])
+                pc, sp, bp = _addr(g["sched"]["pc"]), _addr(g["sched"]["sp"]), _addr(g["sched"]["bp"])
             _with_registers(pc, sp, bp, cmd)
 
 
@@ -283,15 +295,15 @@ def _with_registers(pc, sp, bp, cmd):
     """Runs cmd with frame 0's $pc, $sp and $rbp set, then restores them
     (gdb only lets frame 0's registers be assigned)."""
     gdb.execute("select-frame 0")
-    saved = [int(gdb.parse_and_eval(r)) for r in ("$pc", "$sp", "$rbp")]
+    saved = [_addr(gdb.parse_and_eval(r)) for r in ("$pc", "$sp", "$rbp")]
     try:
         for reg, v in zip(("$pc", "$sp", "$rbp"), (pc, sp, bp)):
-            gdb.parse_and_eval("%s = %d" % (reg, v))
+            gdb.parse_and_eval("%s = 0x%x" % (reg, v))
         gdb.execute(cmd)
     finally:
         gdb.execute("select-frame 0")
         for reg, v in zip(("$pc", "$sp", "$rbp"), saved):
-            gdb.parse_and_eval("%s = %d" % (reg, v))
+            gdb.parse_and_eval("%s = 0x%x" % (reg, v))
 
 
 InfoGoroutines()
