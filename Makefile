@@ -1,5 +1,5 @@
 # gomenuos — see README.md.
-#   make run     boot to the MenuOS>> prompt (installs QEMU if missing)
+#   make run     boot to the MenuOS>> prompt (installs the host tools if missing)
 #   make test    host unit tests + QEMU integration tests
 #   make bench   benchmarks (print figures)
 #   make debug / make gdb   boot waiting for gdb (on :1234 when free) / attach gdb

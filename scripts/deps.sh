@@ -47,4 +47,4 @@ if [ "$(id -u)" != 0 ]; then
 fi
 export DEBIAN_FRONTEND=noninteractive
 # shellcheck disable=SC2086 # $need is a list of package names
-$sudo apt-get update -q -o DPkg::Lock::Timeout=300 && $sudo apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends $need
+$sudo apt-get update -q -o DPkg::Lock::Timeout=300 && $sudo apt-get install -y -q -o DPkg::Lock::Timeout=300 $need
