@@ -55,6 +55,10 @@ func main() {
 	proc.Console.OnTermios = char.SetConsoleMode
 	proc.Strace.Store(bootParam("strace"))
 	proc.RegisterProcfs()
+	proc.SysinfoSource = func() (up, total, free uint64) {
+		t, f, _ := linux.MemInfo()
+		return uint64(linux.UptimeNS() / 1e9), t, f
+	}
 	if path := bootValue("init", ""); path != "" {
 		runInit(con, shell, path)
 	}

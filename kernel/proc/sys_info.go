@@ -3,18 +3,16 @@ package proc
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"runtime"
 	"syscall"
 
 	"gomenuos/kernel/mm"
-	"gomenuos/sched"
 )
 
 // Identity, limits and process attributes (Linux: kernel/sys.c,
 // arch/x86/kernel/process_64.c, kernel/sched/core.c).
 
 func init() {
-	register(24, "sched_yield", func(*Thread, args) (uintptr, error) { runtime.Gosched(); return 0, nil })
+	register(24, "sched_yield", sysSchedYield)
 	register(39, "getpid", func(t *Thread, _ args) (uintptr, error) { return uintptr(t.Proc.PID), nil })
 	register(63, "uname", sysUname)
 	register(97, "getrlimit", func(t *Thread, a args) (uintptr, error) { return 0, t.getrlimit(int(a[0]), a[1]) })
@@ -66,6 +64,15 @@ func init() {
 
 func sysZero(*Thread, args) (uintptr, error) { return 0, nil }
 
+// sysSchedYield gives the CPU to the next runnable thread: the kernel
+// scheduler's yield, made by the thread itself (Linux: do_sched_yield).
+// runtime.Gosched would be wrong here: it makes the Go scheduler hand the
+// locked goroutine's P around instead of yielding the thread.
+func sysSchedYield(*Thread, args) (uintptr, error) {
+	syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+	return 0, nil
+}
+
 // sysSetID accepts setting the only identity there is (root).
 func sysSetID(*Thread, args) (uintptr, error) { return 0, nil }
 
@@ -73,7 +80,7 @@ func sysGetres(t *Thread, a args) (uintptr, error) {
 	var z [4]byte
 	m := t.Proc.MM()
 	for _, p := range a[:3] {
-		if err := m.CopyOut(p, z[:]); err != nil {
+		if err := m.CopyToUser(p, z[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -96,7 +103,7 @@ func sysUname(t *Thread, a args) (uintptr, error) {
 	for i, s := range []string{UnameSysname, Hostname, UnameRelease, UnameVersion, UnameMachine, "(none)"} {
 		copy(b[i*65:i*65+64], s)
 	}
-	return 0, t.Proc.MM().CopyOut(a[0], b)
+	return 0, t.Proc.MM().CopyToUser(a[0], b)
 }
 
 // Resource limits: RLIMIT_STACK 3, RLIMIT_NOFILE 7, RLIMIT_NPROC 6,
@@ -122,7 +129,7 @@ func (t *Thread) getrlimit(res int, addr uintptr) error {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:], cur)
 	binary.LittleEndian.PutUint64(b[8:], max)
-	return t.Proc.MM().CopyOut(addr, b[:])
+	return t.Proc.MM().CopyToUser(addr, b[:])
 }
 
 func sysPrlimit(t *Thread, a args) (uintptr, error) {
@@ -140,7 +147,7 @@ func sysGetrusage(t *Thread, a args) (uintptr, error) {
 	ns := t.Proc.utimeNS.Load()
 	binary.LittleEndian.PutUint64(b[0:], uint64(ns/1e9))
 	binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9/1e3))
-	return 0, t.Proc.MM().CopyOut(a[1], b[:])
+	return 0, t.Proc.MM().CopyToUser(a[1], b[:])
 }
 
 // SysinfoSource feeds sysinfo(2): uptime, RAM and process count.
@@ -155,7 +162,7 @@ func sysSysinfo(t *Thread, a args) (uintptr, error) {
 	le.PutUint64(b[40:], free)
 	le.PutUint16(b[80:], uint16(len(All())))
 	le.PutUint32(b[104:], 1) // mem_unit
-	return 0, t.Proc.MM().CopyOut(a[0], b)
+	return 0, t.Proc.MM().CopyToUser(a[0], b)
 }
 
 func sysSchedGetaffinity(t *Thread, a args) (uintptr, error) {
@@ -164,14 +171,14 @@ func sysSchedGetaffinity(t *Thread, a args) (uintptr, error) {
 	}
 	var b [8]byte
 	b[0] = 1 // one CPU
-	return 8, t.Proc.MM().CopyOut(a[2], b[:])
+	return 8, t.Proc.MM().CopyToUser(a[2], b[:])
 }
 
 func sysGetrandom(t *Thread, a args) (uintptr, error) {
 	n := min(a[1], 1<<20)
 	b := make([]byte, n)
 	rand.Read(b)
-	return n, t.Proc.MM().CopyOut(a[0], b)
+	return n, t.Proc.MM().CopyToUser(a[0], b)
 }
 
 // prctl options.
@@ -183,7 +190,7 @@ const (
 func sysPrctl(t *Thread, a args) (uintptr, error) {
 	switch a[0] {
 	case prSetName:
-		name, err := t.Proc.MM().ReadString(a[1], 4096)
+		name, err := t.Proc.MM().StrncpyFromUser(a[1], 4096)
 		if err != nil {
 			return 0, err
 		}
@@ -194,7 +201,7 @@ func sysPrctl(t *Thread, a args) (uintptr, error) {
 	case prGetName:
 		b := make([]byte, 16)
 		copy(b, t.Proc.Comm())
-		return 0, t.Proc.MM().CopyOut(a[1], b)
+		return 0, t.Proc.MM().CopyToUser(a[1], b)
 	}
 	return 0, syscall.EINVAL
 }
@@ -227,7 +234,7 @@ func sysArchPrctl(t *Thread, a args) (uintptr, error) {
 		}
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], v)
-		return 0, t.Proc.MM().CopyOut(a[1], b[:])
+		return 0, t.Proc.MM().CopyToUser(a[1], b[:])
 	}
 	return 0, syscall.EINVAL
 }
@@ -310,5 +317,3 @@ func sysSetsid(t *Thread, _ args) (uintptr, error) {
 	p.mu.Unlock()
 	return uintptr(p.PID), nil
 }
-
-var _ = sched.VectorKick
