@@ -190,6 +190,12 @@ func TestQEMUClockThroughVDSO(t *testing.T) {
 func TestQEMUProcIsPs(t *testing.T) {
 	m := boot(t, harness.Config{})
 	run(t, m, "/bin/sleep 600 &")
+	// The job's prompt comes back before the program has been exec'd:
+	// wait until it is a process, then compare.
+	for i := 0; !strings.Contains(run(t, m, "ps"), " sleep\r\n"); i++ {
+		require.Less(t, i, 300, "sleep never showed up in ps")
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	ls := run(t, m, "ls -l /proc")
 	var listed []string
