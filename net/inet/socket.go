@@ -168,6 +168,18 @@ func (s *Socket) inetAccept(t *sched.Task, dontWait bool) (*Socket, error) {
 	return ns, nil
 }
 
+// AcceptFrom is Accept that also returns the peer's address, as accept(2)
+// fills its address argument: known even when the peer reset the
+// connection before accept returned, when GetPeerName says ENOTCONN
+// (Linux: __sys_accept4 → inet_getname(newsock, addr, 2)).
+func (s *Socket) AcceptFrom(t *sched.Task) (*Socket, netip.AddrPort, error) {
+	ns, err := s.Accept(t)
+	if err != nil {
+		return nil, netip.AddrPort{}, err
+	}
+	return ns, ns.sk.PeerAddr(), nil
+}
+
 // inetCskAccept waits on the listener's queue for a child (Linux:
 // inet_csk_accept with inet_csk_wait_for_connect).
 func (s *Socket) inetCskAccept(t *sched.Task) (*tcp.Sock, error) {
