@@ -52,7 +52,12 @@ $(BUILD)/rootfs/bin/busybox: $(BUSYBOX) scripts/busybox-links.sh | $(BUILD)
 	@mkdir -p $(@D)
 	scripts/busybox-links.sh $(BUSYBOX) $(BUILD)/rootfs
 
-$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/busybox FORCE | $(BUILD)
+# user/menu: MenuOS in C, several files.
+$(BUILD)/rootfs/bin/menu: user/menu/*.c user/menu/*.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -fno-omit-frame-pointer -o $@ user/menu/*.c
+
+$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/menu $(BUILD)/rootfs/bin/busybox FORCE | $(BUILD)
 	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs $(BUILD)/rootfs
 
 # make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 → guest

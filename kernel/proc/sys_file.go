@@ -7,6 +7,7 @@ import (
 	"syscall"
 
 	"gomenuos/fs"
+	"gomenuos/fs/sockfs"
 )
 
 // File system calls (Linux: fs/read_write.c, fs/open.c, fs/namei.c,
@@ -390,7 +391,7 @@ func sysFcntl(t *Thread, a args) (uintptr, error) {
 	case fGetfl:
 		return uintptr(f.Flags), nil
 	case fSetfl:
-		f.SetStatusFlags(int(arg))
+		setStatusFlags(f, int(arg))
 		return 0, nil
 	case fGetlk:
 		// No other process holds a lock: report F_UNLCK (2) in l_type.
@@ -662,6 +663,18 @@ func sysGetdents64(t *Thread, a args) (uintptr, error) {
 	}
 	f.Seek(int64(i), 0)
 	return uintptr(len(out)), nil
+}
+
+// setStatusFlags changes O_APPEND/O_NONBLOCK; a socket keeps its own
+// non-blocking flag (Linux: sock_fcntl's O_NONBLOCK reaches the socket
+// through the file; ours reads it from the socket).
+func setStatusFlags(f *fs.File, flags int) {
+	f.SetStatusFlags(flags)
+	if s, ok := sockfs.SocketOf(f); ok {
+		if nb, ok := s.(interface{ SetNonblock(bool) }); ok {
+			nb.SetNonblock(flags&fs.O_NONBLOCK != 0)
+		}
+	}
 }
 
 // dtype is the d_type of a mode (Linux: fs_umode_to_dtype).

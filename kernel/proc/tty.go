@@ -131,7 +131,7 @@ func sysIoctl(t *Thread, a args) (uintptr, error) {
 		if binary.LittleEndian.Uint32(b[:]) != 0 {
 			fl |= fs.O_NONBLOCK
 		}
-		f.SetStatusFlags(fl)
+		setStatusFlags(f, fl)
 		return 0, nil
 	}
 	if isTerminal(f) {
