@@ -328,7 +328,7 @@ func (t *Thread) sysRecvfrom(fd int, iov [][2]uintptr, flags int, addr, lenAddr 
 		flags |= inet.MsgDontWait
 	}
 	b := make([]byte, min(total, maxIO))
-	n, from, err := s.RecvMsg(t.task, b, flags)
+	n, from, mflags, err := s.RecvMsgFlags(t.task, b, flags)
 	if err != nil {
 		return 0, false, sockErr(err)
 	}
@@ -342,7 +342,7 @@ func (t *Thread) sysRecvfrom(fd int, iov [][2]uintptr, flags int, addr, lenAddr 
 	} else if addr != 0 && lenAddr != 0 {
 		putU32(t.Proc.MM(), lenAddr, 0) // Linux: no address for a connected stream
 	}
-	return uintptr(n), n > len(b), nil
+	return uintptr(n), mflags&inet.MsgTrunc != 0, nil
 }
 
 // msghdr is struct msghdr's fields.
