@@ -4,7 +4,8 @@
  *   basic     sendto/recvfrom with addresses, autobind, connect and its
  *             addresses, MSG_TRUNC both ways, MSG_PEEK, an empty datagram,
  *             the largest datagram and one byte more, AF_UNSPEC disconnect,
- *             and the calls a datagram socket refuses
+ *             the calls a datagram socket refuses, and EPIPE without
+ *             SIGPIPE after SHUT_WR
  *   refused   a connected socket's datagram to a closed port: POLLERR,
  *             ECONNREFUSED on the next receive, SO_ERROR; an unconnected
  *             socket is not told
@@ -28,6 +29,7 @@ static const char *ename(int e)
 	case EDESTADDRREQ: return "EDESTADDRREQ";
 	case ECONNREFUSED: return "ECONNREFUSED";
 	case EINVAL: return "EINVAL";
+	case EPIPE: return "EPIPE";
 	}
 	snprintf(buf, sizeof buf, "errno %d", e);
 	return buf;
@@ -132,6 +134,9 @@ static void basic(void)
 	ret("connect AF_UNSPEC", connect(c, &unspec, sizeof unspec));
 	ret("getpeername after", getpeername(c, (struct sockaddr *)&from, &fl));
 	ret("send after", send(c, "x", 1, 0));
+	ret("connect", connect(c, (struct sockaddr *)&sa, sizeof sa));
+	ret("shutdown SHUT_WR", shutdown(c, SHUT_WR));
+	ret("send after SHUT_WR (no SIGPIPE)", send(c, "x", 1, 0));
 	close(c);
 	close(s);
 }

@@ -276,7 +276,8 @@ func (t *Thread) scatter(iov [][2]uintptr, data []byte) error {
 }
 
 // sysSendto sends (Linux: __sys_sendto → sock_sendmsg). A stream socket
-// whose connection is gone gets EPIPE and, without MSG_NOSIGNAL, SIGPIPE.
+// whose connection is gone gets EPIPE and, without MSG_NOSIGNAL, SIGPIPE;
+// a datagram socket after SHUT_WR only EPIPE.
 func (t *Thread) sysSendto(fd int, iov [][2]uintptr, flags int, addr, addrlen uintptr) (uintptr, error) {
 	s, f, err := t.sockfdLookup(fd)
 	if err != nil {
@@ -298,7 +299,8 @@ func (t *Thread) sysSendto(fd int, iov [][2]uintptr, flags int, addr, addrlen ui
 	}
 	n, err := s.SendMsg(t.task, b, to, flags)
 	if err != nil && n == 0 {
-		if inet.Errno(err) == syscall.EPIPE && flags&inet.MsgNoSignal == 0 {
+		// Linux raises SIGPIPE in sk_stream_error: for stream sockets only.
+		if inet.Errno(err) == syscall.EPIPE && flags&inet.MsgNoSignal == 0 && s.Type() == inet.SockStream {
 			t.sendSignal(sigInfo{signo: sigPIPE, code: siUser, pid: int32(t.Proc.PID)})
 		}
 		return 0, sockErr(err)

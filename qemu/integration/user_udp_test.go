@@ -44,6 +44,9 @@ accept: EOPNOTSUPP
 connect AF_UNSPEC: 0
 getpeername after: ENOTCONN
 send after: EDESTADDRREQ
+connect: 0
+shutdown SHUT_WR: 0
+send after SHUT_WR (no SIGPIPE): EPIPE
 `)
 	expectOutput(t, m, "udptest refused", `connect: 0
 send: 7
