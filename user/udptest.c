@@ -9,6 +9,8 @@
  *   refused   a connected socket's datagram to a closed port: POLLERR,
  *             ECONNREFUSED on the next receive, SO_ERROR; an unconnected
  *             socket is not told
+ *   hold PORT bind 0.0.0.0:PORT, print the first datagram and its source,
+ *             answer "ack" to it and exit
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -180,6 +182,22 @@ static void refused(void)
 	close(u);
 }
 
+static void hold(int port)
+{
+	struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons(port)}, from;
+	socklen_t fl = sizeof from;
+	char buf[256];
+	int s = udp();
+	if (bind(s, (struct sockaddr *)&a, sizeof a) < 0)
+		die("bind");
+	long n = recvfrom(s, buf, sizeof buf, 0, (struct sockaddr *)&from, &fl);
+	if (n < 0)
+		die("recvfrom");
+	printf("hold: %ld bytes \"%.*s\" from %s\n", n, (int)n, buf, inet_ntoa(from.sin_addr));
+	ret("hold: sendto", sendto(s, "ack", 3, 0, (struct sockaddr *)&from, fl));
+	close(s);
+}
+
 int main(int argc, char **argv)
 {
 	setvbuf(stdout, NULL, _IONBF, 0);
@@ -187,8 +205,10 @@ int main(int argc, char **argv)
 		basic();
 	else if (argc == 2 && strcmp(argv[1], "refused") == 0)
 		refused();
+	else if (argc == 3 && strcmp(argv[1], "hold") == 0)
+		hold(atoi(argv[2]));
 	else {
-		fprintf(stderr, "usage: udptest basic|refused\n");
+		fprintf(stderr, "usage: udptest basic|refused|hold PORT\n");
 		return 2;
 	}
 	return 0;

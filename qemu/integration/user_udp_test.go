@@ -190,3 +190,39 @@ func (s *tftpServer) receive(peer *net.UDPAddr) ([]byte, error) {
 		buf = buf[:n-4]
 	}
 }
+
+// A UDP server in the guest reached from the host through QEMU's udp
+// port forward: busybox netstat -uan (parsing /proc/net/udp) lists it
+// while it waits, it prints the host's datagram, and its answer reaches
+// the host.
+func TestQEMUUserUDPServer(t *testing.T) {
+	fwd, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := boot(t, harness.Config{ExtraArgs: harness.UserNet(fmt.Sprintf("udp:127.0.0.1:%d-:5353", fwd))})
+	expectOutput(t, m, "udptest hold 5353 &", "[1] started\n")
+	for i := 0; !strings.Contains(run(t, m, "busybox netstat -uan"), "udp        0      0 0.0.0.0:5353"); i++ {
+		if i == 50 {
+			t.Fatal("busybox netstat -uan never listed 0.0.0.0:5353")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c, err := net.Dial("udp4", fmt.Sprintf("127.0.0.1:%d", fwd))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("from the host")); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(cmdTimeout))
+	b := make([]byte, 16)
+	n, err := c.Read(b)
+	if err != nil || string(b[:n]) != "ack" {
+		t.Fatalf("the host got %q, %v", b[:n], err)
+	}
+	if _, err := m.Expect("hold: 13 bytes \"from the host\" from 10.0.2.2\r\nhold: sendto: 3\r\n", cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+}
