@@ -9,12 +9,14 @@ import (
 )
 
 // protoOps is what one socket type does differently (Linux: struct
-// proto_ops — inet_stream_ops for TCP, inet_dgram_ops for UDP — with the
+// proto_ops — inet_stream_ops for TCP, inet_dgram_ops for UDP,
+// unix_stream_ops for socketpair's AF_UNIX streams — with the
 // protocol's own entries of struct proto folded in where Linux's
 // inet_sendmsg and inet_recvmsg call sk->sk_prot). Socket's exported
 // methods call through it, so the system-call layer calls the same
 // methods on any socket.
 type protoOps struct {
+	family     int
 	typ        int
 	connect    func(s *Socket, t *sched.Task, dst netip.AddrPort) error
 	listen     func(s *Socket, backlog int) error
@@ -29,11 +31,12 @@ type protoOps struct {
 
 // The two tables are filled in by init: inet_accept's new socket refers
 // back to inetStreamOps, a cycle Go's initialisation order refuses.
-var inetStreamOps, inetDgramOps protoOps
+var inetStreamOps, inetDgramOps, unixStreamOps protoOps
 
 func init() {
 	// inetStreamOps: SOCK_STREAM over TCP (Linux: inet_stream_ops + tcp_prot).
 	inetStreamOps = protoOps{
+		family:     AFInet,
 		typ:        SockStream,
 		connect:    (*Socket).inetStreamConnect,
 		listen:     (*Socket).inetListen,
@@ -48,6 +51,7 @@ func init() {
 
 	// inetDgramOps: SOCK_DGRAM over UDP (Linux: inet_dgram_ops + udp_prot).
 	inetDgramOps = protoOps{
+		family:     AFInet,
 		typ:        SockDgram,
 		connect:    (*Socket).inetDgramConnect,
 		listen:     (*Socket).sockNoListen,
@@ -58,6 +62,20 @@ func init() {
 		release:    (*Socket).udpLibClose,
 		setsockopt: (*Socket).udpSetsockopt,
 		getsockopt: (*Socket).udpGetsockopt,
+	}
+	// unixStreamOps: AF_UNIX SOCK_STREAM pairs (Linux: unix_stream_ops).
+	unixStreamOps = protoOps{
+		family:     AFUnix,
+		typ:        SockStream,
+		connect:    (*Socket).unixStreamConnect,
+		listen:     (*Socket).unixListen,
+		accept:     (*Socket).unixAccept,
+		poll:       (*Socket).unixPoll,
+		sendmsg:    (*Socket).unixStreamSendmsg,
+		recvmsg:    (*Socket).unixStreamRecvmsg,
+		release:    (*Socket).unixRelease,
+		setsockopt: (*Socket).unixSetsockopt,
+		getsockopt: (*Socket).unixGetsockopt,
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"gomenuos/fs/sockfs"
 	"gomenuos/net/tcp"
 	"gomenuos/net/udp"
+	"gomenuos/net/unix"
 	"gomenuos/sched"
 )
 
@@ -22,10 +23,11 @@ import (
 // a socket another is blocked on; the socks have their protocols' locks.
 type Socket struct {
 	net      *Net
-	ops      *protoOps // inetStreamOps or inetDgramOps (Linux: sock->ops)
-	sk       *tcp.Sock // a stream socket's TCP sock, else nil
-	dsk      *udp.Sock // a datagram socket's UDP sock, else nil
-	prot     sock      // whichever of the two is set (Linux: sock->sk)
+	ops      *protoOps  // inetStreamOps or inetDgramOps (Linux: sock->ops)
+	sk       *tcp.Sock  // a stream socket's TCP sock, else nil
+	dsk      *udp.Sock  // a datagram socket's UDP sock, else nil
+	usk      *unix.Sock // an AF_UNIX stream socket's end of its pair, else nil
+	prot     sock       // the address calls of whichever is set (Linux: sock->sk)
 	wq       sched.WaitQueue
 	nonblock atomic.Bool
 	rcvTimeo atomic.Int64 // time.Duration
