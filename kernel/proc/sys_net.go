@@ -41,7 +41,9 @@ func init() {
 	register(50, "listen", func(t *Thread, a args) (uintptr, error) { return 0, t.sysListen(int(a[0]), int(a[1])) })
 	register(51, "getsockname", func(t *Thread, a args) (uintptr, error) { return 0, t.getName(int(a[0]), a[1], a[2], false) })
 	register(52, "getpeername", func(t *Thread, a args) (uintptr, error) { return 0, t.getName(int(a[0]), a[1], a[2], true) })
-	register(53, "socketpair", func(*Thread, args) (uintptr, error) { return 0, syscall.EOPNOTSUPP })
+	register(53, "socketpair", func(t *Thread, a args) (uintptr, error) {
+		return 0, t.sysSocketpair(int(a[0]), int(a[1]), int(a[2]), a[3])
+	})
 	register(54, "setsockopt", sysSetsockopt)
 	register(55, "getsockopt", sysGetsockopt)
 }
@@ -100,6 +102,43 @@ func (t *Thread) sysSocket(family, typ, proto int) (uintptr, error) {
 		return 0, sockErr(err)
 	}
 	return t.sockMapFd(s, typ&(sockNonblock|sockCloexec))
+}
+
+// sysSocketpair creates two connected sockets and gives each a descriptor
+// (Linux: __sys_socketpair → sock_create twice → unix_socketpair →
+// sock_map_fd twice); only AF_UNIX SOCK_STREAM pairs exist.
+func (t *Thread) sysSocketpair(family, typ, proto int, sv uintptr) error {
+	if typ&^(sockTypeMask|sockNonblock|sockCloexec) != 0 {
+		return syscall.EINVAL
+	}
+	n := Net.Load()
+	if n == nil {
+		return syscall.EAFNOSUPPORT
+	}
+	a, b, err := n.SocketPair(family, typ&sockTypeMask, proto)
+	if err != nil {
+		return sockErr(err)
+	}
+	flags := typ & (sockNonblock | sockCloexec)
+	fa, err := t.sockMapFd(a, flags)
+	if err != nil {
+		b.Close(nil)
+		return err
+	}
+	fb, err := t.sockMapFd(b, flags)
+	if err != nil {
+		t.files().Close(int(fa))
+		return err
+	}
+	var fds [8]byte
+	binary.LittleEndian.PutUint32(fds[0:], uint32(fa))
+	binary.LittleEndian.PutUint32(fds[4:], uint32(fb))
+	if err := t.Proc.MM().CopyToUser(sv, fds[:]); err != nil {
+		t.files().Close(int(fa))
+		t.files().Close(int(fb))
+		return err
+	}
+	return nil
 }
 
 // sockMapFd installs a descriptor for the socket (Linux: sock_map_fd =
@@ -438,7 +477,29 @@ func (t *Thread) getName(fd int, addr, lenAddr uintptr, peer bool) error {
 	if lenAddr == 0 {
 		return syscall.EFAULT
 	}
+	if s.Family() == inet.AFUnix {
+		return t.writeUnnamed(addr, lenAddr) // Linux: unix_getname of an unbound socket
+	}
 	return t.writeSockaddr(ap, addr, lenAddr)
+}
+
+// writeUnnamed stores an AF_UNIX address without a name: the family
+// alone, length 2.
+func (t *Thread) writeUnnamed(addr, lenAddr uintptr) error {
+	m := t.Proc.MM()
+	var lb [4]byte
+	if err := m.CopyFromUser(lb[:], lenAddr); err != nil {
+		return err
+	}
+	have := int32(binary.LittleEndian.Uint32(lb[:]))
+	if have < 0 {
+		return syscall.EINVAL
+	}
+	fam := binary.LittleEndian.AppendUint16(nil, inet.AFUnix)
+	if err := m.CopyToUser(addr, fam[:min(int(have), 2)]); err != nil {
+		return err
+	}
+	return putU32(m, lenAddr, 2)
 }
 
 // Socket options beyond the integer ones inet maps.
@@ -531,8 +592,11 @@ func sockoptValue(s *inet.Socket, level, name int) ([]byte, error) {
 	case level == inet.SolSocket && name == soType:
 		return i32(s.Type()), nil
 	case level == inet.SolSocket && name == soDomain:
-		return i32(inet.AFInet), nil
+		return i32(s.Family()), nil
 	case level == inet.SolSocket && name == soProtocol:
+		if s.Family() == inet.AFUnix {
+			return i32(0), nil
+		}
 		if s.Type() == inet.SockStream {
 			return i32(ipprotoTCPNum), nil
 		}

@@ -13,9 +13,10 @@ import (
 	"gomenuos/qemu/harness"
 )
 
-// UDP from user space: user/udptest's cases, whose expected lines are what
-// the same static binary prints on Linux (6.18 and 6.1), and busybox's
-// tftp client, which nobody here wrote, against a TFTP server on the host.
+// UDP and socketpair from user space: user/udptest's cases and
+// user/sockpair, whose expected lines are what the same static binaries
+// print on Linux (6.18 and 6.1), and busybox's tftp client, which nobody
+// here wrote, against a TFTP server on the host.
 
 func TestQEMUUserUDP(t *testing.T) {
 	m := boot(t, harness.Config{})
@@ -59,6 +60,14 @@ send: 4
 unconnected sendto: 7
 unconnected poll: 0
 unconnected sendto: 5
+`)
+	expectOutput(t, m, "sockpair", `socketpair(AF_INET): EOPNOTSUPP
+getsockname: family AF_UNIX, length 2
+SO_TYPE SOCK_STREAM SO_DOMAIN AF_UNIX
+parent: wrote 26
+child: read returned 0
+parent: read "HELLO THROUGH A SOCKETPAIR", then 0
+write after the child exited: -1 EPIPE
 `)
 	snmp := run(t, m, `sh -c "grep Udp: /proc/net/snmp"`)
 	if !strings.Contains(snmp, "Udp: InDatagrams NoPorts InErrors OutDatagrams RcvbufErrors SndbufErrors InCsumErrors IgnoredMulti MemErrors\r\n") {
