@@ -43,7 +43,10 @@ var (
 	ErrAgain          = tcp.ErrWouldBlock
 )
 
-// Socket creates a socket (Linux: sock_create).
+// Socket creates a socket (Linux: sock_create). A gdb lab breakpoint
+// (__sys_socket), so it is kept out of line.
+//
+//go:noinline
 func (n *Net) Socket(family, typ, proto int) (*Socket, error) {
 	return n.sockCreate(family, typ, proto)
 }
@@ -149,7 +152,10 @@ func (s *Socket) wait(t *sched.Task, timeout time.Duration, cond func() bool) er
 func (s *Socket) Bind(a netip.AddrPort) error { return s.inetBind(a) }
 
 // inetBind: Linux inet_bind → __inet_bind → the protocol's get_port
-// (inet_csk_get_port, udp_v4_get_port).
+// (inet_csk_get_port, udp_v4_get_port). A gdb lab breakpoint, so it is
+// kept out of line.
+//
+//go:noinline
 func (s *Socket) inetBind(a netip.AddrPort) error { return s.prot.Bind(a) }
 
 // Listen starts listening (Linux: inet_listen); EOPNOTSUPP for datagrams.
