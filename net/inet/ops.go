@@ -29,7 +29,7 @@ type protoOps struct {
 	getsockopt func(s *Socket, level, name int) (int, error)
 }
 
-// The two tables are filled in by init: inet_accept's new socket refers
+// The tables are filled in by init: inet_accept's new socket refers
 // back to inetStreamOps, a cycle Go's initialisation order refuses.
 var inetStreamOps, inetDgramOps, unixStreamOps protoOps
 
