@@ -7,8 +7,10 @@ import (
 	"sort"
 	"syscall"
 
+	"gomenuos/drivers/uart"
 	"gomenuos/kernel/linux"
 	"gomenuos/kernel/menu"
+	"gomenuos/kernel/profcmd"
 	"gomenuos/kernel/selftest"
 )
 
@@ -20,6 +22,11 @@ func registerCommands(sh *menu.Shell) {
 		{Name: "kstat", Desc: "Kernel counters: threads, switches, syscalls, faults, memory (kstat -gc: collect garbage first)", Run: kstatCmd},
 		{Name: "crash", Desc: "Crash on purpose: crash nil|ud2|kernel (tests the fault path)", Run: crashCmd},
 	} {
+		if err := sh.Register(c); err != nil {
+			panic(err)
+		}
+	}
+	for _, c := range profcmd.Commands() {
 		if err := sh.Register(c); err != nil {
 			panic(err)
 		}
@@ -50,6 +57,8 @@ func kstatCmd(c *menu.Ctx, args []string) error {
 		linux.UptimeNS()/1_000_000, sw, pre, sig)
 	c.Printf("page faults %d, pages unmapped %d, RAM used %d KiB of %d KiB (peak %d KiB)\n",
 		faults, unmapped, (total-free)>>10, total>>10, linux.PeakMemory()>>10)
+	tx, rx, overruns, throttles := uart.Counts()
+	c.Printf("console: %d bytes sent, %d received, %d overruns, ring full %d times\n", tx, rx, overruns, throttles)
 	counts := linux.SyscallCounts()
 	nrs := make([]int, 0, len(counts))
 	for nr := range counts {

@@ -43,8 +43,8 @@ var (
 	ErrAgain          = tcp.ErrWouldBlock
 )
 
-// Socket creates a socket (Linux: sock_create). A gdb lab breakpoint
-// (__sys_socket), so it is kept out of line.
+// Socket creates a socket (Linux: sock_create).
+// A gdb lab breakpoint: kept out of line so `tcp-lab-trace` stops here.
 //
 //go:noinline
 func (n *Net) Socket(family, typ, proto int) (*Socket, error) {
@@ -152,8 +152,8 @@ func (s *Socket) wait(t *sched.Task, timeout time.Duration, cond func() bool) er
 func (s *Socket) Bind(a netip.AddrPort) error { return s.inetBind(a) }
 
 // inetBind: Linux inet_bind → __inet_bind → the protocol's get_port
-// (inet_csk_get_port, udp_v4_get_port). A gdb lab breakpoint, so it is
-// kept out of line.
+// (inet_csk_get_port, udp_v4_get_port).
+// A gdb lab breakpoint: kept out of line so `tcp-lab-trace` stops here.
 //
 //go:noinline
 func (s *Socket) inetBind(a netip.AddrPort) error { return s.prot.Bind(a) }
@@ -162,6 +162,9 @@ func (s *Socket) inetBind(a netip.AddrPort) error { return s.prot.Bind(a) }
 func (s *Socket) Listen(backlog int) error { return s.ops.listen(s, backlog) }
 
 // inetListen: Linux inet_listen → inet_csk_listen_start.
+// A gdb lab breakpoint: kept out of line so `tcp-lab-trace` stops here.
+//
+//go:noinline
 func (s *Socket) inetListen(backlog int) error { return s.sk.Listen(backlog) }
 
 // Accept waits for a connection (Linux: inet_accept → inet_csk_accept);
@@ -193,6 +196,18 @@ func (s *Socket) inetAccept(t *sched.Task, dontWait bool) (*Socket, error) {
 	ns := s.net.sockAlloc()
 	ns.attach(sk)
 	return ns, nil
+}
+
+// AcceptFrom is Accept that also returns the peer's address, as accept(2)
+// fills its address argument: known even when the peer reset the
+// connection before accept returned, when GetPeerName says ENOTCONN
+// (Linux: __sys_accept4 → inet_getname(newsock, addr, 2)).
+func (s *Socket) AcceptFrom(t *sched.Task) (*Socket, netip.AddrPort, error) {
+	ns, err := s.Accept(t)
+	if err != nil {
+		return nil, netip.AddrPort{}, err
+	}
+	return ns, ns.sk.PeerAddr(), nil
 }
 
 // inetCskAccept waits on the listener's queue for a child (Linux:

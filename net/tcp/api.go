@@ -131,6 +131,16 @@ func (s *Sock) RemoteAddr() (netip.AddrPort, error) {
 	return netip.AddrPortFrom(s.raddr, s.rport), nil
 }
 
+// PeerAddr is the address the socket is or was connected to, whatever its
+// state now: what accept(2) reports even for a connection the peer has
+// already reset (Linux: inet_getname with peer == 2, as __sys_accept4
+// calls it, skips getpeername's state check).
+func (s *Sock) PeerAddr() netip.AddrPort {
+	s.proto.lock()
+	defer s.proto.unlock()
+	return netip.AddrPortFrom(s.raddr, s.rport)
+}
+
 // PollMask is the readiness a socket reports (Linux: tcp_poll's EPOLL bits).
 type PollMask uint32
 
@@ -158,10 +168,10 @@ func (s *Sock) Poll() PollMask {
 	if s.state == StateClose || (s.rcvShut && s.finQueued) {
 		m |= PollHup // Linux: a closed (or never connected) socket hangs up
 	}
-	if len(s.rcvBuf) > 0 || s.finRcvd || s.rcvShut || s.done {
+	if s.rcvq.len() > 0 || s.finRcvd || s.rcvShut || s.done {
 		m |= PollIn
 	}
-	if s.state.canSendData() && !s.finQueued && len(s.sndBuf) < s.sndBufSize {
+	if s.state.canSendData() && !s.finQueued && s.sndq.len() < s.sndBufSize {
 		m |= PollOut
 	}
 	if s.state == StateClose || s.finQueued {
@@ -197,8 +207,10 @@ func (s *Sock) SetOption(o Option, v int) error {
 		s.setKeepaliveLocked(b)
 	case OptRcvBuf:
 		s.rcvBufSize = max(2*v, 2304) // Linux: SOCK_MIN_RCVBUF
+		s.rcvBufLocked = true
 	case OptSndBuf:
 		s.sndBufSize = max(2*v, 4608) // Linux: SOCK_MIN_SNDBUF
+		s.sndBufLocked = true
 	case OptNoDelay:
 		s.noDelay = b
 		if b {
@@ -351,5 +363,5 @@ func (s *Sock) TakeError() error {
 func (s *Sock) SendQueued() int {
 	s.proto.lock()
 	defer s.proto.unlock()
-	return len(s.sndBuf)
+	return s.sndq.len()
 }
