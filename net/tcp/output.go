@@ -6,6 +6,7 @@ import (
 
 	"gomenuos/net/checksum"
 	"gomenuos/net/header"
+	"gomenuos/sched/trace"
 )
 
 const (
@@ -66,6 +67,7 @@ func (s *Sock) tcpTransmitSkbLocked(seq seqnum, flags uint8, data []byte) {
 		f.Ack = uint32(s.rcvNxt)
 		s.ackSentLocked()
 	}
+	s.proto.traceSend(s, s.laddr, s.raddr, &f, len(data), trace.SiteTransmitSkb)
 	if len(data) > s.sndMSS {
 		s.proto.emitGSOLocked(s.laddr, s.raddr, &f, data, s.sndMSS)
 		return
@@ -192,6 +194,7 @@ func (p *Proto) tcpV4SendResetLocked(seg *segment) {
 		f.Flags |= flagAck
 		f.Ack = uint32(seg.seq.add(seg.seqLen()))
 	}
+	p.traceSend(nil, seg.dst, seg.src, &f, 0, trace.SiteSendReset)
 	p.emitLocked(seg.dst, seg.src, &f, nil)
 }
 
