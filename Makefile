@@ -36,7 +36,7 @@ $(BUILD)/kernel.elf: FORCE | $(BUILD)
 	$(GOENV) $(GO) build -o $@ -ldflags "$(LDFLAGS)" ./kernel
 
 $(BUILD)/initramfs.cpio: FORCE | $(BUILD)
-	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs
+	$(GO) run ./fs/cmd/mkinitramfs -o $@ -file boot/linux-map.md=docs/linux-map.md initramfs
 
 # make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 → guest
 # 5001 (after `replyhi` in the guest: printf hello | nc -q1 127.0.0.1 5001).

@@ -39,6 +39,7 @@ func main() {
 	sh := menu.New(con, linux.PowerOff, rtc.Now)
 	registerCommands(sh)
 	registerFSCommands(sh)
+	registerTracing(sh)
 	if _, err := bootNet(sh, con.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: network:", err)
 		linux.Exit(1)

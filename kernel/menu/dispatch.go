@@ -9,6 +9,7 @@ import (
 	"github.com/u-root/u-root/pkg/shlex"
 
 	"gomenuos/sched"
+	"gomenuos/sched/trace"
 )
 
 // WrongCmd is MenuOS's answer to an unknown command.
@@ -79,6 +80,7 @@ func (s *Shell) runForeground(cmd Command, args []string) error {
 // runCommand calls cmd.Run, turning a panic into an error so one broken
 // command cannot take the shell down.
 func runCommand(cmd Command, c *Ctx, args []string) (err error) {
+	trace.SetComm(cmd.Name) // the task name a trace shows (Linux: comm after exec)
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)

@@ -56,3 +56,39 @@ func TestPackRefusesSymlinks(t *testing.T) {
 		t.Fatal("symlink packed")
 	}
 }
+
+// -file packs a repository file under a new directory.
+func TestPackExtraFile(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "o.cpio")
+	if err := packWith(out, "../../../initramfs", []string{"boot/linux-map.md=../../../docs/linux-map.md"}); err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(out)
+	ns := fs.NewRoot()
+	if err := initramfs.Unpack(ns, data); err != nil {
+		t.Fatal(err)
+	}
+	want, _ := os.ReadFile("../../../docs/linux-map.md")
+	f, err := ns.Open(nil, "/boot/linux-map.md", fs.O_RDONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := make([]byte, len(want)+10)
+	n := 0
+	for {
+		m, err := f.Read(nil, got[n:])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m == 0 {
+			break
+		}
+		n += m
+	}
+	if !bytes.Equal(got[:n], want) {
+		t.Fatalf("/boot/linux-map.md holds %d bytes, docs/linux-map.md %d", n, len(want))
+	}
+	if err := packWith(out, "../../../initramfs", []string{"etc/hostname=../../../README.md"}); err == nil {
+		t.Error("a -file over a folder file was packed")
+	}
+}
