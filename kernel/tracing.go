@@ -14,4 +14,7 @@ func registerTracing(sh *menu.Shell) {
 	if err := sh.Register(t.Command()); err != nil {
 		panic(err)
 	}
+	if err := t.RegisterProc(); err != nil {
+		panic(err)
+	}
 }

@@ -216,3 +216,16 @@ func Short(name string) string {
 	}
 	return name[strings.LastIndex(pkg, "/")+1:]
 }
+
+// NewTable makes a table of syms (in address order), for tests of code
+// that resolves names.
+func NewTable(syms []Sym) *Table {
+	t := &Table{Syms: syms, byName: map[string]int{}}
+	for i, s := range syms {
+		t.byName[s.Name] = i
+	}
+	if len(syms) > 0 {
+		t.TextStart, t.TextEnd = syms[0].Entry, syms[len(syms)-1].End
+	}
+	return t
+}

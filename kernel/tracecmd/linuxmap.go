@@ -36,14 +36,23 @@ var (
 	bare       = regexp.MustCompile(`^\w+$`)                       // tcpOfoDrainLocked
 )
 
+// Names is what the map's Go names are resolved against: the functions
+// of the image.
+type Names interface {
+	// Has reports whether a full runtime name is a function.
+	Has(name string) bool
+	// Methods lists the methods called m of any type of package pkg:
+	// pkg.(*T).m and pkg.T.m.
+	Methods(pkg, m string) []string
+}
+
 // ParseLinuxMap reads the map's tables: | Linux | ours | file |. Each
 // table row names one or more Linux functions (split by " / ", " → ",
 // "+", ",") and one or more of ours in `code spans`, written relative to
-// the packages of the file cell as the map does; exists says whether a
-// full runtime name is a function of the image. Linux names pair with
+// the packages of the file cell as the map does. Linux names pair with
 // ours in order when both lists are as long; otherwise each Linux name
 // maps to the row's first function of ours.
-func ParseLinuxMap(text string, exists func(string) bool) *LinuxMap {
+func ParseLinuxMap(text string, names Names) *LinuxMap {
 	m := &LinuxMap{ours: map[string][]string{}, linux: map[string]string{}}
 	for _, line := range strings.Split(text, "\n") {
 		if !strings.HasPrefix(line, "|") || strings.HasPrefix(line, "|---") {
@@ -54,7 +63,7 @@ func ParseLinuxMap(text string, exists func(string) bool) *LinuxMap {
 			continue
 		}
 		linux := linuxNames(cells[0])
-		ours := oursNames(cells[1], cells[2], exists)
+		ours := oursNames(cells[1], cells[2], names)
 		first := -1
 		for i, o := range ours {
 			if len(o) > 0 {
@@ -102,16 +111,17 @@ func contains(l []string, s string) bool {
 	return false
 }
 
-// linuxNames picks the Linux function names out of a map cell.
+// linuxNames picks the Linux function names out of a map cell: the
+// items between " / ", " → ", " + " and ", " that are one C identifier
+// (so "struct pt_regs" and "iretq path" are prose, not names).
 func linuxNames(cell string) []string {
 	cell = dropParens(strings.ReplaceAll(cell, "`", ""))
 	var out []string
 	for _, w := range strings.FieldsFunc(cell, func(r rune) bool {
-		return r == '/' || r == '+' || r == ',' || r == '→' || r == ' ' || r == '(' || r == ')'
+		return r == '/' || r == '+' || r == ',' || r == '→'
 	}) {
-		// Words of prose ("path", "struct") have no underscore; the
-		// walkthroughs' functions all do.
-		if linuxIdent.MatchString(w) && strings.Contains(w, "_") && !contains(out, w) {
+		w = strings.TrimSpace(w)
+		if linuxIdent.MatchString(w) && !contains(out, w) {
 			out = append(out, w)
 		}
 	}
@@ -140,10 +150,10 @@ func dropParens(s string) string {
 // for a span that names nothing in this kernel (inlined everywhere, or
 // not a function), so that spans still pair with Linux names by
 // position. A span may name a function in any of the file cell's
-// packages. A bare method
-// name after a receiver-qualified one is a method of the same receiver:
-// `(*fs.File).Read` / `Write`.
-func oursNames(cell, files string, exists func(string) bool) [][]string {
+// packages. A bare name after a receiver-qualified one is a method of the
+// same receiver (`(*fs.File).Read` / `Write`); otherwise a bare name is a
+// function or a method of any type of those packages.
+func oursNames(cell, files string, names Names) [][]string {
 	pkgs := packagesOf(files)
 	var out [][]string
 	recv := ""
@@ -152,33 +162,38 @@ func oursNames(cell, files string, exists func(string) bool) [][]string {
 		var fns []string
 		switch {
 		case strings.HasPrefix(span, "gomenuos/"):
-			if exists(span) {
+			if names.Has(span) {
 				fns = []string{span}
 			}
 		case qualPtr.MatchString(span):
 			m := qualPtr.FindStringSubmatch(span)
 			recv = "(*" + m[2] + ")"
 			for _, p := range pkgs {
-				if path.Base(p) == m[1] && exists(p+"."+recv+"."+m[3]) {
+				if path.Base(p) == m[1] && names.Has(p+"."+recv+"."+m[3]) {
 					fns = append(fns, p+"."+recv+"."+m[3])
 				}
 			}
 		case ptrMethod.MatchString(span):
 			recv = span[:strings.LastIndex(span, ".")]
-			fns = existing(pkgs, span, exists)
+			fns = existing(pkgs, span, names)
 		case dotted.MatchString(span):
 			m := dotted.FindStringSubmatch(span)
-			fns = existing(pkgs, span, exists)
-			fns = append(fns, existing(pkgs, "(*"+m[1]+")."+m[2], exists)...)
+			fns = existing(pkgs, span, names)
+			fns = append(fns, existing(pkgs, "(*"+m[1]+")."+m[2], names)...)
 			for _, p := range pkgs {
-				if path.Base(p) == m[1] && exists(p+"."+m[2]) {
+				if path.Base(p) == m[1] && names.Has(p+"."+m[2]) {
 					fns = append(fns, p+"."+m[2])
 				}
 			}
 		case bare.MatchString(span):
-			fns = existing(pkgs, span, exists)
+			fns = existing(pkgs, span, names)
 			if len(fns) == 0 && recv != "" {
-				fns = existing(pkgs, recv+"."+span, exists)
+				fns = existing(pkgs, recv+"."+span, names)
+			}
+			if len(fns) == 0 {
+				for _, p := range pkgs {
+					fns = append(fns, names.Methods(p, span)...)
+				}
 			}
 		}
 		out = append(out, fns)
@@ -186,10 +201,10 @@ func oursNames(cell, files string, exists func(string) bool) [][]string {
 	return out
 }
 
-func existing(pkgs []string, name string, exists func(string) bool) []string {
+func existing(pkgs []string, name string, names Names) []string {
 	var out []string
 	for _, p := range pkgs {
-		if exists(p + "." + name) {
+		if names.Has(p + "." + name) {
 			out = append(out, p+"."+name)
 		}
 	}

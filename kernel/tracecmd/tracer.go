@@ -35,6 +35,7 @@ type Tracer struct {
 	tps       map[trace.Kind]bool // tracepoints switched on
 	lost      uint64              // trace.Stats.Dropped when last printed
 	recursion uint64              // kprobes.Stats.Recursion when last printed
+	errorLog  string              // what the last write to /proc/tracing said
 }
 
 // NewTracer returns a session whose times use a TSC of tscHz.
@@ -57,7 +58,7 @@ func (t *Tracer) resolverLocked(task *sched.Task, w io.Writer) (*Resolver, error
 	if err != nil {
 		fmt.Fprintf(w, "trace: %s: %v (Linux names unavailable)\n", MapPath, err)
 	} else {
-		t.res.Map = ParseLinuxMap(text, func(n string) bool { _, ok := tab.ByName(n); return ok })
+		t.res.Map = ParseLinuxMap(text, newTableNames(tab))
 	}
 	t.printer = Printer{Tab: tab, Map: t.res.Map, TSCHz: t.TSCHz, Comm: trace.Comm}
 	if missing := kprobes.MissingRoots(); len(missing) > 0 {
