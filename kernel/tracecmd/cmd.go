@@ -14,6 +14,7 @@ trace -c             calls per probed function
 trace -l             list probe points and tracepoints
 trace -n SPEC...     show what SPECs name, and what would be refused, without probing
 trace -d SPEC...     remove those probes and tracepoints (trace off: everything)
+trace -b [N]         measure a probe hit's cost over N calls
 SPEC: kernel.function("PATTERN"), kernel.function("PATTERN").return, kernel.trace("NAME"),
       or PATTERN for both probes. PATTERN: a Linux name (tcp_v4_connect, tcp_v4_*), a Linux
       file (*@net/socket.c), our file (*@net/inet/*.go) or a Go name (tcp.(*Sock).tcpV4*).
@@ -48,6 +49,14 @@ func (t *Tracer) run(c *menu.Ctx, args []string) error {
 		return t.Counts(c.Task, c.Out)
 	case flag == "-l":
 		return t.List(c.Task, c.Out)
+	case flag == "-b":
+		n := 20000
+		if len(rest) == 1 {
+			if _, err := fmt.Sscan(rest[0], &n); err != nil || n < 1 {
+				return fmt.Errorf("trace -b: bad count %q", rest[0])
+			}
+		}
+		return t.Bench(c.Out, n)
 	case flag == "-d" && len(rest) == 1 && rest[0] == "all":
 		t.Off(c.Out)
 		return nil

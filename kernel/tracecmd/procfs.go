@@ -2,12 +2,14 @@ package tracecmd
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"strings"
 
 	"gomenuos/fs"
 	"gomenuos/fs/procfs"
+	"gomenuos/kernel/kprobes"
 	"gomenuos/sched"
 	"gomenuos/sched/trace"
 )
@@ -36,6 +38,7 @@ func (t *Tracer) RegisterProc() error {
 		"tracing/trace_pipe":       func(w io.Writer) { t.Print(nil, w) },
 		"tracing/kprobe_profile":   func(w io.Writer) { t.Counts(nil, w) },
 		"tracing/error_log":        t.showErrors,
+		"tracing/text_sha256":      showTextHash,
 	} {
 		if err := procfs.Register(path, show); err != nil {
 			return err
@@ -120,6 +123,17 @@ func (t *Tracer) storeEvents(task *sched.Task, p []byte) error {
 		}
 	}
 	return nil
+}
+
+// showTextHash prints the kernel text's extent and SHA-256, to check that
+// removed probes left every byte as the ELF has it.
+func showTextHash(w io.Writer) {
+	start, b, err := kprobes.TextBytes()
+	if err != nil {
+		fmt.Fprintln(w, err)
+		return
+	}
+	fmt.Fprintf(w, "%#x %#x %x\n", start, start+uintptr(len(b)), sha256.Sum256(b))
 }
 
 func showAvailable(w io.Writer) {

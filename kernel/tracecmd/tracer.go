@@ -347,10 +347,18 @@ func (t *Tracer) Counts(task *sched.Task, w io.Writer) error {
 		return max(ca.calls, ca.returns) > max(cb.calls, cb.returns)
 	})
 	fmt.Fprintf(w, "%8s %8s  %s\n", "calls", "returns", "function")
+	idle := 0
 	for _, fn := range order {
 		c := by[fn]
+		if c.calls == 0 && c.returns == 0 && len(order) > 20 {
+			idle++ // a long list of nothing helps nobody
+			continue
+		}
 		entry, ret := kprobes.Probed(fn)
 		fmt.Fprintf(w, "%8s %8s  %s\n", countText(c.calls, entry), countText(c.returns, ret), t.printer.FuncName(fn))
+	}
+	if idle > 0 {
+		fmt.Fprintf(w, "(%d more probed functions were not called)\n", idle)
 	}
 	return nil
 }
