@@ -16,7 +16,7 @@ GOENV   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 
 export GOMENUOS_BUILD := $(abspath $(BUILD))
 
-.PHONY: all image run run-tap fuzz debug gdb lab test unit integration bench clean generate deps FORCE
+.PHONY: all image run run-tap fuzz debug gdb lab trace test unit integration bench clean generate deps FORCE
 
 all: image
 
@@ -59,10 +59,21 @@ gdb:
 # make lab: the gdb TCP lab unattended (docs/gdb-lab.md).
 lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD)
 
-# Tools the tests need on a fresh Debian machine.
+# make trace: boot, place probes (PROBES: a file of SystemTap-style specs;
+# SPEC: one more on the command line), run SCRIPT's shell commands, print
+# the trace and draw each TCP connection and the context switches as SVG
+# in $(BUILD)/trace (docs/tracing.md).
+PROBES ?= qemu/ktrace/socket.stp
+SCRIPT ?= replyhi; hello
+trace: deps image
+	$(GO) run ./qemu/ktrace/cmd/trace -build $(BUILD) -f $(PROBES) $(if $(SPEC),-e '$(SPEC)') -c "$(SCRIPT)" -o $(BUILD)/trace
+
+# Tools the tests need on a fresh Debian machine (rsvg-convert renders the
+# trace pictures in the tests).
 deps:
-	@command -v qemu-system-x86_64 >/dev/null 2>&1 && command -v gdb >/dev/null 2>&1 || \
-		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-x86 gdb; }
+	@command -v qemu-system-x86_64 >/dev/null 2>&1 && command -v gdb >/dev/null 2>&1 && \
+		command -v rsvg-convert >/dev/null 2>&1 || \
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-x86 gdb librsvg2-bin; }
 
 unit:
 	$(GO) vet ./...

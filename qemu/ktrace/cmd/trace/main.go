@@ -58,7 +58,7 @@ func main() {
 	res, err := ktrace.Run(ktrace.Config{BuildDir: *build, Specs: specs, Script: cmds, Events: ev, Timeout: *timeout})
 	if res != nil {
 		fmt.Print(res.Setup)
-		fmt.Print(res.Trace)
+		fmt.Print(withoutSched(res.Trace))
 		if res.Counts != "" {
 			fmt.Print("\ncalls per function:\n" + res.Counts)
 		}
@@ -78,6 +78,24 @@ func main() {
 			fmt.Println("wrote", f)
 		}
 	}
+}
+
+// withoutSched leaves the scheduler's events to the timeline picture:
+// there are hundreds of them.
+func withoutSched(trace string) string {
+	var b strings.Builder
+	n := 0
+	for _, l := range strings.SplitAfter(trace, "\n") {
+		if strings.Contains(l, "): sched_switch: ") || strings.Contains(l, "): sched_wakeup: ") {
+			n++
+			continue
+		}
+		b.WriteString(l)
+	}
+	if n > 0 {
+		fmt.Fprintf(&b, "(%d scheduler events: see sched.svg)\n", n)
+	}
+	return b.String()
 }
 
 func splitScript(s, sep string) []string {

@@ -1,0 +1,229 @@
+package integration
+
+import (
+	"bytes"
+	"encoding/xml"
+	"fmt"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"gomenuos/qemu/ktrace"
+)
+
+// The pictures of `make trace`'s run (replyhi, hello): one sequence
+// diagram for the one connection, with the client, listener and accepted
+// child as lanes, the handshake's segments between the right lanes and
+// functions, the data and FINs, and the state changes; a context-switch
+// timeline. Both parse as XML and render with rsvg-convert to a PNG that
+// is not blank.
+func TestQEMUTracePictures(t *testing.T) {
+	res := traceSocketRun(t)
+	dir := t.TempDir()
+	files, err := ktrace.WriteSVGs(dir, res.Events)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seq, sched string
+	for _, f := range files {
+		switch {
+		case filepath.Base(f) == "sched.svg":
+			sched = f
+		case strings.HasPrefix(filepath.Base(f), "tcp-") && strings.HasSuffix(f, "_5001.svg"):
+			if seq != "" {
+				t.Errorf("two diagrams for port 5001: %s, %s", seq, f)
+			}
+			seq = f
+		}
+	}
+	if seq == "" || sched == "" || len(files) != 2 {
+		t.Fatalf("wrote %v: want one connection diagram and sched.svg", files)
+	}
+	doc := parseSVG(t, seq)
+
+	var roles []string
+	for _, g := range doc.all("g") {
+		if g.attr("class") == "lane-head" {
+			roles = append(roles, g.attr("data-role"))
+		}
+	}
+	if strings.Join(roles, ",") != "client,listener,accepted child" {
+		t.Errorf("lanes %q, want client, listener, accepted child", roles)
+	}
+	type arrow struct{ flags, sender, receiver, seq, ack, len string }
+	var arrows []arrow
+	for _, g := range doc.all("g") {
+		if g.attr("class") == "seg" {
+			arrows = append(arrows, arrow{g.attr("data-flags"), g.attr("data-sender"), g.attr("data-receiver"),
+				g.attr("data-seq"), g.attr("data-ack"), g.attr("data-len")})
+			if len(g.all("line")) != 1 {
+				t.Errorf("segment %s has no arrow line", g.attr("data-flags"))
+			}
+		}
+	}
+	handshake := []arrow{
+		{"SYN", "tcp_transmit_skb", "tcp_v4_conn_request", "0", "0", "0"},
+		{"SYN,ACK", "tcp_v4_send_synack", "tcp_rcv_synsent_state_process", "0", "1", "0"},
+		{"ACK", "tcp_transmit_skb", "tcp_check_req", "1", "1", "0"},
+		{"PSH,ACK", "tcp_transmit_skb", "tcp_rcv_established", "1", "1", "5"}, // "hello"
+	}
+	if len(arrows) < 8 || fmt.Sprint(arrows[:4]) != fmt.Sprint(handshake) {
+		t.Fatalf("first arrows %v, want %v (of %d)", arrows[:min(4, len(arrows))], handshake, len(arrows))
+	}
+	var fins, hi int
+	for _, a := range arrows {
+		if a.sender == "" || a.receiver == "" {
+			t.Errorf("over loopback both ends are ours, but %v lacks one", a)
+		}
+		if strings.Contains(a.flags, "FIN") {
+			fins++
+		}
+		if a.flags == "PSH,ACK" && a.len == "2" {
+			hi++
+		}
+	}
+	if fins != 2 || hi != 1 {
+		t.Errorf("%d FINs and %d 'hi' segments, want 2 and 1: %v", fins, hi, arrows)
+	}
+	var states []string
+	for _, g := range doc.all("g") {
+		if g.attr("class") == "state" {
+			states = append(states, g.attr("data-state"))
+		}
+	}
+	for _, s := range []string{"SYN_SENT", "SYN_RECV", "ESTABLISHED", "FIN_WAIT1", "CLOSE_WAIT", "LAST_ACK", "FIN_WAIT2", "TIME_WAIT", "CLOSE"} {
+		if !strings.Contains(" "+strings.Join(states, " ")+" ", " "+s+" ") {
+			t.Errorf("no %s on the lanes (%v)", s, states)
+		}
+	}
+	text := doc.text()
+	for _, want := range []string{"<mss 65495,sackOK,TS val", "SYN seq=0 win=65535", "PSH,ACK seq=1 ack=1 win="} {
+		if !strings.Contains(text, want) {
+			t.Errorf("the diagram's text lacks %q", want)
+		}
+	}
+
+	tl := parseSVG(t, sched)
+	switches := 0
+	for _, l := range tl.all("line") {
+		if l.attr("class") == "switch" {
+			switches++
+		}
+	}
+	if switches == 0 || len(tl.all("rect")) < switches {
+		t.Errorf("timeline: %d switch edges, %d rects", switches, len(tl.all("rect")))
+	}
+	for _, f := range []string{seq, sched} {
+		renderPNG(t, f)
+	}
+}
+
+// node is a parsed XML element.
+type node struct {
+	name  string
+	attrs []xml.Attr
+	kids  []*node
+	chars string
+}
+
+func (n *node) attr(k string) string {
+	for _, a := range n.attrs {
+		if a.Name.Local == k {
+			return a.Value
+		}
+	}
+	return ""
+}
+
+func (n *node) all(name string) []*node {
+	var out []*node
+	for _, k := range n.kids {
+		if k.name == name {
+			out = append(out, k)
+		}
+		out = append(out, k.all(name)...)
+	}
+	return out
+}
+
+func (n *node) text() string {
+	s := n.chars
+	for _, k := range n.kids {
+		s += " " + k.text()
+	}
+	return s
+}
+
+func parseSVG(t *testing.T, path string) *node {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := xml.NewDecoder(bytes.NewReader(b))
+	root := &node{}
+	stack := []*node{root}
+	for {
+		tok, err := d.Token()
+		if err != nil {
+			if err.Error() == "EOF" {
+				break
+			}
+			t.Fatalf("%s does not parse: %v", path, err)
+		}
+		switch tk := tok.(type) {
+		case xml.StartElement:
+			n := &node{name: tk.Name.Local, attrs: tk.Attr}
+			top := stack[len(stack)-1]
+			top.kids = append(top.kids, n)
+			stack = append(stack, n)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		case xml.CharData:
+			stack[len(stack)-1].chars += string(tk)
+		}
+	}
+	if len(root.kids) != 1 || root.kids[0].name != "svg" {
+		t.Fatalf("%s: the root is not <svg>", path)
+	}
+	return root.kids[0]
+}
+
+// renderPNG renders an SVG with rsvg-convert (librsvg2-bin, which `make
+// deps` and the CI script install) and checks the PNG is not blank.
+func renderPNG(t *testing.T, svg string) {
+	t.Helper()
+	rsvg, err := exec.LookPath("rsvg-convert")
+	if err != nil {
+		t.Fatalf("rsvg-convert not found (make deps installs librsvg2-bin): %v", err)
+	}
+	out := strings.TrimSuffix(svg, ".svg") + ".png"
+	if b, err := exec.Command(rsvg, "-o", out, svg).CombinedOutput(); err != nil {
+		t.Fatalf("rsvg-convert %s: %v\n%s", svg, err, b)
+	}
+	f, err := os.Open(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("%s: %v", out, err)
+	}
+	b := img.Bounds()
+	ink := 0
+	for y := b.Min.Y; y < b.Max.Y; y++ {
+		for x := b.Min.X; x < b.Max.X; x++ {
+			r, g, bl, _ := img.At(x, y).RGBA()
+			if r < 0xc000 || g < 0xc000 || bl < 0xc000 {
+				ink++
+			}
+		}
+	}
+	if total := b.Dx() * b.Dy(); b.Dx() < 300 || ink < total/200 {
+		t.Errorf("%s: %dx%d with %d dark pixels: blank", out, b.Dx(), b.Dy(), ink)
+	}
+}
