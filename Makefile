@@ -57,7 +57,7 @@ gdb:
 	@qemu/run.sh gdb
 
 # make lab: the gdb TCP lab unattended (docs/gdb-lab.md).
-lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD)
+lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD) -pictures $(BUILD)/lab
 
 # make trace: boot, place probes (PROBES: a file of SystemTap-style specs;
 # SPEC: one more on the command line), run SCRIPT's shell commands, print

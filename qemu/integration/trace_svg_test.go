@@ -11,7 +11,9 @@ import (
 	"strings"
 	"testing"
 
+	"gomenuos/qemu/harness"
 	"gomenuos/qemu/ktrace"
+	"gomenuos/qemu/lab"
 )
 
 // The pictures of `make trace`'s run (replyhi, hello): one sequence
@@ -225,5 +227,42 @@ func renderPNG(t *testing.T, svg string) {
 	}
 	if total := b.Dx() * b.Dy(); b.Dx() < 300 || ink < total/200 {
 		t.Errorf("%s: %dx%d with %d dark pixels: blank", out, b.Dx(), b.Dy(), ink)
+	}
+}
+
+// `make lab` draws the same pictures of its run: the handshake it
+// stepped through under gdb, from the kernel's own tracepoints.
+func TestQEMULabPictures(t *testing.T) {
+	dir := t.TempDir()
+	res, err := lab.Run(lab.Config{BuildDir: harness.BuildDir(), Pictures: dir})
+	if err != nil {
+		if res != nil {
+			t.Logf("console:\n%s\ntrace:\n%s", res.Console, res.Trace)
+		}
+		t.Fatal(err)
+	}
+	var seq string
+	for _, f := range res.Files {
+		if strings.HasSuffix(f, "_5001.svg") {
+			seq = f
+		}
+	}
+	if seq == "" || len(res.Files) != 2 {
+		t.Fatalf("the lab wrote %v", res.Files)
+	}
+	doc := parseSVG(t, seq)
+	var got []string
+	for _, g := range doc.all("g") {
+		if g.attr("class") == "seg" && len(got) < 3 {
+			got = append(got, g.attr("data-flags")+" "+g.attr("data-sender")+" "+g.attr("data-receiver"))
+		}
+	}
+	want := []string{"SYN tcp_transmit_skb tcp_v4_conn_request", "SYN,ACK tcp_v4_send_synack tcp_rcv_synsent_state_process",
+		"ACK tcp_transmit_skb tcp_check_req"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Errorf("the lab's handshake: %q, want %q", got, want)
+	}
+	for _, f := range res.Files {
+		renderPNG(t, f)
 	}
 }
