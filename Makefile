@@ -20,7 +20,7 @@ export GOMENUOS_BUILD := $(abspath $(BUILD))
 
 all: image
 
-image: $(BUILD)/boot.elf $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
+image: deps $(BUILD)/boot.elf $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
 
 $(BUILD):
 	mkdir -p $(BUILD)
@@ -35,8 +35,30 @@ $(BUILD)/boot.elf: boot/multiboot.S boot/loader.c boot/link.ld | $(BUILD)
 $(BUILD)/kernel.elf: FORCE | $(BUILD)
 	$(GOENV) $(GO) build -o $@ -ldflags "$(LDFLAGS)" ./kernel
 
-$(BUILD)/initramfs.cpio: FORCE | $(BUILD)
-	$(GO) run ./fs/cmd/mkinitramfs -o $@ -file boot/linux-map.md=docs/linux-map.md initramfs
+# User programs (user/*.c) are built static with musl-gcc into the root
+# file system's /bin; Debian's busybox-static joins them with its applets
+# as links. The initramfs packs initramfs/ and build/rootfs together.
+USER_CC     ?= musl-gcc
+USER_CFLAGS ?= -static -O2 -g -Wall -Werror
+USER_SRCS   := $(wildcard user/*.c)
+USER_PROGS  := $(patsubst user/%.c,$(BUILD)/rootfs/bin/%,$(USER_SRCS))
+BUSYBOX     ?= /bin/busybox
+
+$(BUILD)/rootfs/bin/%: user/%.c user/*.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -o $@ $<
+
+$(BUILD)/rootfs/bin/busybox: $(BUSYBOX) scripts/busybox-links.sh | $(BUILD)
+	@mkdir -p $(@D)
+	scripts/busybox-links.sh $(BUSYBOX) $(BUILD)/rootfs
+
+# The tracer reads the Linux map at run time (docs/tracing.md).
+$(BUILD)/rootfs/boot/linux-map.md: docs/linux-map.md | $(BUILD)
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/busybox $(BUILD)/rootfs/boot/linux-map.md FORCE | $(BUILD)
+	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs $(BUILD)/rootfs
 
 # make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 → guest
 # 5001 (after `replyhi` in the guest: printf hello | nc -q1 127.0.0.1 5001).
@@ -68,12 +90,14 @@ SCRIPT ?= replyhi; hello
 trace: deps image
 	$(GO) run ./qemu/ktrace/cmd/trace -build $(BUILD) -f $(PROBES) $(if $(SPEC),-e '$(SPEC)') -c "$(SCRIPT)" -o $(BUILD)/trace
 
-# Tools the tests need on a fresh Debian machine (rsvg-convert renders the
-# trace pictures in the tests).
+# Tools the build and tests need on a fresh Debian machine: QEMU, gdb,
+# musl-gcc for user/, busybox-static for the root file system, rsvg-convert
+# (librsvg2-bin) to render the trace pictures in the tests.
 deps:
 	@command -v qemu-system-x86_64 >/dev/null 2>&1 && command -v gdb >/dev/null 2>&1 && \
+		command -v musl-gcc >/dev/null 2>&1 && test -x $(BUSYBOX) && \
 		command -v rsvg-convert >/dev/null 2>&1 || \
-		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-x86 gdb librsvg2-bin; }
+		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-x86 gdb musl-tools busybox-static librsvg2-bin; }
 
 unit:
 	$(GO) vet ./...
@@ -93,7 +117,7 @@ fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
 bench: deps image
-	$(GO) test -run '^$$' -bench . -benchtime 1x ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
+	$(GO) test -run '^$$' -bench . ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
 	$(GO) run ./qemu/bench
 
 generate:

@@ -22,6 +22,7 @@ const (
 	EACCES       Errno = 13
 	EBUSY        Errno = 16
 	EEXIST       Errno = 17
+	EXDEV        Errno = 18
 	ENODEV       Errno = 19
 	ENOTDIR      Errno = 20
 	EISDIR       Errno = 21
@@ -32,6 +33,7 @@ const (
 	ENOSPC       Errno = 28
 	ESPIPE       Errno = 29
 	EROFS        Errno = 30
+	EPIPE        Errno = 32
 	ENAMETOOLONG Errno = 36
 	ENOTEMPTY    Errno = 39
 	ELOOP        Errno = 40
@@ -50,6 +52,7 @@ var errText = map[Errno]string{
 	EACCES:       "Permission denied",
 	EBUSY:        "Device or resource busy",
 	EEXIST:       "File exists",
+	EXDEV:        "Invalid cross-device link",
 	ENODEV:       "No such device",
 	ENOTDIR:      "Not a directory",
 	EISDIR:       "Is a directory",
@@ -60,6 +63,7 @@ var errText = map[Errno]string{
 	ENOSPC:       "No space left on device",
 	ESPIPE:       "Illegal seek",
 	EROFS:        "Read-only file system",
+	EPIPE:        "Broken pipe",
 	ENAMETOOLONG: "File name too long",
 	ENOTEMPTY:    "Directory not empty",
 	ELOOP:        "Too many levels of symbolic links",

@@ -36,6 +36,63 @@ func NewFile(inode *Inode, flags int, ops FileOperations) *File {
 	return f
 }
 
+// SetStatusFlags replaces the flags fcntl(F_SETFL) may change: O_APPEND
+// and O_NONBLOCK (Linux: setfl).
+func (f *File) SetStatusFlags(flags int) {
+	f.posMu.Lock()
+	defer f.posMu.Unlock()
+	const changeable = O_APPEND | O_NONBLOCK
+	f.Flags = f.Flags&^changeable | flags&changeable
+}
+
+// Seek sets the position of a seekable file (Linux: vfs_llseek with
+// generic_file_llseek): whence 0 from the start, 1 from the position, 2
+// from the end. Streams are ESPIPE.
+func (f *File) Seek(off int64, whence int) (int64, error) {
+	if !f.Inode.Mode.IsRegular() && !f.Inode.Mode.IsDir() {
+		return 0, ESPIPE
+	}
+	f.posMu.Lock()
+	defer f.posMu.Unlock()
+	base := int64(0)
+	switch whence {
+	case 0:
+	case 1:
+		base = f.pos
+	case 2:
+		base = f.Inode.Stat().Size
+	default:
+		return 0, EINVAL
+	}
+	if base+off < 0 {
+		return 0, EINVAL
+	}
+	f.pos = base + off
+	return f.pos, nil
+}
+
+// ReadAt reads at off without moving the position (Linux: pread).
+func (f *File) ReadAt(t *sched.Task, p []byte, off int64) (int, error) {
+	if f.Flags&O_ACCMODE == O_WRONLY {
+		return 0, EBADF
+	}
+	if !f.Inode.Mode.IsRegular() {
+		return 0, ESPIPE
+	}
+	return f.Ops().Read(t, f, p, &off)
+}
+
+// WriteAt writes at off without moving the position (Linux: pwrite).
+func (f *File) WriteAt(t *sched.Task, p []byte, off int64) (int, error) {
+	if f.Flags&O_ACCMODE == O_RDONLY {
+		return 0, EBADF
+	}
+	if !f.Inode.Mode.IsRegular() {
+		return 0, ESPIPE
+	}
+	return f.Ops().Write(t, f, p, &off)
+}
+
 // Ops is the file's current operations.
 func (f *File) Ops() FileOperations {
 	f.opsMu.RLock()

@@ -83,3 +83,10 @@ func (NoFileOps) Ioctl(*sched.Task, *File, uint32, uintptr) (uintptr, error) { r
 
 // Release does nothing.
 func (NoFileOps) Release(*File) error { return nil }
+
+// Mapper is implemented by file operations whose data can be mapped into
+// a process (Linux: f_op->mmap): Bytes returns the file's contents as they
+// are now. Private mappings and exec read pages from it on demand.
+type Mapper interface {
+	Bytes(f *File) ([]byte, error)
+}

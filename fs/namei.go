@@ -19,6 +19,7 @@ type walker struct {
 	ns    *Namespace
 	t     *sched.Task // whose view: /proc/self depends on it
 	stack []*Inode
+	names []string // the components of stack[1:]: the path walked so far
 	rest  []string
 	links int // symbolic links followed so far
 }
@@ -60,6 +61,7 @@ func (w *walker) step(name string, follow bool) error {
 	case "..":
 		if len(w.stack) > 1 {
 			w.stack = w.stack[:len(w.stack)-1]
+			w.names = w.names[:len(w.names)-1]
 		}
 		return nil
 	}
@@ -71,6 +73,7 @@ func (w *walker) step(name string, follow bool) error {
 		return w.followLink(next)
 	}
 	w.stack = append(w.stack, next)
+	w.names = append(w.names, name)
 	return nil
 }
 
@@ -86,10 +89,28 @@ func (w *walker) followLink(link *Inode) error {
 		return err
 	}
 	if strings.HasPrefix(target, "/") {
-		w.stack = w.stack[:1]
+		w.stack, w.names = w.stack[:1], w.names[:0]
 	}
 	w.rest = append(strings.Split(target, "/"), w.rest...)
 	return nil
+}
+
+// Resolve returns the canonical name of path: absolute, every symbolic
+// link followed, no "." or ".." (Linux: d_path of the walked path, what
+// realpath(3) and /proc/<pid>/exe show).
+func (ns *Namespace) Resolve(t *sched.Task, path string) (string, error) {
+	if path == "" {
+		return "", ENOENT
+	}
+	w := &walker{ns: ns, t: t, stack: []*Inode{ns.root}, rest: strings.Split(path, "/")}
+	for len(w.rest) > 0 {
+		name := w.rest[0]
+		w.rest = w.rest[1:]
+		if err := w.step(name, true); err != nil {
+			return "", err
+		}
+	}
+	return "/" + strings.Join(w.names, "/"), nil
 }
 
 // lookupChild finds name in dir and crosses a mount on it

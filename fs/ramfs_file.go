@@ -67,3 +67,14 @@ func (ramFileOps) Write(_ *sched.Task, f *File, p []byte, off *int64) (int, erro
 	f.Inode.SetSize(int64(len(rf.data)))
 	return len(p), nil
 }
+
+// Bytes returns the file's data for exec and private mappings (Linux:
+// ramfs's generic_file_mmap over the page cache). The slice is the file's
+// own storage: later writes in place show through pages not yet faulted
+// in, as a shared page cache would.
+func (ramFileOps) Bytes(f *File) ([]byte, error) {
+	rf := f.Inode.Private.(*ramFile)
+	rf.mu.RLock()
+	defer rf.mu.RUnlock()
+	return rf.data, nil
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"runtime/debug"
 	"sort"
 	"syscall"
 
@@ -16,7 +17,7 @@ func registerCommands(sh *menu.Shell) {
 	for _, c := range []menu.Command{
 		{Name: "selftest", Desc: "Run runtime self-tests: " + selftest.Names(), Run: selftestCmd},
 		{Name: "stats", Desc: "Benchmark figures: boot time, RAM touched, idle syscalls, thread switch rate", Run: statsCmd},
-		{Name: "kstat", Desc: "Kernel counters: threads, switches, syscalls, faults, memory", Run: kstatCmd},
+		{Name: "kstat", Desc: "Kernel counters: threads, switches, syscalls, faults, memory (kstat -gc: collect garbage first)", Run: kstatCmd},
 		{Name: "crash", Desc: "Crash on purpose: crash nil|ud2|kernel (tests the fault path)", Run: crashCmd},
 	} {
 		if err := sh.Register(c); err != nil {
@@ -32,7 +33,12 @@ func selftestCmd(c *menu.Ctx, args []string) error {
 	return nil
 }
 
-func kstatCmd(c *menu.Ctx, _ []string) error {
+func kstatCmd(c *menu.Ctx, args []string) error {
+	if len(args) == 1 && args[0] == "-gc" {
+		debug.FreeOSMemory() // a full GC, and the freed pages back to the kernel
+	} else if len(args) > 0 {
+		return errors.New("usage: kstat [-gc]")
+	}
 	sw, pre, sig := linux.SchedStats()
 	c.Printf("  TID STATE     WAIT   SWITCHES  CPU(ms)\n")
 	for _, t := range linux.Threads() {

@@ -8,11 +8,14 @@ import (
 	"os"
 
 	"gomenuos/arch/x86"
+	"gomenuos/drivers/char"
 	"gomenuos/drivers/rtc"
 	"gomenuos/drivers/tty"
 	"gomenuos/drivers/uart"
+	"gomenuos/fs"
 	"gomenuos/kernel/linux"
 	"gomenuos/kernel/menu"
+	"gomenuos/kernel/proc"
 	"gomenuos/kernel/selftest"
 	"gomenuos/sched"
 )
@@ -37,6 +40,7 @@ func main() {
 		linux.Exit(1)
 	}
 	sh := menu.New(con, linux.PowerOff, rtc.Now)
+	sh.SetFallback(programCommand)
 	registerCommands(sh)
 	registerFSCommands(sh)
 	registerTracing(sh)
@@ -49,6 +53,10 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gomenuos: /dev/console:", err)
 		linux.Exit(1)
 	}
+	proc.InitKernel("menu", fs.FilesOf(shell))
+	proc.Console.OnTermios = char.SetConsoleMode
+	proc.Strace.Store(bootParam("strace"))
+	proc.RegisterProcfs()
 	markPrompt()
 	if err := sh.Run(shell); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: shell:", err)

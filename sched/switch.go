@@ -30,7 +30,49 @@ func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
 	Current = next
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
+	loadUserState(n)
 	Stats.Switches++
+}
+
+// loadedGS caches MSR_KERNEL_GS_BASE: the user GS of the last user thread
+// that ran (0 at boot, as the CPU starts).
+var loadedGS uint64
+
+// loadUserState gives the CPU the address space and GS base of a thread
+// that runs user code (Linux: switch_mm_irqs_off, and the FS/GS part of
+// __switch_to). Kernel-only threads keep whatever tree is loaded: every
+// tree has the kernel's half (Linux: lazy TLB).
+func loadUserState(n *Thread) {
+	if n.CR3 != 0 && n.CR3 != x86.ReadCR3() {
+		x86.WriteCR3(n.CR3)
+		Stats.MMSwitches++
+	}
+	if n.CR3 != 0 && n.UserGS != loadedGS {
+		x86.Wrmsr(x86.MSRKernelGSBase, n.UserGS)
+		loadedGS = n.UserGS
+	}
+}
+
+// SetUserGS changes the running thread's user GS base (arch_prctl).
+func SetUserGS(v uint64) {
+	Table[Current].UserGS = v
+	x86.Wrmsr(x86.MSRKernelGSBase, v)
+	loadedGS = v
+}
+
+// DropRoot makes sure no thread and no CPU uses the page-table tree at
+// root any more, before it is freed: threads that ran it forget it, and the
+// CPU falls back to the kernel's tree (Linux: the lazy-TLB mm switch in
+// exit_mmap's callers).
+func DropRoot(root, kernelRoot uint64) {
+	for i := range Table {
+		if Table[i].CR3 == root {
+			Table[i].CR3 = 0
+		}
+	}
+	if x86.ReadCR3() == root {
+		x86.WriteCR3(kernelRoot)
+	}
 }
 
 // schedule picks the next thread for the CPU after the current one has
@@ -104,6 +146,8 @@ func Exit(tf *x86.TrapFrame, now int64) {
 	n.SliceStart = now
 	Current = next
 	x86.BootCPU.SetKernelStack(n.KStackTop)
+	x86.BootCPU.PerCPU.Current = uint64(n.TID)
+	loadUserState(n)
 	Stats.Switches++
 }
 

@@ -16,8 +16,9 @@ import (
 	"gomenuos/arch/x86"
 )
 
-// MaxThreads bounds the thread table (the idle thread included).
-const MaxThreads = 64
+// MaxThreads bounds the thread table (the idle thread included): the
+// runtime's Ms, one of which backs each user thread.
+const MaxThreads = 512
 
 const kstackSize = 16 << 10
 
@@ -79,6 +80,33 @@ type Thread struct {
 	SliceStart int64 // ns when the thread last got the CPU
 	Switches   uint64
 	CPUTime    int64 // ns spent running
+	UserTime   int64 // of which in ring 3
+
+	// User mode (a user thread's goroutine is locked to this thread).
+	User   uintptr // the *UserContext while its registers are in the CPU (ring 3), else 0
+	CR3    uint64  // page-table root this thread runs with; 0: whichever is loaded
+	UserGS uint64  // the user's GS base (in MSR_KERNEL_GS_BASE while in ring 0)
+	Kick   bool    // leave user mode at the next chance (a signal, a kill)
+}
+
+// VectorKick is the Regs.Vector of a UserContext that left user mode (or
+// never entered it) because the thread was kicked.
+const VectorKick = 257
+
+// UserContext is a user thread's register file while the kernel works
+// for it, and the goroutine's own while the user code runs: SysRunUser
+// swaps them (Linux keeps the user's registers in pt_regs at the top of
+// the kernel stack; here the goroutine that serves the thread owns them).
+// It lives in the Go heap, pinned by that goroutine; trap context reaches
+// it through Thread.User as an integer.
+type UserContext struct {
+	Regs   x86.TrapFrame // the user's registers: loaded on entry, saved on exit
+	Kernel x86.TrapFrame // the goroutine's frame at its SysRunUser while user code runs
+	CR2    uint64        // faulting address of the last #PF
+	CR3    uint64        // the process's page-table root
+	GSBase uint64        // the user's GS base
+	MM     uintptr       // the *mm.MM, for the trap-context fault handler
+	Time   int64         // ns in user mode, accumulated on each exit
 }
 
 // Table is the thread table. Index 0 is the boot CPU's idle thread.
@@ -86,12 +114,17 @@ var Table [MaxThreads]Thread
 
 var kstacks [MaxThreads][kstackSize]byte
 
+// idleStack is what the idle loop runs on (it pushes nothing); its kernel
+// stack takes the traps that interrupt it.
+var idleStack [256]byte
+
 // Current is the index of the thread running on the (only) CPU.
 var Current int
 
 // Stats are scheduler counters for /proc and benchmarks.
 var Stats struct {
 	Switches    uint64
+	MMSwitches  uint64 // switches that loaded another page-table tree
 	Preemptions uint64
 	Clones      uint64
 	Exits       uint64
@@ -137,7 +170,7 @@ func Init(kfs uint64, now int64) {
 	f.CS = x86.KernelCS
 	f.SS = x86.KernelDS
 	f.RFLAGS = x86.FlagIF | 2
-	f.RSP = stackTop(0) - 64
+	f.RSP = uint64(uintptr(unsafe.Pointer(&idleStack[len(idleStack)-64]))) &^ 15
 	f.FSBase = kfs
 	initFX(&f.FX)
 

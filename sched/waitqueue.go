@@ -210,3 +210,59 @@ func (wq *WaitQueue) removeLocked(w *waiter) {
 	}
 	w.prev, w.next, w.queued = nil, nil, false
 }
+
+// WaitMany sleeps until cond() is true, t is interrupted (ErrRestartSys)
+// or timeout passes (ErrTimedOut; a negative timeout never passes),
+// woken by a wake-up on any of qs. It is what poll(2) and select(2) do
+// with one poll_table entry per file (Linux: do_poll with poll_wait on each
+// file's queues).
+func WaitMany(t *Task, qs []*WaitQueue, cond func() bool, timeout time.Duration) error {
+	wake := make(chan struct{}, 1)
+	ws := make([]*waiter, len(qs))
+	for i := range qs {
+		ws[i] = &waiter{wake: wake, task: t}
+	}
+	if t != nil {
+		defer t.setSleeping(wake, false)
+	}
+	defer func() {
+		for i, q := range qs {
+			q.mu.Lock()
+			q.removeLocked(ws[i])
+			q.mu.Unlock()
+		}
+	}()
+	var timer <-chan time.Time
+	if timeout >= 0 {
+		tm := time.NewTimer(timeout)
+		defer tm.Stop()
+		timer = tm.C
+	}
+	for {
+		interrupted := false
+		if t != nil {
+			interrupted = t.setSleeping(wake, true)
+		}
+		for i, q := range qs {
+			q.mu.Lock()
+			if !ws[i].queued {
+				q.addLocked(ws[i])
+			}
+			q.mu.Unlock()
+		}
+		if cond() {
+			return nil
+		}
+		if interrupted {
+			return ErrRestartSys
+		}
+		select {
+		case <-wake:
+		case <-timer:
+			if cond() {
+				return nil
+			}
+			return ErrTimedOut
+		}
+	}
+}

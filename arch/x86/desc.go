@@ -15,7 +15,7 @@ const (
 // IST slots (1-based, as the IDT gate encodes them).
 const (
 	ISTIRQ       = 1 // device interrupts and the timer
-	ISTPageFault = 2 // #PF: may nest inside trap-context code touching unmapped memory
+	ISTPageFault = 2 // #PF: may nest inside trap-context code
 	ISTDouble    = 3 // #DF gets a stack of its own
 	ISTNMI       = 4 // NMI and #MC
 	ISTFault     = 5 // all other exceptions
@@ -41,10 +41,30 @@ type CPU struct {
 	_      [8]byte
 	PerCPU PerCPU
 	ist    [numIST][istStackSize]byte
+	// bootTrapStack takes traps until the scheduler gives the CPU a
+	// thread's kernel stack.
+	bootTrapStack [istStackSize]byte
 }
 
-// idt is shared by all CPUs: 256 16-byte gates.
-var idt [256][2]uint64
+// Two IDTs, shared by all CPUs: 256 16-byte gates each. The trap exit
+// path loads the one that fits the ring it returns to (PerCPU.IDTMode).
+//
+//   - idtUser, while user code runs: like Linux's, IST stacks only for NMI,
+//     #DF and #MC; every other interrupt or exception from ring 3 lands on
+//     the stack in TSS.RSP0 — the running thread's kernel stack, which
+//     switchTo keeps current.
+//   - idtKernel, while kernel code runs: every gate has an IST stack. Go
+//     code runs on goroutine stacks that the runtime carves out of
+//     demand-paged memory; a fault on a stack page not yet touched could
+//     not push its frame onto that page, and an interrupt pushing onto it
+//     would fault the same way. Linux has no such case: its kernel stacks
+//     are always mapped. The entry moves the frame from the IST stack to
+//     the thread's kernel stack (trap_amd64.s), freeing the IST stack for
+//     a nested fault.
+var idtKernel, idtUser [256][2]uint64
+
+// IDT descriptors for LIDT, read by the trap exit path.
+var idtKernelDesc, idtUserDesc descPtr
 
 // stubTable returns the entry address of every vector stub (vectors_amd64.s).
 func stubTable() *[256]uintptr
@@ -77,11 +97,14 @@ func InitCPU(c *CPU, id int, kernelFS uintptr) {
 	ReloadSegments()
 	Ltr(TSSSel)
 	initIDT()
-	loadTable(uintptr(unsafe.Pointer(&idt)), len(idt)*16, Lidt)
+	setDesc(&idtKernelDesc, uintptr(unsafe.Pointer(&idtKernel)), len(idtKernel)*16)
+	setDesc(&idtUserDesc, uintptr(unsafe.Pointer(&idtUser)), len(idtUser)*16)
+	Lidt(uintptr(unsafe.Pointer(&idtKernelDesc.limit)))
 
 	c.PerCPU.Self = uint64(uintptr(unsafe.Pointer(&c.PerCPU)))
 	c.PerCPU.CPUID = uint64(id)
 	c.PerCPU.KernelFS = uint64(kernelFS)
+	c.SetKernelStack(uint64(uintptr(unsafe.Pointer(&c.bootTrapStack[istStackSize-16]))))
 	Wrmsr(MSRGSBase, c.PerCPU.Self)
 	Wrmsr(MSRKernelGSBase, c.PerCPU.Self)
 
@@ -95,20 +118,28 @@ func InitCPU(c *CPU, id int, kernelFS uintptr) {
 // switches to it and the TSS hands it out on a ring change (Linux:
 // __switch_to updating cpu_current_top_of_stack and tss.sp0).
 func (c *CPU) SetKernelStack(top uint64) {
+	top &^= 15 // trap frames need 16-byte alignment (FXSAVE)
 	c.PerCPU.KStackTop = top
 	c.tss.SetRSP0(top)
 }
 
 func loadTable(base uintptr, size int, load func(uintptr)) {
 	var p descPtr
-	p.limit = uint16(size - 1)
-	p.base = uint64(base)
+	setDesc(&p, base, size)
 	load(uintptr(unsafe.Pointer(&p.limit)))
 }
 
+func setDesc(p *descPtr, base uintptr, size int) {
+	p.limit = uint16(size - 1)
+	p.base = uint64(base)
+}
+
+// initIDT fills every gate of both tables as an interrupt gate (IF
+// cleared on entry). Only #BP and #OF may be raised from ring 3 by
+// INT3/INTO (DPL 3, as in Linux); any other INT n from user code is a #GP.
 func initIDT() {
 	stubs := stubTable()
-	for v := range idt {
+	for v := range idtKernel {
 		ist := ISTIRQ
 		switch v {
 		case 2, 18:
@@ -122,8 +153,21 @@ func initIDT() {
 				ist = ISTFault
 			}
 		}
-		off := uint64(stubs[v])
-		idt[v][0] = off&0xFFFF | uint64(KernelCS)<<16 | uint64(ist)<<32 | 0x8E<<40 | (off>>16&0xFFFF)<<48
-		idt[v][1] = off >> 32
+		userIST := 0
+		if v == 2 || v == 8 || v == 18 {
+			userIST = ist
+		}
+		dpl := uint64(0)
+		if v == 3 || v == 4 {
+			dpl = 3
+		}
+		idtKernel[v] = gate(stubs[v], ist, dpl)
+		idtUser[v] = gate(stubs[v], userIST, dpl)
 	}
+}
+
+// gate encodes a present 64-bit interrupt gate.
+func gate(off uintptr, ist int, dpl uint64) [2]uint64 {
+	o := uint64(off)
+	return [2]uint64{o&0xFFFF | uint64(KernelCS)<<16 | uint64(ist)<<32 | (0x8E|dpl<<5)<<40 | (o>>16&0xFFFF)<<48, o >> 32}
 }

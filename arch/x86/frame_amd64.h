@@ -32,4 +32,7 @@
 #define CPU_KernelFS 24
 #define CPU_CPUID 32
 #define CPU_Current 40
-#define CPU_SIZE 48
+#define CPU_ScratchAX 48
+#define CPU_TrapDepth 56
+#define CPU_IDTMode 64
+#define CPU_SIZE 72

@@ -10,4 +10,7 @@ type PerCPU struct {
 	KernelFS   uint64 // FS base of the kernel TLS block whose -8 slot holds the trap-context fake g
 	CPUID      uint64 // logical CPU number
 	Current    uint64 // thread id running on this CPU
+	ScratchAX  uint64 // RAX while a kernel-mode trap moves to the kernel stack
+	TrapDepth  uint64 // traps being handled on this CPU: 0 means kernel or user code was interrupted (Linux: irq_count)
+	IDTMode    uint64 // the IDT loaded: 0 idtKernel, 3 idtUser (the ring it serves)
 }

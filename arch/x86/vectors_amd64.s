@@ -17,7 +17,7 @@ TEXT ·vector1(SB),NOSPLIT|NOFRAME,$0
 TEXT ·vector2(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ $0
 	PUSHQ $2
-	JMP ·alltraps(SB)
+	JMP ·paranoidtraps(SB)
 
 TEXT ·vector3(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ $0
@@ -46,7 +46,7 @@ TEXT ·vector7(SB),NOSPLIT|NOFRAME,$0
 
 TEXT ·vector8(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ $8
-	JMP ·alltraps(SB)
+	JMP ·paranoidtraps(SB)
 
 TEXT ·vector9(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ $0
@@ -90,7 +90,7 @@ TEXT ·vector17(SB),NOSPLIT|NOFRAME,$0
 TEXT ·vector18(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ $0
 	PUSHQ $18
-	JMP ·alltraps(SB)
+	JMP ·paranoidtraps(SB)
 
 TEXT ·vector19(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ $0

@@ -31,6 +31,30 @@ var console struct {
 	term    Terminal
 	readMu  sync.Mutex
 	pending []byte
+	raw     bool // non-canonical mode (termios ICANON off)
+	noEcho  bool // ECHO off
+}
+
+// RawTerminal is a terminal that can also hand out unedited input and
+// say how much is waiting (*tty.TTY).
+type RawTerminal interface {
+	ReadRaw(t *sched.Task, p []byte, echo bool) (int, error)
+	Pending() int
+	ReadQueue() *sched.WaitQueue
+}
+
+// SetConsoleMode switches /dev/console between canonical (edited lines)
+// and non-canonical input, with or without echo (termios ICANON, ECHO).
+func SetConsoleMode(canonical, echo bool) {
+	console.mu.Lock()
+	defer console.mu.Unlock()
+	console.raw, console.noEcho = !canonical, !echo
+}
+
+func consoleMode() (raw, echo bool) {
+	console.mu.Lock()
+	defer console.mu.Unlock()
+	return console.raw, !console.noEcho
 }
 
 // SetConsole plugs in the terminal /dev/console reads and writes; nil
@@ -67,6 +91,11 @@ func (consoleFops) Read(t *sched.Task, _ *fs.File, p []byte, _ *int64) (int, err
 	}
 	console.readMu.Lock()
 	defer console.readMu.Unlock()
+	if raw, echo := consoleMode(); raw && len(console.pending) == 0 {
+		if rt, ok := term.(RawTerminal); ok {
+			return rt.ReadRaw(t, p, echo)
+		}
+	}
 	if len(console.pending) == 0 {
 		line, err := term.ReadLine(t)
 		if err != nil {
@@ -85,4 +114,24 @@ func (consoleFops) Write(_ *sched.Task, _ *fs.File, p []byte, _ *int64) (int, er
 		return 0, fs.EIO
 	}
 	return term.Write(p)
+}
+
+// Poll: readable when a line or typed bytes wait (Linux: n_tty_poll).
+func (consoleFops) Poll(*fs.File) fs.PollMask {
+	m := fs.PollOut
+	console.readMu.Lock()
+	pending := len(console.pending)
+	console.readMu.Unlock()
+	if rt, ok := consoleTerm().(RawTerminal); ok && (pending > 0 || rt.Pending() > 0) {
+		m |= fs.PollIn
+	}
+	return m
+}
+
+// PollQueues: pollers wait where readers do.
+func (consoleFops) PollQueues(*fs.File) []*sched.WaitQueue {
+	if rt, ok := consoleTerm().(RawTerminal); ok {
+		return []*sched.WaitQueue{rt.ReadQueue()}
+	}
+	return nil
 }

@@ -15,10 +15,10 @@ import (
 	"gomenuos/fs"
 )
 
-// Unpack creates every directory, regular file and character device of
-// the newc archive data in ns, in archive order; a directory that exists
-// already is kept. Other entry types (symlinks, sockets, FIFOs) are
-// refused with ErrUnsupported, naming the entry. An archive must end with
+// Unpack creates every directory, regular file, symbolic link and
+// character device of the newc archive data in ns, in archive order; a
+// directory that exists already is kept. Other entry types (sockets,
+// FIFOs) are refused with ErrUnsupported, naming the entry. An archive must end with
 // its trailer record (a cut-off one is io.ErrUnexpectedEOF); empty data is
 // an empty archive. Linux: unpack_to_rootfs.
 func Unpack(ns *fs.Namespace, data []byte) error {
@@ -84,6 +84,12 @@ func unpackRecord(ns *fs.Namespace, r cpio.Record) error {
 		return ns.Mknod(nil, path, fs.ModeChr|perm, fs.Mkdev(uint32(r.Rmajor), uint32(r.Rminor)))
 	case fs.ModeReg:
 		return unpackFile(ns, path, perm, r)
+	case fs.ModeLink:
+		target, err := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
+		if err != nil {
+			return err
+		}
+		return ns.Symlink(nil, string(target), path)
 	}
 	return ErrUnsupported
 }

@@ -82,11 +82,23 @@ func TestUnpackCreatesDirsFilesAndDeviceNodes(t *testing.T) {
 	}
 }
 
-func TestUnpackRefusesSymlinksAndBadArchives(t *testing.T) {
+func TestUnpackSymlinks(t *testing.T) {
 	ns := fs.NewRoot()
-	err := Unpack(ns, archive(t, cpio.Symlink("bin", "usr/bin")))
-	if !errors.Is(err, ErrUnsupported) || err.Error() != "initramfs: bin: entry type not supported" {
-		t.Fatalf("symlink: %v", err)
+	if err := Unpack(ns, archive(t, cpio.Directory("usr", 0o755), cpio.Directory("usr/bin", 0o755),
+		cpio.StaticFile("usr/bin/busybox", "ELF", 0o755), cpio.Symlink("bin", "usr/bin"))); err != nil {
+		t.Fatal(err)
+	}
+	if got := readAll(t, ns, "/bin/busybox"); got != "ELF" {
+		t.Fatalf("/bin/busybox through the link = %q", got)
+	}
+}
+
+func TestUnpackRefusesFIFOsAndBadArchives(t *testing.T) {
+	ns := fs.NewRoot()
+	fifo := cpio.Record{Info: cpio.Info{Name: "pipe", Mode: cpio.S_IFIFO | 0o644}}
+	err := Unpack(ns, archive(t, fifo))
+	if !errors.Is(err, ErrUnsupported) || err.Error() != "initramfs: pipe: entry type not supported" {
+		t.Fatalf("fifo: %v", err)
 	}
 	if err := Unpack(ns, archive(t, cpio.StaticFile("a/b", "x", 0o644))); !errors.Is(err, fs.ENOENT) {
 		t.Fatalf("file in a missing dir: %v, want ENOENT", err)

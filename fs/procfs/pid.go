@@ -20,6 +20,15 @@ func (o rootDirOps) Lookup(dir *fs.Inode, name string) (*fs.Inode, error) {
 	if name == "self" {
 		return newLink(selfLink{}), nil
 	}
+	if src := processSource(); src != nil {
+		if id, ok := taskID(name); ok {
+			if _, ok := src.Info(int(id)); ok {
+				return newPIDDir(int(id)), nil
+			}
+			return nil, fs.ENOENT
+		}
+		return o.dirOps.Lookup(dir, name)
+	}
 	if id, ok := taskID(name); ok {
 		if _, ok := fs.FilesByID(id); ok {
 			return newTaskDir(id), nil
@@ -31,6 +40,12 @@ func (o rootDirOps) Lookup(dir *fs.Inode, name string) (*fs.Inode, error) {
 func (o rootDirOps) Readdir(dir *fs.Inode) ([]fs.Dirent, error) {
 	ents, _ := o.dirOps.Readdir(dir)
 	ents = append(ents, fs.Dirent{Name: "self", Inode: newLink(selfLink{})})
+	if src := processSource(); src != nil {
+		for _, pid := range src.PIDs() {
+			ents = append(ents, fs.Dirent{Name: strconv.Itoa(pid), Inode: newPIDDir(pid)})
+		}
+		return ents, nil
+	}
 	for _, tf := range fs.AllTaskFiles() {
 		id := uint64(0)
 		if tf.Task != nil {
@@ -71,6 +86,9 @@ func (noDir) Readdir(*fs.Inode) ([]fs.Dirent, error) { return nil, fs.ENOTDIR }
 type selfLink struct{ noDir }
 
 func (selfLink) Readlink(t *sched.Task, _ *fs.Inode) (string, error) {
+	if src := processSource(); src != nil {
+		return strconv.Itoa(src.Self(t)), nil
+	}
 	if t == nil {
 		return "0", nil
 	}

@@ -31,12 +31,14 @@ var trapRoots = []string{
 	"gomenuos/kernel/kprobes.trap",
 }
 
-// trapStops are callees of linux.trap not followed: they run syscalls,
-// IRQs and MSIs on their own stacks, and may be probed.
+// trapStops are callees of linux.trap not followed: they serve the
+// runtime's syscalls, IRQs, MSIs and user-mode traps on the thread's
+// kernel stack, and may be probed.
 var trapStops = []string{
 	"gomenuos/kernel/linux.doSyscall",
 	"gomenuos/kernel/linux.irq",
 	"gomenuos/kernel/linux.msi",
+	"gomenuos/kernel/linux.userTrap",
 }
 
 // machinery are the packages of the probe mechanism itself.

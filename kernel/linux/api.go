@@ -110,6 +110,9 @@ func Threads() []ThreadInfo {
 	return out
 }
 
+// NumThreads counts live kernel threads (the idle thread excluded).
+func NumThreads() int { return sched.NumThreads() }
+
 // SyscallCounts returns the per-number syscall counters.
 func SyscallCounts() map[int]uint64 {
 	m := map[int]uint64{}

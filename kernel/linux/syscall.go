@@ -59,7 +59,7 @@ const (
 	// SysMSIFD (gomenuos) returns a non-blocking eventfd that counts the
 	// interrupts of MSI vector VectorMSIBase+idx.
 	SysMSIFD    = 1002
-	nrSyscalls  = 1003
+	nrSyscalls  = 1006
 	noReturnVal = -1 << 63 // the handler set RAX itself (or switched threads)
 )
 
@@ -137,6 +137,9 @@ var sysCallTable = [nrSyscalls]sysCall{
 	SysIRQFD:            func(c call) int64 { return irqfdCreate(int(c.a[0])) },
 	SysMSIFD:            func(c call) int64 { return msifdCreate(int(c.a[0])) },
 	SysCrash:            func(c call) int64 { return int64(load64(0x10)) }, // page 0 is never mapped
+	SysRunUser:          sysRunUser,
+	SysKick:             func(c call) int64 { return sysKick(int32(c.a[0])) },
+	SysDropRoot:         func(c call) int64 { return sysDropRoot(uint64(c.a[0])) },
 }
 
 var unknownLogged [nrSyscalls]bool

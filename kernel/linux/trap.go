@@ -15,6 +15,9 @@ var Counters struct {
 	MSIs       [x86.NumMSI]uint64
 	Exceptions [32]uint64
 	Signals    uint64
+	// UserSyscalls counts SYSCALLs from ring 3 (served by the processes'
+	// goroutines; Syscalls counts the runtime's own).
+	UserSyscalls uint64
 }
 
 // trap is the kernel's single entry from x86.alltraps.
@@ -23,28 +26,37 @@ func trap(tf *x86.TrapFrame) {
 	if kprobes.Trap(tf) {
 		return
 	}
+	fromUser := tf.CS&3 != 0
 	switch v := tf.Vector; {
+	case v == x86.VectorSyscall && fromUser:
+		Counters.UserSyscalls++
+		userTrap(tf)
 	case v == x86.VectorSyscall:
 		doSyscall(tf)
-	case v == 14:
-		Counters.Exceptions[14]++
-		pageFault(tf)
 	case v >= x86.VectorIRQBase && v < x86.VectorIRQBase+16:
 		irq(tf, uint8(v-x86.VectorIRQBase))
 	case v >= x86.VectorMSIBase && v < x86.VectorMSIBase+x86.NumMSI:
 		msi(tf, int(v-x86.VectorMSIBase))
+	case v < 32 && fromUser:
+		Counters.Exceptions[v]++
+		userTrap(tf)
+	case v == 14:
+		Counters.Exceptions[14]++
+		pageFault(tf)
 	case v < 32:
 		Counters.Exceptions[v]++
 		exception(tf)
 	default:
 		// A vector nobody programmed: ignore it.
 	}
+	exitToUser(tf)
 	deliverSignals(tf)
 }
 
 // inKernel reports whether the trapped context was kernel (trap or idle)
-// code rather than a Go thread: only those run with the kernel TLS.
-func inKernel(tf *x86.TrapFrame) bool { return tf.FSBase == kernelFSBase() }
+// code rather than a Go thread or user code: only those run with the
+// kernel TLS.
+func inKernel(tf *x86.TrapFrame) bool { return tf.CS&3 == 0 && tf.FSBase == kernelFSBase() }
 
 func pageFault(tf *x86.TrapFrame) {
 	addr := uintptr(x86.ReadCR2())

@@ -23,7 +23,12 @@ type Ctx struct {
 	Task  *sched.Task // interrupted by Ctrl-C or kill
 	Shell *Shell
 	Job   int // background job number, 0 in the foreground
+
+	status int // set by SetStatus; -1: from the error Run returns
 }
+
+// SetStatus sets the exit status $? reports for this command (a program's).
+func (c *Ctx) SetStatus(st int) { c.status = st }
 
 // Printf prints on the command's output.
 func (c *Ctx) Printf(format string, args ...any) {

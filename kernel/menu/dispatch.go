@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"gomenuos/fs"
+	"strconv"
 	"strings"
 
 	"github.com/u-root/u-root/pkg/shlex"
@@ -27,9 +28,23 @@ func (s *Shell) dispatch(line string) error {
 	if len(args) == 0 {
 		return nil
 	}
+	for i, a := range args {
+		if a == "$?" {
+			args[i] = strconv.Itoa(s.Status())
+		}
+	}
 	cmd, ok := s.lookup(args[0])
 	if !ok {
+		s.mu.Lock()
+		fb := s.fallback
+		s.mu.Unlock()
+		if fb != nil {
+			cmd, ok = fb(args[0])
+		}
+	}
+	if !ok {
 		fmt.Fprintln(s.con, WrongCmd)
+		s.setStatus(127)
 		return nil
 	}
 	if background {
@@ -63,17 +78,25 @@ func (s *Shell) newTask(name string) *sched.Task {
 func (s *Shell) runForeground(cmd Command, args []string) error {
 	task := s.newTask(cmd.Name)
 	s.con.SetForeground(task.Interrupt)
-	err := runCommand(cmd, &Ctx{Out: s.con, Task: task, Shell: s}, args)
+	c := &Ctx{Out: s.con, Task: task, Shell: s, status: -1}
+	err := runCommand(cmd, c, args)
 	s.con.SetForeground(nil)
 	fs.ExitFiles(task)
+	status := 0
 	switch {
 	case err == errQuit:
 		return errQuit
 	case task.Interrupted() || errors.Is(err, sched.ErrRestartSys):
 		fmt.Fprintf(s.con, "%s: interrupted\n", cmd.Name)
+		status = 130
 	case err != nil:
 		fmt.Fprintf(s.con, "%s: %v\n", cmd.Name, err)
+		status = 1
 	}
+	if c.status >= 0 {
+		status = c.status
+	}
+	s.setStatus(status)
 	return nil
 }
 

@@ -45,10 +45,33 @@ type Shell struct {
 
 	task *sched.Task // the shell's own; commands share its open files
 
-	mu      sync.Mutex
-	cmds    []Command // help first, then in registration order
-	jobs    []*job
-	lastJob int
+	mu       sync.Mutex
+	cmds     []Command // help first, then in registration order
+	jobs     []*job
+	lastJob  int
+	fallback func(name string) (Command, bool)
+	status   int // exit status of the last foreground command ($?)
+}
+
+// SetFallback installs the lookup for words that are not commands: the
+// kernel finds programs in /bin this way (a shell's PATH search).
+func (s *Shell) SetFallback(f func(name string) (Command, bool)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.fallback = f
+}
+
+// Status is the exit status of the last foreground command, as $? shows it.
+func (s *Shell) Status() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.status
+}
+
+func (s *Shell) setStatus(st int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.status = st
 }
 
 // New returns a shell on con with the built-in commands registered:

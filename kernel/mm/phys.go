@@ -7,7 +7,11 @@
 // code reads the statistics only.
 package mm
 
-import "gomenuos/arch/x86"
+import (
+	"sync/atomic"
+
+	"gomenuos/arch/x86"
+)
 
 // MaxFrames bounds physical memory we manage (2 GiB).
 const MaxFrames = 1 << 19
@@ -26,10 +30,14 @@ var frames struct {
 
 // Stats counts memory events for /proc/meminfo and the exit report.
 var Stats struct {
-	PageFaults   uint64 // demand-zero faults served
-	KernelFaults uint64 // of which taken by trap-context code
-	Unmapped     uint64 // pages returned by munmap/madvise
-	PeakUsed     int    // most frames in use at once
+	AddressSpaces atomic.Int64 // user address spaces alive
+	PageFaults    uint64       // demand-zero faults served
+	KernelFaults  uint64       // of which taken by trap-context code
+	Unmapped      uint64       // pages returned by munmap/madvise
+	PeakUsed      int          // most frames in use at once
+	UserFaults    uint64       // faults of user address spaces served
+	COWCopied     uint64       // copy-on-write faults that copied a frame
+	COWReused     uint64       // copy-on-write faults that found the frame unshared
 }
 
 // InitFrames hands the physical range [start, end) to the allocator.
@@ -49,22 +57,69 @@ func InitFrames(start, end uintptr) {
 	frames.total = frames.nfree
 }
 
-// AllocFrame returns a zeroed frame, or 0 when memory is exhausted.
+// frameRefs counts the mappings of each managed frame beyond the first
+// (Linux: struct page's _refcount/_mapcount, for frames that copy-on-write
+// and shared mappings put in several page tables). 0 means one owner.
+var frameRefs [MaxFrames]uint16
+
+func refIndex(pa uintptr) (int, bool) {
+	if pa < frames.start || pa >= frames.end {
+		return 0, false
+	}
+	return int((pa - frames.start) / pageSize), true
+}
+
+// AllocFrame returns a zeroed frame with one owner, or 0 when memory is
+// exhausted.
 func AllocFrame() uintptr {
+	pa := AllocFrameDirty()
+	if pa != 0 {
+		x86.ZeroPage(x86.PhysToVirt(pa))
+	}
+	return pa
+}
+
+// AllocFrameDirty returns a frame with one owner without clearing it (the
+// caller fills all of it), or 0.
+func AllocFrameDirty() uintptr {
 	if frames.nfree == 0 {
 		return 0
 	}
 	frames.nfree--
 	pa := uintptr(frames.free[frames.nfree]) * pageSize
-	x86.ZeroPage(x86.PhysToVirt(pa))
+	if i, ok := refIndex(pa); ok {
+		frameRefs[i] = 0
+	}
 	if u := frames.total - frames.nfree; u > Stats.PeakUsed {
 		Stats.PeakUsed = u
 	}
 	return pa
 }
 
-// FreeFrame returns a frame to the allocator.
+// GetFrame adds an owner to a frame (one more page table maps it). It
+// reports false when the count would overflow.
+func GetFrame(pa uintptr) bool {
+	i, ok := refIndex(pa)
+	if !ok || frameRefs[i] == ^uint16(0) {
+		return false
+	}
+	frameRefs[i]++
+	return true
+}
+
+// FrameShared reports whether a frame has more than one owner.
+func FrameShared(pa uintptr) bool {
+	i, ok := refIndex(pa)
+	return ok && frameRefs[i] > 0
+}
+
+// FreeFrame drops an owner and returns the frame to the allocator with
+// the last one (Linux: put_page).
 func FreeFrame(pa uintptr) {
+	if i, ok := refIndex(pa); ok && frameRefs[i] > 0 {
+		frameRefs[i]--
+		return
+	}
 	frames.free[frames.nfree] = uint32(pa / pageSize)
 	frames.nfree++
 }

@@ -27,7 +27,7 @@ type Printer struct {
 	Tab   *ksyms.Table
 	Map   *LinuxMap
 	TSCHz uint64
-	Comm  func(goid, tsc uint64) (string, bool) // task names (trace.Comm)
+	Comm  func(goid, tsc uint64) (string, uint64, bool) // task names and ids (trace.Comm)
 
 	t0     uint64
 	stacks map[uint64][]uint64 // per task: the functions entered and not left
@@ -98,10 +98,12 @@ func (p *Printer) task(goid, startPC, tsc uint64) string {
 		return "trap(0)"
 	case trace.GoIDScheduler:
 		return "g0(0)"
+	case trace.GoIDUser:
+		return "user(0)"
 	}
 	if p.Comm != nil {
-		if n, ok := p.Comm(goid, tsc); ok {
-			return fmt.Sprintf("%s(%d)", n, goid)
+		if n, id, ok := p.Comm(goid, tsc); ok {
+			return fmt.Sprintf("%s(%d)", n, id)
 		}
 	}
 	name := "g"
@@ -113,8 +115,11 @@ func (p *Printer) task(goid, startPC, tsc uint64) string {
 
 // thread names what a kernel thread runs: thread 0 is the idle thread.
 func (p *Printer) thread(tid int32, goid, startPC, tsc uint64) string {
-	if tid == 0 {
+	switch {
+	case tid == 0:
 		return "idle(0)"
+	case goid == trace.GoIDUser:
+		return fmt.Sprintf("user(%d)", tid)
 	}
 	return p.task(goid, startPC, tsc)
 }

@@ -265,8 +265,8 @@ func TestPrinterThreadIndent(t *testing.T) {
 	}
 	sock, alloc, mapfd, file := fn("inet.(*Net).Socket"), fn("inet.(*Net).sockAlloc"), fn("inet.(*Socket).sockMapFd"), fn("sockfs.AllocFile")
 	p := Printer{Tab: r.Tab, Map: r.Map, TSCHz: 1_000_000,
-		Comm: func(id, _ uint64) (string, bool) {
-			return map[uint64]string{7: "hello", 9: "replyhi"}[id], id == 7 || id == 9
+		Comm: func(id, _ uint64) (string, uint64, bool) {
+			return map[uint64]string{7: "hello", 9: "replyhi"}[id], id, id == 7 || id == 9
 		}}
 	events := []trace.Event{
 		ev(trace.KindProbeEntry, 0, 7, sock),

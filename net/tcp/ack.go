@@ -3,8 +3,9 @@ package tcp
 import "time"
 
 // tcpAckLocked processes the acknowledgment field of an incoming segment
-// (RFC 9293 §3.10.7.4 fifth step; Linux: tcp_ack). It returns false when
-// the segment must be dropped.
+// (RFC 9293 §3.10.7.4 fifth step; Linux: tcp_ack): window update, SACK
+// scoreboard, cumulative ACK, loss recovery, then congestion control and
+// retransmissions. It returns false when the segment must be dropped.
 func (s *Sock) tcpAckLocked(g *segment) bool {
 	ack := g.ack
 	// RFC 5961 §5.2: an ACK older than SND.UNA - MAX.SND.WND draws a
@@ -19,16 +20,37 @@ func (s *Sock) tcpAckLocked(g *segment) bool {
 		s.tcpSendAckLocked()
 		return false
 	}
-	if s.sackOK && g.opts.NumSACK > 0 {
-		s.sacked.update(g.opts.SACK[:g.opts.NumSACK], s.sndUna, s.sndMax)
+	prevUna := s.sndUna
+	s.ackTSEcr = 0
+	if s.tsOK && g.opts.HasTS {
+		s.ackTSEcr = g.opts.TSEcr
 	}
-	wndChanged := s.tcpAckUpdateWindowLocked(g)
-	switch {
-	case ack.gt(s.sndUna):
-		s.tcpAckNewDataLocked(g)
-	case ack == s.sndUna && s.isDupAckLocked(g, wndChanged):
-		s.tcpDupAckLocked()
+	var f ackFlag
+	if s.tcpAckUpdateWindowLocked(g) {
+		f |= flagWinUpdate
 	}
+	sf, sacked := s.tcpSacktagLocked(g, prevUna)
+	f |= sf
+	acked := 0
+	if ack.gt(s.sndUna) {
+		f |= flagSndUnaAdvanced
+		acked = s.tcpAckNewDataLocked(g, &f)
+	}
+	dupAck := ack == prevUna && s.isDupAckLocked(g, f&flagWinUpdate != 0)
+	if !s.state.synchronized() || s.state == StateSynRecv {
+		return true
+	}
+	s.tcpProcessTlpAckLocked(f)
+	if f&flagDataAcked != 0 {
+		s.tcpSetXmitTimerLocked()
+	}
+	rexmit := rexmitNone
+	lostBefore := s.rtxq.lostOut
+	if s.tcpAckIsDubiousLocked(f) {
+		rexmit = s.tcpFastretransAlertLocked(prevUna, f, dupAck)
+	}
+	s.tcpCongControlLocked(acked, sacked, f, s.rtxq.lostOut > lostBefore)
+	s.tcpXmitRecoveryLocked(rexmit)
 	return true
 }
 
@@ -55,32 +77,35 @@ func (s *Sock) isDupAckLocked(g *segment, wndChanged bool) bool {
 	return len(g.data) == 0 && !g.has(flagSyn|flagFin) && !wndChanged && s.sndMax != s.sndUna
 }
 
-// tcpAckNewDataLocked handles an ACK that advances SND.UNA.
-func (s *Sock) tcpAckNewDataLocked(g *segment) {
-	acked := g.ack.sub(s.sndUna)
-	s.tcpCleanRtxQueueLocked(g.ack)
+// tcpAckNewDataLocked handles an ACK that advances SND.UNA and returns the
+// number of segments it acknowledged.
+func (s *Sock) tcpAckNewDataLocked(g *segment, f *ackFlag) int {
+	priorFack := s.fackLocked()
+	a := s.tcpCleanRtxQueueLocked(g.ack)
+	if a.reord && a.reordSeq.lt(priorFack) {
+		// An original arrived after data sent later was SACKed:
+		// reordering (Linux: tcp_clean_rtx_queue → tcp_check_sack_reordering).
+		s.tcpCheckSackReorderingLocked(a.reordSeq, priorFack)
+	}
+	if a.segs > 0 || s.finAcked {
+		*f |= flagDataAcked
+	}
+	if a.origAcked {
+		*f |= flagOrigSackAcked
+	}
+	if a.hasNewest {
+		s.tcpRackAdvanceLocked(&a.newest)
+	}
 	s.tcpAckRttLocked(g)
 	s.retrans, s.backoff, s.probesOut = 0, 0, 0
-	if s.sndUna == s.sndMax {
-		s.rtxT.stop()
-	} else {
-		s.resetRtoLocked() // RFC 6298 §5.3
-	}
-	segs := uint32((acked + s.sndMSS - 1) / max(s.sndMSS, 1))
-	if s.inRecovery {
-		s.tcpRecoveryAckLocked(segs)
-	} else {
-		s.dupAcks = 0
-		if s.state == StateEstablished || s.state == StateCloseWait {
-			s.cc.CongAvoid(&s.ccState, segs, s.proto.now(), s.rtt.srtt)
-		}
-	}
 	s.wakeLocked()
+	return a.segs
 }
 
 // tcpCleanRtxQueueLocked drops acknowledged octets from the send buffer
-// and notes an acknowledged FIN (Linux: tcp_clean_rtx_queue).
-func (s *Sock) tcpCleanRtxQueueLocked(ack seqnum) {
+// and the retransmission queue and notes an acknowledged FIN (Linux:
+// tcp_clean_rtx_queue).
+func (s *Sock) tcpCleanRtxQueueLocked(ack seqnum) ackedInfo {
 	dataEnd := s.sndBufSeq.add(len(s.sndBuf))
 	if ack.gt(s.sndBufSeq) {
 		n := min(ack.sub(s.sndBufSeq), len(s.sndBuf))
@@ -97,7 +122,8 @@ func (s *Sock) tcpCleanRtxQueueLocked(ack seqnum) {
 	if s.sndNxt.lt(ack) {
 		s.sndNxt = ack
 	}
-	s.sacked.ackedTo(ack)
+	s.fackEnd = seqMax(s.fackEnd, ack)
+	return s.rtxq.cleanAcked(ack)
 }
 
 // tcpAckRttLocked takes an RTT sample from the echoed timestamp, or from
@@ -106,96 +132,76 @@ func (s *Sock) tcpAckRttLocked(g *segment) {
 	if s.tsOK && g.opts.HasTS && g.opts.TSEcr != 0 {
 		ms := s.tsValLocked() - g.opts.TSEcr
 		if ms < 1<<30 {
-			s.rtt.sample(time.Duration(ms) * time.Millisecond)
+			s.rttSampleLocked(time.Duration(ms) * time.Millisecond)
 		}
 		return
 	}
 	if s.rttTiming && g.ack.geq(s.rttSeq) {
 		s.rttTiming = false
-		s.rtt.sample(s.proto.now().Sub(s.rttStart))
+		s.rttSampleLocked(s.proto.now().Sub(s.rttStart))
 	}
 }
 
-// tcpDupAckLocked counts duplicate ACKs: the third starts fast retransmit
-// (RFC 5681 §3.2); in recovery each one inflates cwnd (RFC 6582 §3.2 step 4).
-func (s *Sock) tcpDupAckLocked() {
-	s.dupAcks++
-	if s.inRecovery {
-		s.cwnd++
-		s.tcpSackRetransmitLocked()
+// rttSampleLocked feeds one RTT measurement to the estimator and the
+// congestion control (Linux: tcp_ack_update_rtt → icsk_ca_ops->pkts_acked).
+func (s *Sock) rttSampleLocked(m time.Duration) {
+	s.rtt.sample(m)
+	if pa, ok := s.cc.(rttObserver); ok && pa.PktsAcked(&s.ccState, m, s.sndUna, s.sndNxt) {
+		s.proto.MIB.TCPHystartDelayDetect.Add(1)
+		s.proto.MIB.TCPHystartDelayCwnd.Add(uint64(s.cwnd))
+	}
+}
+
+// tcpSetXmitTimerLocked re-arms the loss probe or the RTO after an ACK
+// that acknowledged data (Linux: tcp_set_xmit_timer; RFC 6298 §5.2-5.3).
+func (s *Sock) tcpSetXmitTimerLocked() {
+	if !s.tcpScheduleLossProbeLocked() {
+		s.tcpRearmRtoLocked()
+	}
+}
+
+// tcpCongControlLocked adjusts cwnd after an ACK: PRR while reducing,
+// else the congestion control's growth when data was delivered in order
+// (Linux: tcp_cong_control, tcp_may_raise_cwnd).
+func (s *Sock) tcpCongControlLocked(acked, sacked int, f ackFlag, newlyLost bool) {
+	if s.caState == caCWR || s.caState == caRecovery {
+		s.tcpCwndReductionLocked(acked+sacked, f, newlyLost)
 		return
 	}
-	// RFC 6582 §3.2 step 2: only when the ACK covers more than "recover".
-	if s.dupAcks == 3 && s.sndUna.gt(s.recover) {
-		s.tcpEnterRecoveryLocked()
+	progress := f&flagDataAcked != 0
+	if s.reordering > tcpDupThresh {
+		progress = f&(flagDataAcked|flagDataSacked) != 0
+	}
+	if progress && (s.state == StateEstablished || s.state == StateCloseWait) {
+		s.cc.CongAvoid(&s.ccState, uint32(max(acked+sacked, 1)), s.proto.now(), s.rtt.srtt)
 	}
 }
 
-// tcpEnterRecoveryLocked is fast retransmit and the start of NewReno
-// fast recovery (RFC 5681 §3.2 steps 2-3; RFC 6582 §3.2).
-func (s *Sock) tcpEnterRecoveryLocked() {
-	s.ssthresh = s.cc.SSThresh(&s.ccState)
-	s.cwnd = s.ssthresh + 3
-	s.recover = s.sndMax
-	s.inRecovery = true
-	s.highRxt = s.sndUna
-	s.rttTiming = false
-	if s.sackOK {
-		s.proto.MIB.TCPSACKRecovery.Add(1)
-	} else {
-		s.proto.MIB.TCPRenoRecovery.Add(1)
-	}
-	s.proto.MIB.TCPFastRetrans.Add(1)
-	s.tcpRetransmitOneLocked(s.sndUna)
-}
+// rexmit is what an ACK leaves to retransmit (Linux: REXMIT_*).
+type rexmit uint8
 
-// tcpRecoveryAckLocked handles a new ACK during fast recovery: a full ACK
-// ends it, a partial ACK retransmits the next hole (RFC 6582 §3.2 step 5).
-func (s *Sock) tcpRecoveryAckLocked(segs uint32) {
-	if s.sndUna.geq(s.recover) {
-		flight := uint32(s.inFlightLocked() / max(s.sndMSS, 1))
-		s.cwnd = min(s.ssthresh, max(flight, 1)+1)
-		s.inRecovery, s.dupAcks = false, 0
+const (
+	rexmitNone rexmit = iota
+	rexmitLost        // retransmit segments judged lost
+	rexmitNew         // F-RTO: send new data instead (RFC 5682 §3.1 step 2b)
+)
+
+// tcpXmitRecoveryLocked sends what loss recovery asked for, after cwnd
+// was updated (Linux: tcp_xmit_recovery).
+func (s *Sock) tcpXmitRecoveryLocked(r rexmit) {
+	switch r {
+	case rexmitNone:
 		return
+	case rexmitNew:
+		s.tcpWriteXmitLocked()
+		if s.sndNxt.gt(s.highSeq) {
+			return
+		}
+		s.frto = false
 	}
-	s.highRxt = seqMax(s.highRxt, s.sndUna)
-	s.tcpRetransmitOneLocked(s.sndUna)
-	if segs < s.cwnd {
-		s.cwnd -= segs
-	}
-	s.cwnd++
-	s.tcpSackRetransmitLocked()
+	s.tcpXmitRetransmitQueueLocked()
 }
 
-// tcpSackRetransmitLocked retransmits the next SACK hole above highRxt
-// (RFC 6675 §5 step (C) NextSeg, one segment per ACK).
-func (s *Sock) tcpSackRetransmitLocked() {
-	if !s.sackOK {
-		return
-	}
-	hole, ok := s.sacked.nextHole(seqMax(s.highRxt, s.sndUna))
-	if !ok {
-		return
-	}
-	s.tcpRetransmitOneLocked(hole.start)
-}
-
-// enterLossLocked collapses cwnd after an RTO (RFC 5681 §3.1 eq. 4;
-// Linux: tcp_enter_loss).
-func (s *Sock) enterLossLocked() {
-	if s.state.synchronized() {
-		s.ssthresh = s.cc.SSThresh(&s.ccState)
-	}
-	s.cc.OnRTO(&s.ccState)
-	s.cwnd = 1
-	s.cwndCnt = 0
-	s.inRecovery = false
-	s.dupAcks = 0
-	s.recover = s.sndMax
-}
-
-// inFlightLocked estimates octets in the network (RFC 6675 "pipe"):
-// sent, not acknowledged, not SACKed.
-func (s *Sock) inFlightLocked() int {
-	return s.sndNxt.sub(s.sndUna) - s.sacked.sackedBytes(s.sndNxt)
-}
+// inFlightLocked is RFC 6675's "pipe" in octets, for callers that count
+// octets.
+func (s *Sock) inFlightLocked() int { return s.rtxq.pipe() * s.sndMSS }

@@ -70,6 +70,10 @@ func benchBulk(b *testing.B, imp impair) {
 	segs := pa.MIB.OutSegs.Load() + pb.MIB.OutSegs.Load() - segs0
 	b.ReportMetric(float64(b.N*len(chunk))/v/1e6, "virtual-MB/s")
 	b.ReportMetric(float64(m1.Mallocs-m0.Mallocs)/float64(segs), "allocs/segment")
+	if imp.loss > 0 {
+		b.ReportMetric(float64(pa.MIB.TCPTimeouts.Load()), "RTOs")
+		b.ReportMetric(float64(pa.MIB.RetransSegs.Load()), "retrans")
+	}
 }
 
 func BenchmarkBulk(b *testing.B)      { benchBulk(b, impair{delay: 100 * time.Microsecond}) }

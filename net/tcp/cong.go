@@ -22,6 +22,14 @@ type CongestionControl interface {
 	OnRTO(c *ccState)
 }
 
+// rttObserver is implemented by a congestion control that wants every RTT
+// sample (Linux: tcp_congestion_ops.pkts_acked), such as HyStart++ in
+// CUBIC. una and nxt mark the round in progress. It reports whether the
+// sample ended slow start (HyStart++ set ssthresh).
+type rttObserver interface {
+	PktsAcked(c *ccState, rtt time.Duration, una, nxt seqnum) bool
+}
+
 // initialCwnd is RFC 6928's initial window of 10 segments.
 const initialCwnd = 10
 

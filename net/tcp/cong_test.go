@@ -83,3 +83,48 @@ func TestCongestionPerSocket(t *testing.T) {
 		t.Fatalf("child %q (inherits reno), client %q", s.Congestion(), c.Congestion())
 	}
 }
+
+// TestHystartPlusPlus walks RFC 9406 §4.2: eight samples of 50 ms in a
+// round set the baseline; a round whose minimum is 50 ms + max(4 ms,
+// 50/8 ms) enters Conservative Slow Start, growing a quarter as fast; five
+// CSS rounds end slow start with ssthresh = cwnd.
+func TestHystartPlusPlus(t *testing.T) {
+	cu := &cubic{}
+	c := &ccState{cwnd: 10, ssthresh: infiniteSSThresh}
+	nxt := seqnum(1000)
+	round := func(rtt time.Duration) bool {
+		una := nxt
+		nxt = nxt.add(100)
+		ended := false
+		for range hystartNRTTSample {
+			ended = cu.PktsAcked(c, rtt, una, nxt) || ended
+		}
+		return ended
+	}
+	round(50 * time.Millisecond)
+	round(50 * time.Millisecond)
+	if cu.hy.css {
+		t.Fatal("CSS without an RTT rise")
+	}
+	round(56 * time.Millisecond) // below 50 + 6.25 ms
+	if cu.hy.css {
+		t.Fatal("CSS on a rise below the threshold")
+	}
+	round(50 * time.Millisecond)
+	round(57 * time.Millisecond)
+	if !cu.hy.css {
+		t.Fatal("no CSS after the minimum RTT rose by 7 ms over 50 ms")
+	}
+	before := c.cwnd
+	cu.CongAvoid(c, 8, epoch, 50*time.Millisecond)
+	if c.cwnd != before+2 {
+		t.Fatalf("CSS grew cwnd by %d for 8 acked, want 2", c.cwnd-before)
+	}
+	ended := false
+	for i := 0; i < hystartCSSRounds && !ended; i++ {
+		ended = round(60 * time.Millisecond)
+	}
+	if !ended || c.ssthresh != c.cwnd {
+		t.Fatalf("after %d CSS rounds: ended %v, ssthresh %d cwnd %d", hystartCSSRounds, ended, c.ssthresh, c.cwnd)
+	}
+}

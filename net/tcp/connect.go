@@ -61,8 +61,7 @@ func (s *Sock) tcpConnectInitLocked(mtu int) {
 	}
 	s.sndUna, s.sndNxt, s.sndMax = s.iss, s.iss, s.iss
 	s.sndBufSeq = s.iss.add(1)
-	s.recover = s.iss
-	s.highRxt = s.iss
+	s.highSeq, s.fackEnd = s.iss, s.iss
 	s.rcvWnd = uint32(min(s.rcvBufSize, 65535<<s.rcvWS))
 	s.cwnd, s.ssthresh = initialCwnd, infiniteSSThresh
 	s.cc = s.proto.newCongestionControl(s.ccName)

@@ -21,6 +21,7 @@ type cubic struct {
 	origin     float64
 	wEst       float64 // Reno-friendly estimate (§4.3)
 	frac       float64 // fractional cwnd growth not yet applied
+	hy         hystart // RFC 9406 in slow start
 }
 
 func (*cubic) Name() string { return "cubic" }
@@ -36,16 +37,22 @@ func (cu *cubic) SSThresh(c *ccState) uint32 {
 		cu.wMax = w
 	}
 	cu.epochStart = time.Time{}
+	cu.hy.off = true // a loss ended the first slow start
 	return max(uint32(w*cubicBeta), 2)
 }
 
 func (cu *cubic) OnRTO(*ccState) { cu.epochStart = time.Time{} }
 
+// PktsAcked feeds HyStart++ (Linux: bictcp_acked → hystart_update).
+func (cu *cubic) PktsAcked(c *ccState, rtt time.Duration, una, nxt seqnum) bool {
+	return cu.hy.sample(c, rtt, una, nxt)
+}
+
 // CongAvoid grows cwnd along W_cubic(t) = C(t-K)^3 + W_max, never slower
 // than the Reno-friendly estimate (RFC 9438 §4.2-§4.5).
 func (cu *cubic) CongAvoid(c *ccState, acked uint32, now time.Time, srtt time.Duration) {
 	if c.cwnd < c.ssthresh {
-		if acked = slowStart(c, acked); acked == 0 {
+		if acked = cu.hy.grow(c, acked); acked == 0 {
 			return
 		}
 	}

@@ -65,12 +65,12 @@ func (s *Sock) inetCskGetPortLocked(addr netip.Addr, port uint16) error {
 }
 
 // pickEphemeralLocked walks the ephemeral range from a random offset for
-// a port nobody holds (Linux: inet_csk_find_open_port and
-// __inet_hash_connect; we do not share ports between connecting sockets).
+// a port nobody holds, for bind() to port 0 (Linux:
+// inet_csk_find_open_port, which also starts at get_random_u32).
 func (p *Proto) pickEphemeralLocked() (uint16, bool) {
 	lo, hi := int(p.cfg.EphemeralLo), int(p.cfg.EphemeralHi)
 	n := hi - lo + 1
-	off := p.rng.IntN(n)
+	off := int(randUint32() % uint32(n))
 	for i := range n {
 		port := uint16(lo + (off+i)%n)
 		if b := p.bhash[port]; b == nil || len(b.owners) == 0 {
@@ -80,11 +80,17 @@ func (p *Proto) pickEphemeralLocked() (uint16, bool) {
 	return 0, false
 }
 
+// portPerturbSize is the length of RFC 6056 algorithm 4's table.
+const portPerturbSize = 256
+
 // inetHashConnectLocked gives a connecting socket its four-tuple towards
-// dst: an unbound socket gets the first ephemeral port (from a random
-// offset) whose bucket only holds other connections and where the tuple
-// is free; then s goes into ehash (Linux: __inet_hash_connect). reused
-// reports a recycled TIME_WAIT and twSndNxt its SND.NXT.
+// dst: an unbound socket gets the first ephemeral port whose bucket only
+// holds other connections and where the tuple is free; then s goes into
+// ehash (Linux: __inet_hash_connect). The search starts where RFC 6056
+// §3.3.4 (algorithm 4, "double-hash") says: F(addresses, remote port)
+// plus a counter per table slot, so successive connections to one peer
+// walk the range while other peers see unrelated ports. reused reports a
+// recycled TIME_WAIT and twSndNxt its SND.NXT.
 func (s *Sock) inetHashConnectLocked(src netip.Addr, dst netip.AddrPort) (twSndNxt seqnum, reused bool, err error) {
 	s.laddr, s.raddr, s.rport = src, dst.Addr(), dst.Port()
 	if s.bound != nil {
@@ -96,7 +102,9 @@ func (s *Sock) inetHashConnectLocked(src netip.Addr, dst netip.AddrPort) (twSndN
 	p := s.proto
 	lo, hi := int(p.cfg.EphemeralLo), int(p.cfg.EphemeralHi)
 	n := hi - lo + 1
-	off := p.rng.IntN(n)
+	h := p.portOffset(src, dst.Addr(), dst.Port())
+	slot := &p.perturb[h%portPerturbSize]
+	off := int((uint32(h>>32) + *slot) % uint32(n))
 	for i := range n {
 		port := uint16(lo + (off+i)%n)
 		b := p.bhash[port]
@@ -113,6 +121,7 @@ func (s *Sock) inetHashConnectLocked(src netip.Addr, dst netip.AddrPort) (twSndN
 		}
 		b.owners[s] = struct{}{}
 		s.bound, s.connectBound = b, true
+		*slot += uint32(i) + 2 // Linux: table_perturb[index] += i + 2
 		return twSndNxt, reused, nil
 	}
 	s.raddr, s.rport, s.lport = netip.Addr{}, 0, 0

@@ -149,7 +149,7 @@ func (s *Sock) tcpV4DoRcvLocked(g *segment) {
 func (s *Sock) tcpRcvEstablishedLocked(g *segment) {
 	s.traceProbe(g)
 	if g.flags&^(flagPsh) == flagAck && g.seq == s.rcvNxt && len(s.ooo) == 0 &&
-		s.tsAcceptableLocked(g) && len(g.data) <= int(s.rcvWindowLocked()) && !s.inRecovery &&
+		s.tsAcceptableLocked(g) && len(g.data) <= int(s.rcvWindowLocked()) && s.caState == caOpen &&
 		g.ack.gt(s.sndUna.add(-1)) && g.ack.leq(s.sndMax) {
 		s.noteRecvLocked(g)
 		s.tcpStoreTsRecentLocked(g)

@@ -1,15 +1,44 @@
 package tcp
 
 import (
+	"crypto/rand"
+	"crypto/sha256"
 	"encoding/binary"
 	"math/bits"
+	"net/netip"
 	"time"
 )
 
-// keyedHash is F() of RFC 6528 §3: a keyed hash of the connection-id,
-// with an extra word for SYN cookies and timestamp offsets. Like Linux
-// (secure_tcp_seq) it is SipHash-2-4, keyed with the instance's secret.
-func (p *Proto) keyedHash(t fourTuple, extra uint32) uint32 {
+// secretKey is one 128-bit SipHash key.
+type secretKey [16]byte
+
+// secrets are the instance's keys, one per use, so that no output of one
+// (a port, a TSval offset, a cookie, on the wire) says anything about
+// another (Linux: net_secret, ts_secret, syncookie_secret, each drawn on
+// its own).
+type secrets struct {
+	isn, ts, cookie, port secretKey
+}
+
+// newSecrets draws every key from the system's cryptographic generator,
+// or, for reproducible tests, derives each from seed with SHA-256 and a
+// label of its own.
+func newSecrets(seed *[32]byte) secrets {
+	var k secrets
+	for i, key := range []*secretKey{&k.isn, &k.ts, &k.cookie, &k.port} {
+		if seed == nil {
+			_, _ = rand.Read(key[:])
+			continue
+		}
+		h := sha256.Sum256(append([]byte{byte(i), 'k', 'e', 'y'}, seed[:]...))
+		copy(key[:], h[:])
+	}
+	return k
+}
+
+// keyedHash is F() of RFC 6528 §3: a keyed hash of the connection-id
+// with an extra word. Like Linux (secure_tcp_seq) it is SipHash-2-4.
+func keyedHash(key *secretKey, t fourTuple, extra uint32) uint64 {
 	var m [16]byte
 	la, ra := t.laddr.As4(), t.raddr.As4()
 	copy(m[0:], la[:])
@@ -17,9 +46,9 @@ func (p *Proto) keyedHash(t fourTuple, extra uint32) uint32 {
 	binary.BigEndian.PutUint16(m[8:], t.lport)
 	binary.BigEndian.PutUint16(m[10:], t.rport)
 	binary.BigEndian.PutUint32(m[12:], extra)
-	k0 := binary.LittleEndian.Uint64(p.secret[0:])
-	k1 := binary.LittleEndian.Uint64(p.secret[8:])
-	return uint32(siphash24(k0, k1, m[:]))
+	k0 := binary.LittleEndian.Uint64(key[0:])
+	k1 := binary.LittleEndian.Uint64(key[8:])
+	return siphash24(k0, k1, m[:])
 }
 
 // siphash24 is SipHash-2-4 (Aumasson and Bernstein, 2012).
@@ -65,8 +94,15 @@ func sipRound(v *[4]uint64) {
 // §3; Linux: secure_tcp_seq).
 func (p *Proto) secureSeq(t fourTuple) seqnum {
 	m := uint32(p.now().Sub(p.start) / (4 * time.Microsecond))
-	return seqnum(m + p.keyedHash(t, 0))
+	return seqnum(m + uint32(keyedHash(&p.keys.isn, t, 0)))
 }
 
 // tsOffset randomises TSval per connection (Linux: secure_tcp_ts_off).
-func (p *Proto) tsOffset(t fourTuple) uint32 { return p.keyedHash(t, 1) }
+func (p *Proto) tsOffset(t fourTuple) uint32 { return uint32(keyedHash(&p.keys.ts, t, 0)) }
+
+// portOffset is RFC 6056 §3.3.4's F(local address, remote address, remote
+// port, secret) for choosing ephemeral ports (Linux:
+// secure_ipv4_port_ephemeral).
+func (p *Proto) portOffset(laddr, raddr netip.Addr, rport uint16) uint64 {
+	return keyedHash(&p.keys.port, fourTuple{laddr: laddr, raddr: raddr, rport: rport}, 0)
+}

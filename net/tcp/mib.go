@@ -25,7 +25,22 @@ type MIB struct {
 	DropNoSocket, DropBadHeader, DropOutOfWindow       atomic.Uint64
 	DropOldAck, TCPReqQFullDrop, TWRecycled            atomic.Uint64
 	TCPTimeWaitOverflow                                atomic.Uint64
+
+	// Loss recovery (Linux: LINUX_MIB_TCPLOSSPROBES and its neighbours).
+	TCPLossProbes, TCPLossProbeRecovery, TCPLostRetransmit atomic.Uint64
+	TCPDSACKRecv, TCPDSACKOfoRecv                          atomic.Uint64
+	TCPDSACKOldSent, TCPDSACKOfoSent                       atomic.Uint64
+	TCPDSACKUndo, TCPPartialUndo, TCPLossUndo              atomic.Uint64
+	TCPSpuriousRTOs, TCPSACKReorder                        atomic.Uint64
+	TCPHystartDelayDetect, TCPHystartDelayCwnd             atomic.Uint64
+
+	// Rate-limited answers (Linux: LINUX_MIB_TCPACKSKIPPED*).
+	TCPACKSkippedSeq, TCPACKSkippedPAWS, TCPACKSkippedChallenge atomic.Uint64
+	DropBadFlags                                                atomic.Uint64
 }
+
+// atomicCounter is one MIB counter.
+type atomicCounter = atomic.Uint64
 
 type mibRow struct {
 	name string
@@ -53,7 +68,17 @@ func (m *MIB) extRows() []mibRow {
 		{"TCPDropNoSocket", &m.DropNoSocket}, {"TCPDropBadHeader", &m.DropBadHeader},
 		{"TCPDropOutOfWindow", &m.DropOutOfWindow}, {"TCPDropOldAck", &m.DropOldAck},
 		{"TCPReqQFullDrop", &m.TCPReqQFullDrop}, {"TWRecycled", &m.TWRecycled},
-		{"TCPTimeWaitOverflow", &m.TCPTimeWaitOverflow}}
+		{"TCPTimeWaitOverflow", &m.TCPTimeWaitOverflow},
+		{"TCPLossProbes", &m.TCPLossProbes}, {"TCPLossProbeRecovery", &m.TCPLossProbeRecovery},
+		{"TCPLostRetransmit", &m.TCPLostRetransmit}, {"TCPFullUndo", &m.TCPFullUndo},
+		{"TCPPartialUndo", &m.TCPPartialUndo}, {"TCPDSACKUndo", &m.TCPDSACKUndo},
+		{"TCPLossUndo", &m.TCPLossUndo}, {"TCPSpuriousRTOs", &m.TCPSpuriousRTOs},
+		{"TCPDSACKOldSent", &m.TCPDSACKOldSent}, {"TCPDSACKOfoSent", &m.TCPDSACKOfoSent},
+		{"TCPDSACKRecv", &m.TCPDSACKRecv}, {"TCPDSACKOfoRecv", &m.TCPDSACKOfoRecv},
+		{"TCPSACKReorder", &m.TCPSACKReorder},
+		{"TCPHystartDelayDetect", &m.TCPHystartDelayDetect}, {"TCPHystartDelayCwnd", &m.TCPHystartDelayCwnd},
+		{"TCPACKSkippedSeq", &m.TCPACKSkippedSeq}, {"TCPACKSkippedPAWS", &m.TCPACKSkippedPAWS},
+		{"TCPACKSkippedChallenge", &m.TCPACKSkippedChallenge}, {"TCPDropBadFlags", &m.DropBadFlags}}
 }
 
 // WriteSNMP writes the "Tcp:" header and value lines as /proc/net/snmp

@@ -100,12 +100,18 @@ func (s *Sock) dataOptionsLocked(o *header.TCPOptions, flags uint8) {
 	if s.tsOK {
 		o.HasTS, o.TSVal, o.TSEcr = true, s.tsValLocked(), s.tsRecent
 	}
-	if s.sackOK && flags&flagAck != 0 && len(s.ooo) > 0 {
+	if s.sackOK && flags&flagAck != 0 && (len(s.ooo) > 0 || s.dsackOn) {
 		maxBlocks := 4
 		if s.tsOK {
 			maxBlocks = header.MaxSACKBlocks
 		}
-		o.NumSACK = s.sackBlocksLocked(o.SACK[:maxBlocks])
+		first := 0
+		if s.dsackOn {
+			// RFC 2883 §4: the D-SACK block goes first.
+			o.SACK[0] = header.SACKBlock{Start: uint32(s.dsack.start), End: uint32(s.dsack.end)}
+			first = 1
+		}
+		o.NumSACK = first + s.sackBlocksLocked(o.SACK[first:maxBlocks])
 	}
 }
 
@@ -137,6 +143,7 @@ func (s *Sock) tcpSelectWindowLocked() uint16 {
 // ackSentLocked notes that an ACK left: pending delayed ACKs are covered
 // (Linux: tcp_event_ack_sent).
 func (s *Sock) ackSentLocked() {
+	s.dsackOn = false // reported once (RFC 2883 §4)
 	s.segsSinceAck = 0
 	s.ackNow = false
 	s.delackT.stop()
@@ -161,25 +168,6 @@ func (s *Sock) tcpAcceptableSeqLocked() seqnum {
 	}
 	return seqMax(end, s.sndNxt)
 }
-
-// tcpSendChallengeAckLocked answers a suspicious RST/SYN/ACK with an ACK,
-// rate-limited (RFC 5961 §7; Linux: tcp_send_challenge_ack).
-func (s *Sock) tcpSendChallengeAckLocked() {
-	p := s.proto
-	now := p.now()
-	if now.Sub(p.challengeWindow) >= 1e9 {
-		p.challengeWindow, p.challengeCount = now, 0
-	}
-	if p.challengeCount >= challengeAckLimit {
-		return
-	}
-	p.challengeCount++
-	p.MIB.TCPChallengeACK.Add(1)
-	s.tcpSendAckLocked()
-}
-
-// challengeAckLimit is Linux's tcp_challenge_ack_limit (per second).
-const challengeAckLimit = 1000
 
 // tcpV4SendResetLocked answers seg with a RST (RFC 9293 §3.10.7.1;
 // Linux: tcp_v4_send_reset). A RST is never answered.

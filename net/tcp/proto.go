@@ -8,8 +8,6 @@
 package tcp
 
 import (
-	"crypto/rand"
-	mrand "math/rand/v2"
 	"net/netip"
 	"sync"
 	"time"
@@ -49,7 +47,7 @@ type Config struct {
 	Congestion     string        // tcp_congestion_control: "cubic" or "reno"
 	EphemeralLo    uint16        // ip_local_port_range
 	EphemeralHi    uint16
-	Seed           *[32]byte // secret for ISNs, cookies and port choice; nil = random
+	Seed           *[32]byte // derive the ISN, cookie, timestamp and port keys from this (tests); nil = random
 }
 
 // DefaultConfig returns Linux's defaults.
@@ -79,20 +77,20 @@ type Proto struct {
 	MIB   MIB
 
 	mu       sync.Mutex
-	bhash    map[uint16]*bindBucket // Linux: tcp_hashinfo.bhash
-	ehash    map[fourTuple]*Sock    // Linux: tcp_hashinfo.ehash
-	lhash    map[uint16][]*Sock     // Linux: tcp_hashinfo.lhash2
-	outq     []outSeg               // segments queued under mu
-	wakes    []func()               // wake-ups queued under mu
-	flushing bool                   // one goroutine drains outq at a time
-	rng      *mrand.Rand            // ports; seeded from the secret
-	secret   [32]byte               // RFC 6528 / SYN cookie key
-	socks    map[*Sock]struct{}     // every live socket, for /proc/net/tcp
-	twCount  int                    // sockets in TIME_WAIT
+	bhash    map[uint16]*bindBucket  // Linux: tcp_hashinfo.bhash
+	ehash    map[fourTuple]*Sock     // Linux: tcp_hashinfo.ehash
+	lhash    map[uint16][]*Sock      // Linux: tcp_hashinfo.lhash2
+	outq     []outSeg                // segments queued under mu
+	wakes    []func()                // wake-ups queued under mu
+	flushing bool                    // one goroutine drains outq at a time
+	keys     secrets                 // ISN, timestamp, cookie and port keys
+	perturb  [portPerturbSize]uint32 // RFC 6056 §3.3.4 table (Linux: table_perturb)
+	socks    map[*Sock]struct{}      // every live socket, for /proc/net/tcp
+	twCount  int                     // sockets in TIME_WAIT
 	ccs      map[string]func() CongestionControl
 
-	challengeWindow time.Time // start of the current challenge-ACK second
-	challengeCount  int
+	challengeSecond int64  // the second challengeCount belongs to
+	challengeCount  uint32 // challenge ACKs left this second (Linux: tcp_challenge_count)
 }
 
 // outSeg is a built segment waiting for unlock to hand it to IP.
@@ -123,17 +121,7 @@ func New(ip IP, clk clock.Clock, cfg Config) *Proto {
 	p := &Proto{ip: ip, clock: clk, cfg: cfg, start: clk.Now(),
 		bhash: map[uint16]*bindBucket{}, ehash: map[fourTuple]*Sock{},
 		lhash: map[uint16][]*Sock{}, socks: map[*Sock]struct{}{}}
-	if cfg.Seed != nil {
-		p.secret = *cfg.Seed
-	} else {
-		_, _ = rand.Read(p.secret[:])
-	}
-	var s1, s2 uint64
-	for i := range 8 {
-		s1 = s1<<8 | uint64(p.secret[i])
-		s2 = s2<<8 | uint64(p.secret[8+i])
-	}
-	p.rng = mrand.New(mrand.NewPCG(s1, s2))
+	p.keys = newSecrets(cfg.Seed)
 	p.ccs = map[string]func() CongestionControl{
 		"reno":  func() CongestionControl { return &reno{} },
 		"cubic": func() CongestionControl { return &cubic{} },

@@ -51,9 +51,14 @@ func (s *Sock) tcpListenRcvLocked(g *segment) bool {
 		return false // an incoming RST is ignored
 	case g.has(flagAck):
 		return true // any acknowledgment is bad: <SEQ=SEG.ACK><CTL=RST>
-	case g.has(flagSyn):
+	case g.has(flagSyn) && !g.has(flagFin):
 		s.tcpV4ConnRequestLocked(g)
+		return false
 	}
+	// Linux (tcp_rcv_state_process, SKB_DROP_REASON_TCP_FLAGS): a SYN
+	// with FIN, or a segment with none of SYN, ACK, RST, is dropped
+	// unanswered — a SYN-ACK here would confirm the port to a scanner.
+	s.proto.MIB.DropBadFlags.Add(1)
 	return false
 }
 
@@ -64,8 +69,8 @@ func (s *Sock) stepCheckSeqLocked(g *segment) bool {
 	if !s.tsAcceptableLocked(g) {
 		// RFC 7323 §5.3 R1: a PAWS failure is acknowledged and dropped.
 		s.proto.MIB.PAWSEstabRejected.Add(1)
-		if !g.has(flagRst) {
-			s.tcpSendAckLocked()
+		if !g.has(flagRst) && !s.tcpOowRateLimitedLocked(g, &s.proto.MIB.TCPACKSkippedPAWS) {
+			s.tcpSendDupackLocked(g)
 		}
 		return false
 	}
@@ -85,10 +90,22 @@ func (s *Sock) stepCheckSeqLocked(g *segment) bool {
 				s.tcpDataSndCheckLocked()
 			}
 		}
-		s.tcpSendAckLocked()
+		if !s.tcpOowRateLimitedLocked(g, &s.proto.MIB.TCPACKSkippedSeq) {
+			s.tcpSendDupackLocked(g)
+		}
 		return false
 	}
 	return true
+}
+
+// tcpSendDupackLocked answers an unacceptable segment with an ACK; one
+// that repeats data we have also reports it as a D-SACK (RFC 2883 §4;
+// Linux: tcp_send_dupack).
+func (s *Sock) tcpSendDupackLocked(g *segment) {
+	if len(g.data) > 0 && g.seq.lt(s.rcvNxt) {
+		s.tcpDsackSetLocked(g.seq, seqMin(g.seq.add(len(g.data)), s.rcvNxt))
+	}
+	s.tcpSendAckLocked()
 }
 
 // tcpSequenceOKLocked is RFC 9293 §3.10.7.4's four-case acceptability

@@ -33,9 +33,13 @@ func (s *Sock) tcpDataQueueLocked(g *segment) {
 	// Trim what we already have.
 	if d := s.rcvNxt.sub(seq); d > 0 {
 		if d > len(data) || (d == len(data) && !fin) {
-			s.ackNow = true // a pure duplicate: tell the sender where we are
+			// A pure duplicate: tell the sender where we are, and
+			// which octets came twice (RFC 2883 §4).
+			s.tcpDsackSetLocked(seq, seq.add(len(data)))
+			s.ackNow = true
 			return
 		}
+		s.tcpDsackSetLocked(seq, s.rcvNxt)
 		data, seq = data[d:], s.rcvNxt
 	}
 	// Trim what lies past the window we announced (its FIN too).
@@ -77,10 +81,31 @@ func (s *Sock) tcpOfoQueueLocked(seq seqnum, data []byte, fin bool) {
 		return
 	}
 	s.proto.MIB.TCPOFOQueue.Add(1)
+	end := seq.add(len(data))
+	for i := range s.ooo {
+		if o := &s.ooo[i]; o.seq.lt(end) && seq.lt(o.end()) {
+			s.tcpDsackSetLocked(seqMax(seq, o.seq), seqMin(end, o.end()))
+			break
+		}
+	}
 	o := oooSeg{seq: seq, data: slices.Clone(data), fin: fin}
 	i, _ := slices.BinarySearchFunc(s.ooo, seq, func(e oooSeg, t seqnum) int { return e.seq.sub(t) })
 	s.ooo = slices.Insert(s.ooo, i, o)
 	s.lastOOO = o.seq
+}
+
+// tcpDsackSetLocked reports [start, end) as received twice in the next
+// ACK's first SACK block (RFC 2883 §4; Linux: tcp_dsack_set).
+func (s *Sock) tcpDsackSetLocked(start, end seqnum) {
+	if !s.sackOK || !start.lt(end) {
+		return
+	}
+	if start.lt(s.rcvNxt) {
+		s.proto.MIB.TCPDSACKOldSent.Add(1)
+	} else {
+		s.proto.MIB.TCPDSACKOfoSent.Add(1)
+	}
+	s.dsack, s.dsackOn = sackRange{start, end}, true
 }
 
 // tcpOfoDrainLocked moves segments that became in-order to the receive

@@ -6,6 +6,7 @@ import "time"
 type rttEstimator struct {
 	srtt, rttvar time.Duration
 	rto          time.Duration
+	minRTT       time.Duration // smallest sample (RACK's min_RTT)
 	valid        bool
 }
 
@@ -16,6 +17,9 @@ func (r *rttEstimator) init() { r.rto = tcpTimeoutInit }
 func (r *rttEstimator) sample(m time.Duration) {
 	if m <= 0 {
 		m = time.Microsecond
+	}
+	if !r.valid || m < r.minRTT {
+		r.minRTT = m
 	}
 	if !r.valid {
 		r.srtt, r.rttvar, r.valid = m, m/2, true

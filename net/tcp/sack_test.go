@@ -40,26 +40,3 @@ func TestFastRecoveryAfterOneLoss(t *testing.T) {
 		}
 	}
 }
-
-// TestSackScoreboardHoles checks the sender's scoreboard merging.
-func TestSackScoreboardHoles(t *testing.T) {
-	var sb scoreboard
-	sb.update([]header.SACKBlock{{Start: 300, End: 400}, {Start: 100, End: 200}, {Start: 150, End: 250}, {Start: 5000, End: 6000}}, 50, 1000)
-	want := []sackRange{{100, 250}, {300, 400}}
-	if len(sb.blocks) != 2 || sb.blocks[0] != want[0] || sb.blocks[1] != want[1] {
-		t.Fatalf("blocks %v, want %v (the block past SND.MAX ignored)", sb.blocks, want)
-	}
-	if h, ok := sb.nextHole(50); !ok || h != (sackRange{50, 100}) {
-		t.Fatalf("first hole %v %v", h, ok)
-	}
-	if h, ok := sb.nextHole(100); !ok || h != (sackRange{250, 300}) {
-		t.Fatalf("second hole %v %v", h, ok)
-	}
-	if _, ok := sb.nextHole(300); ok {
-		t.Fatal("a hole above the highest SACKed octet")
-	}
-	sb.ackedTo(320)
-	if sb.sackedBytes(1000) != 80 {
-		t.Fatalf("sacked bytes %d after ACK 320, want 80", sb.sackedBytes(1000))
-	}
-}

@@ -17,34 +17,35 @@ func (s State) canXmit() bool {
 }
 
 // tcpWriteXmitLocked sends what the send window, congestion window and
-// Nagle allow, then a FIN if one is queued (Linux: tcp_write_xmit).
+// Nagle allow, then a FIN if one is queued, and arms a loss probe for the
+// tail (Linux: tcp_write_xmit).
 func (s *Sock) tcpWriteXmitLocked() {
 	if !s.state.canXmit() {
 		return
 	}
-	for s.tcpXmitOneLocked() {
+	sent := false
+	for s.tcpXmitOneLocked(false) {
+		sent = true
+	}
+	if sent && s.xmitTimer != timerLossProbe {
+		s.tcpScheduleLossProbeLocked()
 	}
 }
 
-// tcpXmitOneLocked sends one segment at SND.NXT if allowed.
-func (s *Sock) tcpXmitOneLocked() bool {
-	if blk, ok := s.sacked.covering(s.sndNxt); ok {
-		s.sndNxt = blk.end // the peer has it: skip
-	}
+// tcpXmitOneLocked sends one new segment at SND.NXT if the windows allow;
+// a loss probe ignores cwnd (RFC 8985 §7.3).
+func (s *Sock) tcpXmitOneLocked(probe bool) bool {
 	dataEnd := s.sndBufSeq.add(len(s.sndBuf))
 	unsent := dataEnd.sub(s.sndNxt)
-	finPending := s.finQueued && s.sndNxt.leq(dataEnd)
+	finPending := s.finQueued && s.sndNxt.leq(dataEnd) && s.sndNxt == s.sndMax
 	if unsent <= 0 && !finPending {
 		return false
 	}
 	room := s.segRoomLocked()
-	if s.gsoMax > 0 && room == s.sndMSS {
+	if s.gsoMax > 0 && room == s.sndMSS && !probe {
 		room = s.gsoMax // one segment of many MSS; the device cuts it (GSO)
 	}
 	n := min(room, max(unsent, 0))
-	if next, ok := s.sacked.nextStart(s.sndNxt); ok {
-		n = min(n, next.sub(s.sndNxt))
-	}
 	wndLeft := s.sndUna.add(int(s.sndWnd)).sub(s.sndNxt)
 	if n > wndLeft {
 		if wndLeft <= 0 {
@@ -53,18 +54,18 @@ func (s *Sock) tcpXmitOneLocked() bool {
 		}
 		n = wndLeft
 	}
-	inflight := s.inFlightLocked()
-	if avail := int(s.cwnd)*s.sndMSS - inflight; inflight > 0 && n > avail {
-		if n <= s.sndMSS || avail < s.sndMSS {
-			return false // RFC 5681 §3.1: cwnd limits what is in flight
+	// RFC 5681 §3.1, RFC 6675 §5: cwnd bounds the segments in the pipe.
+	if quota := int(s.cwnd) - s.rtxq.pipe(); !probe {
+		if quota <= 0 {
+			return false
 		}
-		n = avail // an offloaded segment shrinks to what cwnd allows
+		n = min(n, quota*s.sndMSS) // an offloaded segment shrinks to what cwnd allows
 	}
 	if n > s.sndMSS && s.sndNxt.add(n) != dataEnd {
 		n -= n % s.sndMSS // offloaded segments end on an MSS boundary unless they end the data
 	}
 	fin := finPending && s.sndNxt.add(n) == dataEnd
-	if n < s.sndMSS && !fin && s.tcpNagleBlockedLocked(n, unsent) {
+	if n < s.sndMSS && !fin && !probe && s.tcpNagleBlockedLocked(n, unsent) {
 		return false
 	}
 	s.tcpSendSegmentLocked(s.sndNxt, n, fin)
@@ -74,10 +75,14 @@ func (s *Sock) tcpXmitOneLocked() bool {
 // segRoomLocked is the payload that fits beside the options this segment
 // will carry: SACK blocks eat into the MSS (Linux: tcp_current_mss).
 func (s *Sock) segRoomLocked() int {
-	if !s.sackOK || len(s.ooo) == 0 {
+	if !s.sackOK || (len(s.ooo) == 0 && !s.dsackOn) {
 		return s.sndMSS
 	}
-	blocks := min(len(s.ooo), 4)
+	blocks := len(s.ooo)
+	if s.dsackOn {
+		blocks++
+	}
+	blocks = min(blocks, 4)
 	if s.tsOK {
 		blocks = min(blocks, header.MaxSACKBlocks)
 	}
@@ -97,9 +102,27 @@ func (s *Sock) tcpNagleBlockedLocked(n, unsent int) bool {
 	return s.sndNxt != s.sndUna
 }
 
-// tcpSendSegmentLocked transmits [seq, seq+n) of the send buffer (plus FIN)
-// and advances SND.NXT (Linux: tcp_transmit_skb from tcp_write_xmit).
+// tcpSendSegmentLocked transmits new data [seq, seq+n) of the send
+// buffer (plus FIN), queues it for retransmission and advances SND.NXT
+// (Linux: tcp_transmit_skb from tcp_write_xmit, tcp_event_new_data_sent).
 func (s *Sock) tcpSendSegmentLocked(seq seqnum, n int, fin bool) {
+	end := seq.add(n)
+	if fin {
+		end = end.add(1)
+	}
+	if !s.rttTiming && !s.tsOK {
+		s.rttTiming, s.rttSeq, s.rttStart = true, end, s.proto.now()
+	}
+	s.tcpXmitDataLocked(seq, n, fin)
+	s.rtxq.add(seq, end, fin, s.sndMSS, s.proto.now())
+	s.sndNxt = end
+	s.sndMax = seqMax(s.sndMax, end)
+	s.armRtoLocked()
+}
+
+// tcpXmitDataLocked puts [seq, seq+n) of the send buffer (plus FIN) on the
+// wire, counting what PRR needs.
+func (s *Sock) tcpXmitDataLocked(seq seqnum, n int, fin bool) {
 	off := seq.sub(s.sndBufSeq)
 	data := s.sndBuf[off : off+n]
 	flags := flagAck
@@ -109,43 +132,43 @@ func (s *Sock) tcpSendSegmentLocked(seq seqnum, n int, fin bool) {
 	if fin {
 		flags |= flagFin
 	}
-	end := seq.add(n)
-	if fin {
-		end = end.add(1)
-	}
-	if seq.lt(s.sndMax) {
-		s.proto.MIB.RetransSegs.Add(1)
-		if s.rttTiming && seq.lt(s.rttSeq) {
-			s.rttTiming = false // Karn
-		}
-	} else if !s.rttTiming && !s.tsOK {
-		s.rttTiming, s.rttSeq, s.rttStart = true, end, s.proto.now()
+	if s.caState == caRecovery || s.caState == caCWR {
+		s.prrOut += uint32(max((n+s.sndMSS-1)/max(s.sndMSS, 1), 1))
 	}
 	s.tcpTransmitSkbLocked(seq, flags, data)
-	s.sndNxt = end
-	s.sndMax = seqMax(s.sndMax, end)
-	s.armRtoLocked()
 }
 
-// tcpRetransmitOneLocked resends one segment at seq without moving SND.NXT
-// (Linux: tcp_retransmit_skb).
-func (s *Sock) tcpRetransmitOneLocked(seq seqnum) {
-	dataEnd := s.sndBufSeq.add(len(s.sndBuf))
-	// Only what was sent before: running past SND.MAX would let the peer
-	// acknowledge data we believe unsent, and we would drop its ACKs.
-	sentEnd := seqMin(dataEnd, s.sndMax)
-	n := min(s.segRoomLocked(), max(sentEnd.sub(seq), 0))
-	if next, ok := s.sacked.nextStart(seq); ok {
-		n = min(n, next.sub(seq))
+// tcpRetransmitSkbLocked resends segment i of the retransmission queue,
+// cut to what fits beside this segment's options (Linux:
+// tcp_retransmit_skb / __tcp_retransmit_skb).
+func (s *Sock) tcpRetransmitSkbLocked(i int) {
+	t := &s.rtxq.live()[i]
+	if !t.seq.lt(s.sndUna.add(int(s.sndWnd))) && t.seq != s.sndUna {
+		return // beyond the peer's window
 	}
-	fin := s.finQueued && seq.add(n) == dataEnd && dataEnd.lt(s.sndMax)
-	if n <= 0 && !fin {
-		return
+	dataEnd := t.end
+	if t.fin {
+		dataEnd = dataEnd.add(-1)
 	}
-	nxt, sndMax := s.sndNxt, s.sndMax
-	s.tcpSendSegmentLocked(seq, n, fin)
-	s.sndNxt, s.sndMax = nxt, sndMax
-	s.highRxt = seqMax(s.highRxt, seq.add(n))
+	if room := s.segRoomLocked(); dataEnd.sub(t.seq) > room {
+		s.rtxq.split(i, t.seq.add(room))
+		t = &s.rtxq.live()[i]
+		dataEnd = t.end
+	}
+	if s.rttTiming && t.seq.lt(s.rttSeq) {
+		s.rttTiming = false // Karn: never time a retransmission
+	}
+	s.tcpXmitDataLocked(t.seq, dataEnd.sub(t.seq), t.fin)
+	s.proto.MIB.RetransSegs.Add(1)
+	t.sent = s.proto.now()
+	s.rtxq.setBits(t, segRetrans|segEverRetrans)
+	if s.retransStamp == 0 && s.tsOK {
+		s.retransStamp = s.tsValLocked()
+	}
+	if s.undoActive {
+		s.undoRetrans = max(s.undoRetrans, 0) + 1
+	}
+	s.armRtoLocked()
 }
 
 // tcpDataSndCheckLocked pushes queued data after an ACK (Linux:

@@ -77,7 +77,8 @@ type Sock struct {
 	tsRecentAt time.Time
 	tsOffset   uint32
 
-	// Loss recovery and congestion (RFC 6298, 5681, 6582).
+	// Loss recovery and congestion (RFC 6298, 5681, 6675, 6937, 8985;
+	// Linux: the recovery fields of tcp_sock).
 	rtt       rttEstimator
 	rttSeq    seqnum // segment being timed when timestamps are off
 	rttStart  time.Time
@@ -85,13 +86,30 @@ type Sock struct {
 	backoff   int
 	retrans   int // consecutive RTO expiries
 	ccState
-	cc         CongestionControl
-	ccName     string // TCP_CONGESTION; "" = the instance default
-	dupAcks    int
-	inRecovery bool
-	recover    seqnum
-	highRxt    seqnum
-	sacked     scoreboard
+	cc            CongestionControl
+	ccName        string // TCP_CONGESTION; "" = the instance default
+	rtxq          rtxQueue
+	caState       caState
+	highSeq       seqnum // RFC 6582 "recover" (Linux: high_seq)
+	fackEnd       seqnum // highest SACKed sequence
+	reordering    int    // DupThresh in segments (Linux: tp->reordering)
+	priorCwnd     uint32 // cwnd when the reduction began (RFC 6937 RecoverFS)
+	priorSSThresh uint32 // for undo; 0 = nothing to undo to
+	prrDelivered  uint32
+	prrOut        uint32
+	undoMarker    seqnum // SND.UNA when the reduction began (Linux: undo_marker)
+	undoActive    bool
+	undoRetrans   int    // retransmissions not yet D-SACKed; -1 = none sent
+	retransStamp  uint32 // TSval of the episode's first retransmission
+	ackTSEcr      uint32 // TSecr of the ACK being processed
+	frto          bool   // F-RTO armed after an RTO (RFC 5682)
+	rack          rackState
+	tlpHighSeq    seqnum // SND.NXT when the loss probe went; 0 = none out
+	tlpRetrans    bool   // the probe was a retransmission
+	xmitTimer     timerKind
+	dsack         sackRange // D-SACK block for the next ACK (RFC 2883)
+	dsackOn       bool
+	lastOowAck    time.Time // last ACK to an out-of-window segment (Linux: last_oow_ack_time)
 
 	// Timers (Linux: icsk_retransmit_timer, icsk_delack_timer, the probe
 	// timer, sk_timer for keepalive and FIN_WAIT2, the TIME_WAIT timer).
@@ -134,6 +152,7 @@ func (p *Proto) newSockLocked() *Sock {
 		rcvBufSize: p.cfg.RcvBuf, sndBufSize: p.cfg.SndBuf}
 	s.rtt.init()
 	s.cwnd, s.ssthresh = initialCwnd, infiniteSSThresh // Linux: tcp_init_sock
+	s.reordering = tcpDupThresh
 	p.socks[s] = struct{}{}
 	return s
 }

@@ -6,6 +6,15 @@ import "time"
 // syncookies.c, chosen from common path MTUs).
 var msstab = [...]int{536, 1300, 1440, 1460}
 
+// cookieHash keys the two hashes of a cookie (Linux: cookie_hash with
+// syncookie_secret[0] and [1]); cookieNoTick selects the first.
+func (p *Proto) cookieHash(t fourTuple, tick uint32) uint32 {
+	return uint32(keyedHash(&p.keys.cookie, t, tick))
+}
+
+// cookieNoTick marks the hash without the time (ticks stay below 2^26).
+const cookieNoTick = 1 << 31
+
 // cookieMaxAge is how many 64-second ticks a cookie stays valid (Linux:
 // MAX_SYNCOOKIE_AGE).
 const cookieMaxAge = 2
@@ -31,14 +40,14 @@ func (p *Proto) cookieV4InitSequence(t fourTuple, irs seqnum, mss int) seqnum {
 }
 
 func (p *Proto) cookieFor(t fourTuple, irs seqnum, tick uint32, idx int) seqnum {
-	low := (p.keyedHash(t, 0x100000|tick) + uint32(idx)) & 0xffffff
-	return seqnum(p.keyedHash(t, 2)) + irs + seqnum(tick<<24) + seqnum(low)
+	low := (p.cookieHash(t, tick) + uint32(idx)) & 0xffffff
+	return seqnum(p.cookieHash(t, cookieNoTick)) + irs + seqnum(tick<<24) + seqnum(low)
 }
 
 // cookieCheck returns the MSS index encoded in a cookie, or -1 (Linux:
 // check_tcp_syn_cookie).
 func (p *Proto) cookieCheck(t fourTuple, irs, cookie seqnum) int {
-	v := uint32(cookie - irs - seqnum(p.keyedHash(t, 2)))
+	v := uint32(cookie - irs - seqnum(p.cookieHash(t, cookieNoTick)))
 	now := p.cookieTick()
 	tick := (now & 0xffffff00) | v>>24
 	if tick > now {
@@ -47,7 +56,7 @@ func (p *Proto) cookieCheck(t fourTuple, irs, cookie seqnum) int {
 	if now-tick > cookieMaxAge {
 		return -1
 	}
-	idx := int((v - p.keyedHash(t, 0x100000|tick)) & 0xffffff)
+	idx := int((v - p.cookieHash(t, tick)) & 0xffffff)
 	if idx >= len(msstab) {
 		return -1
 	}

@@ -67,6 +67,37 @@ func (s *Sock) currentRtoLocked() time.Duration {
 	return min(rto, tcpRtoMax)
 }
 
+// timerKind is what the retransmission timer is armed for (Linux:
+// icsk_pending: ICSK_TIME_RETRANS, ICSK_TIME_REO_TIMEOUT,
+// ICSK_TIME_LOSS_PROBE share one timer).
+type timerKind uint8
+
+const (
+	timerRetrans timerKind = iota
+	timerReo
+	timerLossProbe
+)
+
+// armXmitTimerLocked arms the retransmission timer for kind after d
+// (Linux: inet_csk_reset_xmit_timer).
+func (s *Sock) armXmitTimerLocked(kind timerKind, d time.Duration) {
+	s.xmitTimer = kind
+	s.rtxT.arm(s.proto, d, func() func() { return s.fire(&s.rtxT, s.tcpWriteTimerLocked) })
+}
+
+// tcpWriteTimerLocked dispatches the retransmission timer (Linux:
+// tcp_write_timer_handler).
+func (s *Sock) tcpWriteTimerLocked() {
+	switch s.xmitTimer {
+	case timerReo:
+		s.tcpRackReoTimeoutLocked()
+	case timerLossProbe:
+		s.tcpSendLossProbeLocked()
+	default:
+		s.tcpRetransmitTimerLocked()
+	}
+}
+
 // armRtoLocked starts the retransmission timer if it is not running
 // (RFC 6298 §5.1).
 func (s *Sock) armRtoLocked() {
@@ -77,7 +108,17 @@ func (s *Sock) armRtoLocked() {
 
 // resetRtoLocked restarts the retransmission timer (RFC 6298 §5.3).
 func (s *Sock) resetRtoLocked() {
-	s.rtxT.arm(s.proto, s.currentRtoLocked(), func() func() { return s.fire(&s.rtxT, s.tcpRetransmitTimerLocked) })
+	s.armXmitTimerLocked(timerRetrans, s.currentRtoLocked())
+}
+
+// tcpRearmRtoLocked restarts the RTO, or stops it with nothing
+// outstanding (RFC 6298 §5.2-5.3; Linux: tcp_rearm_rto).
+func (s *Sock) tcpRearmRtoLocked() {
+	if s.sndUna == s.sndMax {
+		s.rtxT.stop()
+		return
+	}
+	s.resetRtoLocked()
 }
 
 // tcpRetransmitTimerLocked handles an RTO expiry (Linux:
@@ -101,26 +142,26 @@ func (s *Sock) tcpRetransmitTimerLocked() {
 		s.retrans++
 	}
 	s.proto.MIB.TCPTimeouts.Add(1) // Linux: LINUX_MIB_TCPTIMEOUTS, per RTO that fires
-	s.backoff++
-	s.rttTiming = false // RFC 6298 §3 (Karn): never time a retransmission
-	s.enterLossLocked()
+	s.rttTiming = false            // RFC 6298 §3 (Karn): never time a retransmission
 	switch s.state {
 	case StateSynSent:
+		s.tcpEnterLossLocked()
 		s.tcpTransmitSkbLocked(s.iss, flagSyn, nil)
 		s.proto.MIB.RetransSegs.Add(1)
 	case StateSynRecv:
+		s.tcpEnterLossLocked()
 		s.tcpTransmitSkbLocked(s.iss, flagSyn|flagAck, nil)
 		s.proto.MIB.RetransSegs.Add(1)
 	default:
-		// Go back N: resend from SND.UNA, skipping what the peer SACKed.
-		s.sndNxt = s.sndUna
-		s.tcpWriteXmitLocked()
-		if s.sndNxt == s.sndUna {
-			// The window is closed: the head goes anyway, as a probe
-			// (Linux: tcp_retransmit_timer on a shrunk window).
-			s.tcpRetransmitOneLocked(s.sndUna)
+		// Everything not SACKed is lost; the head goes now, the rest as
+		// cwnd reopens (RFC 5681 §3.1, RFC 6675 §5.1). The head goes even
+		// into a closed window, as a probe (Linux: tcp_retransmit_timer).
+		s.tcpEnterLossLocked()
+		if s.rtxq.packetsOut() > 0 {
+			s.tcpRetransmitSkbLocked(0)
 		}
 	}
+	s.backoff++
 	s.resetRtoLocked()
 }
 

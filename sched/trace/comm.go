@@ -20,6 +20,7 @@ const CommSlots = 256
 type naming struct {
 	goid, tsc uint64
 	name      string
+	id        uint64 // the id to show (a process's TID); 0: the goroutine id
 }
 
 var comms struct {
@@ -28,33 +29,42 @@ var comms struct {
 	tab  [CommSlots]naming
 }
 
-// SetComm names the calling goroutine from now on.
-func SetComm(name string) {
-	id, _ := goInfo(CurG())
+// SetComm names the calling goroutine from now on; traces show it with
+// its goroutine id.
+func SetComm(name string) { SetTask(name, 0) }
+
+// SetTask names the calling goroutine from now on and gives the id traces
+// show for it (a user process's thread id; 0 keeps the goroutine id).
+func SetTask(name string, id uint64) {
+	g, _ := goInfo(CurG())
 	if len(name) > 15 {
 		name = name[:15]
 	}
 	comms.mu.Lock()
 	defer comms.mu.Unlock()
-	comms.tab[comms.next] = naming{id, x86.Rdtsc(), name}
+	comms.tab[comms.next] = naming{g, x86.Rdtsc(), name, id}
 	comms.next = (comms.next + 1) % CommSlots
 }
 
-// Comm returns the name goroutine id had at time tsc, if it had one.
-func Comm(id, tsc uint64) (string, bool) {
+// Comm returns the name goroutine g had at time tsc and the id to show
+// with it, if it had a name.
+func Comm(g, tsc uint64) (name string, id uint64, ok bool) {
 	comms.mu.Lock()
 	defer comms.mu.Unlock()
 	var best *naming
 	for i := range comms.tab {
 		c := &comms.tab[i]
-		if c.goid == id && id != 0 && c.tsc <= tsc && (best == nil || c.tsc > best.tsc) {
+		if c.goid == g && g != 0 && c.tsc <= tsc && (best == nil || c.tsc > best.tsc) {
 			best = c
 		}
 	}
 	if best == nil {
-		return "", false
+		return "", 0, false
 	}
-	return best.name, true
+	if best.id != 0 {
+		return best.name, best.id, true
+	}
+	return best.name, g, true
 }
 
 // CurGoID is the calling goroutine's id.

@@ -211,8 +211,8 @@ func schedSwitch(prevTID, nextTID int32, prevState uint8, prevFS, nextFS, rsp0 u
 	}
 	a := e.SchedSwitch()
 	a.PrevTID, a.NextTID, a.PrevState, a.RSP0 = prevTID, nextTID, prevState, rsp0
-	a.PrevGoID, a.PrevStartPC = goInfo(GOf(prevFS))
-	a.NextGoID, a.NextStartPC = goInfo(GOf(nextFS))
+	a.PrevGoID, a.PrevStartPC = taskOf(prevFS)
+	a.NextGoID, a.NextStartPC = taskOf(nextFS)
 	e.Commit()
 }
 
@@ -231,6 +231,6 @@ func schedWakeup(tid int32, fs uint64) {
 	}
 	a := e.SchedWakeup()
 	a.TID = tid
-	a.GoID, a.StartPC = goInfo(GOf(fs))
+	a.GoID, a.StartPC = taskOf(fs)
 	e.Commit()
 }

@@ -94,8 +94,20 @@ func (e *Event) Commit() {
 func Pending() uint64 { return ring.head.Load() - ring.tail.Load() }
 
 // GoIDScheduler is the id events give a thread's g0: the runtime's own
-// scheduling stack, which has no goroutine id.
-const GoIDScheduler = ^uint64(0)
+// scheduling stack, which has no goroutine id; GoIDUser marks a thread
+// caught in user mode (ring 3), whose FS base is the process's.
+const (
+	GoIDScheduler = ^uint64(0)
+	GoIDUser      = ^uint64(0) - 1
+)
+
+// taskOf names what a trapped context ran: its goroutine, or user mode.
+func taskOf(fsBase uint64) (id, startPC uint64) {
+	if fsBase != 0 && fsBase < 1<<63 {
+		return GoIDUser, 0
+	}
+	return goInfo(GOf(fsBase))
+}
 
 // goInfo reads a goroutine's id and start function from its runtime g: 0
 // for no g (trap and idle context), GoIDScheduler for a g0.
@@ -120,11 +132,13 @@ const (
 // CurG returns the running goroutine's g (goroutine context only).
 func CurG() uintptr
 
-// GOf returns the goroutine a trapped context was running: the g in the
-// -8 slot of its TLS (FS base), or 0 for trap and idle context, whose FS
-// base is the kernel's TLS block with the fake g.
+// GOf returns the goroutine a trapped kernel context was running: the g
+// in the -8 slot of its TLS (FS base), or 0 for trap and idle context,
+// whose FS base is the kernel's TLS block with the fake g, and for a user
+// process's FS base (in the lower half; its memory is not the kernel's to
+// read here).
 func GOf(fsBase uint64) uintptr {
-	if fsBase == 0 || fsBase == x86.BootCPU.PerCPU.KernelFS {
+	if fsBase == 0 || fsBase == x86.BootCPU.PerCPU.KernelFS || fsBase < 1<<63 {
 		return 0
 	}
 	return *(*uintptr)(x86.VirtPointer(uintptr(fsBase) - 8))

@@ -166,17 +166,26 @@ func TestSetComm(t *testing.T) {
 	}()
 	r := <-done
 	id := r[0]
-	if _, ok := Comm(id, r[1]); ok {
+	if _, _, ok := Comm(id, r[1]); ok {
 		t.Error("a name before the goroutine was named")
 	}
-	if name, ok := Comm(id, r[2]); !ok || name != "replyhi" {
-		t.Errorf("Comm at t1 = %q %v, want replyhi", name, ok)
+	if name, shown, ok := Comm(id, r[2]); !ok || name != "replyhi" || shown != id {
+		t.Errorf("Comm at t1 = %q %d %v, want replyhi and the goroutine id %d", name, shown, ok, id)
 	}
-	if name, ok := Comm(id, r[3]); !ok || name != "a-very-long-com" {
+	if name, _, ok := Comm(id, r[3]); !ok || name != "a-very-long-com" {
 		t.Errorf("Comm at t2 = %q %v, want the first 15 bytes of the second name", name, ok)
 	}
-	if _, ok := Comm(id+1000000, r[3]); ok {
+	if _, _, ok := Comm(id+1000000, r[3]); ok {
 		t.Error("a goroutine never named has a name")
+	}
+	done2 := make(chan uint64)
+	go func() {
+		SetTask("hello", 4242) // a process's thread id
+		done2 <- CurGoID()
+	}()
+	g := <-done2
+	if name, shown, ok := Comm(g, x86.Rdtsc()); !ok || name != "hello" || shown != 4242 {
+		t.Errorf("SetTask: Comm = %q %d %v, want hello 4242", name, shown, ok)
 	}
 }
 

@@ -47,7 +47,15 @@ var percpu = []field{
 	{"KernelFS", 8, "FS base of the kernel TLS block whose -8 slot holds the trap-context fake g"},
 	{"CPUID", 8, "logical CPU number"},
 	{"Current", 8, "thread id running on this CPU"},
+	{"ScratchAX", 8, "RAX while a kernel-mode trap moves to the kernel stack"},
+	{"TrapDepth", 8, "traps being handled on this CPU: 0 means kernel or user code was interrupted (Linux: irq_count)"},
+	{"IDTMode", 8, "the IDT loaded: 0 idtKernel, 3 idtUser (the ring it serves)"},
 }
+
+// paranoid lists the vectors that may arrive while GS holds the user's
+// base even from kernel mode (between SWAPGS and IRETQ on the way out):
+// they run on IST stacks and check the GS MSR itself (Linux: paranoid_entry).
+var paranoid = map[int]bool{2: true, 8: true, 18: true}
 
 func main() {
 	writeStruct("frame.go", "TrapFrame", "TrapFrame is the one register image every trap, IRQ and SYSCALL saves\n// on entry (see trap_amd64.s). A thread's saved context is a TrapFrame.", layout)
@@ -103,7 +111,11 @@ func writeVectors() {
 		if !hasErrorCode[v] {
 			b.WriteString("\tPUSHQ $0\n")
 		}
-		fmt.Fprintf(&b, "\tPUSHQ $%d\n\tJMP ·alltraps(SB)\n\n", v)
+		entry := "alltraps"
+		if paranoid[v] {
+			entry = "paranoidtraps"
+		}
+		fmt.Fprintf(&b, "\tPUSHQ $%d\n\tJMP ·%s(SB)\n\n", v, entry)
 	}
 	b.WriteString("// vectorStubs holds the address of every stub, for the IDT.\n")
 	for v := 0; v < 256; v++ {

@@ -1,15 +1,13 @@
 // Command mkinitramfs packs a folder of the repository into the newc cpio
 // archive that the kernel unpacks into its root file system at boot:
 //
-//	go run ./fs/cmd/mkinitramfs -o build/initramfs.cpio initramfs
+//	go run ./fs/cmd/mkinitramfs -o build/initramfs.cpio initramfs build/rootfs
 //
-// -file DEST=SRC (repeatable) also packs the repository file SRC as DEST
-// (the Makefile adds docs/linux-map.md as /boot/linux-map.md, which the
-// tracer reads), making DEST's missing directories.
-//
-// The archive is reproducible: entries in lexical order, inode numbers
-// counted from 1, owner root and times zero. Only directories and regular
-// files are packed; anything else in the folder is an error.
+// Several folders are merged in order (the build's programs join the
+// repository's files). The archive is reproducible: entries in lexical
+// order per folder, inode numbers counted from 1, owner root and times
+// zero. Directories, regular files and symbolic links are packed
+// (busybox's applets are links); anything else is an error.
 package main
 
 import (
@@ -18,42 +16,42 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/u-root/u-root/pkg/cpio"
 )
 
-// extraFiles collects -file DEST=SRC flags.
-type extraFiles []string
-
-func (e *extraFiles) String() string     { return strings.Join(*e, " ") }
-func (e *extraFiles) Set(v string) error { *e = append(*e, v); return nil }
-
 func main() {
 	out := flag.String("o", "build/initramfs.cpio", "archive to write")
-	var extra extraFiles
-	flag.Var(&extra, "file", "also pack repository file SRC as DEST (DEST=SRC, repeatable)")
 	flag.Parse()
-	if flag.NArg() != 1 {
-		fmt.Fprintln(os.Stderr, "usage: mkinitramfs -o OUT.cpio [-file DEST=SRC]... DIR")
+	if flag.NArg() < 1 {
+		fmt.Fprintln(os.Stderr, "usage: mkinitramfs -o OUT.cpio DIR...")
 		os.Exit(2)
 	}
-	if err := packWith(*out, flag.Arg(0), extra); err != nil {
+	if err := pack(*out, flag.Args()...); err != nil {
 		fmt.Fprintln(os.Stderr, "mkinitramfs:", err)
 		os.Exit(1)
 	}
 }
 
-func pack(out, dir string) error { return packWith(out, dir, nil) }
-
-// packWith packs dir and the extra DEST=SRC files.
-func packWith(out, dir string, extra []string) error {
-	records, err := collect(dir)
-	if err != nil {
-		return err
-	}
-	if records, err = addFiles(records, extra); err != nil {
-		return err
+func pack(out string, dirs ...string) error {
+	var records []cpio.Record
+	seen := map[string]bool{}
+	for _, dir := range dirs {
+		if _, err := os.Stat(dir); os.IsNotExist(err) && len(records) > 0 {
+			continue // an optional build folder not made (yet)
+		}
+		rs, err := collect(dir)
+		if err != nil {
+			return err
+		}
+		for _, r := range rs {
+			if r.Mode&cpio.S_IFMT == cpio.S_IFDIR && seen[r.Name] {
+				continue // a folder both trees have
+			}
+			seen[r.Name] = true
+			r.Ino = uint64(len(records) + 1)
+			records = append(records, r)
+		}
 	}
 	if err := os.MkdirAll(filepath.Dir(out), 0o755); err != nil {
 		return err
@@ -103,50 +101,19 @@ func collect(dir string) ([]cpio.Record, error) {
 			}
 			r = cpio.StaticFile(rel, string(data), perm)
 			r.NLink = 1
+		case d.Type()&fs.ModeSymlink != 0:
+			target, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			r = cpio.Symlink(rel, target)
+			r.NLink = 1
 		default:
-			return fmt.Errorf("%s: only directories and regular files are packed", path)
+			return fmt.Errorf("%s: only directories, regular files and symbolic links are packed", path)
 		}
 		r.Ino = uint64(len(records) + 1)
 		records = append(records, r)
 		return nil
 	})
 	return records, err
-}
-
-// addFiles appends DEST=SRC files, and the directories DEST needs that
-// the folder did not have.
-func addFiles(records []cpio.Record, extra []string) ([]cpio.Record, error) {
-	have := map[string]bool{}
-	for _, r := range records {
-		have[r.Name] = true
-	}
-	for _, e := range extra {
-		dest, src, ok := strings.Cut(e, "=")
-		dest = strings.Trim(filepath.ToSlash(dest), "/")
-		if !ok || dest == "" || src == "" {
-			return nil, fmt.Errorf("-file %q: want DEST=SRC", e)
-		}
-		data, err := os.ReadFile(src)
-		if err != nil {
-			return nil, err
-		}
-		parts := strings.Split(dest, "/")
-		for i := 1; i < len(parts); i++ {
-			d := strings.Join(parts[:i], "/")
-			if !have[d] {
-				r := cpio.Directory(d, 0o755)
-				r.NLink, r.Ino = 2, uint64(len(records)+1)
-				records = append(records, r)
-				have[d] = true
-			}
-		}
-		if have[dest] {
-			return nil, fmt.Errorf("-file %s: already in the folder", dest)
-		}
-		r := cpio.StaticFile(dest, string(data), 0o644)
-		r.NLink, r.Ino = 1, uint64(len(records)+1)
-		records = append(records, r)
-		have[dest] = true
-	}
-	return records, nil
 }

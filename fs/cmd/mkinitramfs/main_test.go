@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 
 	"gomenuos/fs"
@@ -47,48 +48,42 @@ func TestPackRepoFolderRoundTrip(t *testing.T) {
 	}
 }
 
-func TestPackRefusesSymlinks(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.Symlink("x", filepath.Join(dir, "link")); err != nil {
+// Symbolic links (busybox's applets) are packed and unpack as links;
+// later folders join earlier ones.
+func TestPackSymlinksAndMergesFolders(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	if err := os.Symlink("busybox", filepath.Join(b, "ls")); err != nil {
 		t.Fatal(err)
 	}
-	if err := pack(filepath.Join(t.TempDir(), "o.cpio"), dir); err == nil {
-		t.Fatal("symlink packed")
+	if err := os.WriteFile(filepath.Join(a, "motd"), []byte("hi\n"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-}
-
-// -file packs a repository file under a new directory.
-func TestPackExtraFile(t *testing.T) {
 	out := filepath.Join(t.TempDir(), "o.cpio")
-	if err := packWith(out, "../../../initramfs", []string{"boot/linux-map.md=../../../docs/linux-map.md"}); err != nil {
+	if err := pack(out, a, b); err != nil {
 		t.Fatal(err)
 	}
-	data, _ := os.ReadFile(out)
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ns := fs.NewRoot()
 	if err := initramfs.Unpack(ns, data); err != nil {
 		t.Fatal(err)
 	}
-	want, _ := os.ReadFile("../../../docs/linux-map.md")
-	f, err := ns.Open(nil, "/boot/linux-map.md", fs.O_RDONLY, 0)
-	if err != nil {
+	if target, err := ns.Readlink(nil, "/ls"); err != nil || target != "busybox" {
+		t.Fatalf("/ls -> %q, %v; want busybox", target, err)
+	}
+	if _, err := ns.Lookup(nil, "/motd"); err != nil {
 		t.Fatal(err)
 	}
-	got := make([]byte, len(want)+10)
-	n := 0
-	for {
-		m, err := f.Read(nil, got[n:])
-		if err != nil {
-			t.Fatal(err)
-		}
-		if m == 0 {
-			break
-		}
-		n += m
+}
+
+func TestPackRefusesFIFOs(t *testing.T) {
+	dir := t.TempDir()
+	if err := syscall.Mkfifo(filepath.Join(dir, "fifo"), 0o644); err != nil {
+		t.Fatal(err)
 	}
-	if !bytes.Equal(got[:n], want) {
-		t.Fatalf("/boot/linux-map.md holds %d bytes, docs/linux-map.md %d", n, len(want))
-	}
-	if err := packWith(out, "../../../initramfs", []string{"etc/hostname=../../../README.md"}); err == nil {
-		t.Error("a -file over a folder file was packed")
+	if err := pack(filepath.Join(t.TempDir(), "o.cpio"), dir); err == nil {
+		t.Fatal("fifo packed")
 	}
 }

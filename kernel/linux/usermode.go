@@ -1,0 +1,120 @@
+package linux
+
+// Entering and leaving user mode (Linux: the return-to-user half of
+// entry_64.S, and exit_to_user_mode_loop). Trap context.
+//
+// A user thread is served by a goroutine locked to one kernel thread. The
+// goroutine enters ring 3 with the SysRunUser syscall: its own frame is
+// parked in the thread's UserContext and the user's registers take its
+// place, so the trap exit's IRETQ lands in user code. When user code traps
+// back, the trap handler either deals with it here (a demand-zero or
+// copy-on-write fault, an interrupt) and returns to user code, or swaps
+// the frames back (a system call, a fault it cannot resolve, an exception,
+// a pending kick): SysRunUser then returns in the goroutine, which reads
+// why from UserContext.Regs.Vector and serves it as ordinary Go code.
+
+import (
+	"gomenuos/arch/x86"
+	"gomenuos/kernel/mm"
+	"gomenuos/sched"
+)
+
+// gomenuos syscalls for the goroutines that serve user threads.
+const (
+	// SysRunUser enters user mode with the registers of the
+	// sched.UserContext at a[0]; it returns 0 when the thread comes back
+	// (Regs.Vector says why), or -EINVAL for registers that cannot be
+	// loaded (the caller delivers SIGSEGV).
+	SysRunUser = 1003
+	// SysKick makes the thread with TID a[0] leave user mode at once.
+	SysKick = 1004
+	// SysDropRoot retires the page-table root a[0] before it is freed.
+	SysDropRoot = 1005
+)
+
+// Bits of RFLAGS user code may set (CF PF AF ZF SF TF DF OF AC ID and
+// the always-one bit): never IOPL, NT, VM or IF's absence.
+const userRFLAGS = 0x1 | 0x4 | 0x10 | 0x40 | 0x80 | x86.FlagTF | x86.FlagDF | 0x800 | x86.FlagAC | 1<<21
+
+// canonical reports whether a is a canonical address.
+func canonical(a uint64) bool { return a < x86.UserEnd || a >= 0xffff800000000000 }
+
+func sysRunUser(c call) int64 {
+	t := sched.Cur()
+	u := (*sched.UserContext)(ptr(c.a[0]))
+	if t.Kick {
+		t.Kick = false // something came up since the goroutine last looked
+		u.Regs.Vector = sched.VectorKick
+		return 0
+	}
+	r := &u.Regs
+	if r.RIP >= x86.UserEnd || !canonical(r.RSP) || !canonical(r.FSBase) || !canonical(u.GSBase) {
+		return -eINVAL
+	}
+	r.CS, r.SS = x86.UserCS, x86.UserDS
+	r.RFLAGS = r.RFLAGS&userRFLAGS | x86.FlagIF | 2
+	*(*uint32)(ptr(uintptr(ptrOf(&r.FX[24])))) &= 0xFFFF // MXCSR: reserved bits fault FXRSTOR
+	u.Kernel = *c.tf
+	*c.tf = *r
+	t.User = c.a[0]
+	t.CR3 = u.CR3
+	if x86.ReadCR3() != u.CR3 {
+		x86.WriteCR3(u.CR3)
+	}
+	sched.SetUserGS(u.GSBase)
+	return noReturnVal
+}
+
+// leaveUser parks the user's registers in its UserContext and resumes the
+// goroutine at its SysRunUser, which returns 0.
+func leaveUser(tf *x86.TrapFrame) {
+	t := sched.Cur()
+	u := (*sched.UserContext)(ptr(t.User))
+	u.Regs = *tf
+	*tf = u.Kernel
+	tf.RAX = 0
+	t.User = 0
+	t.Kick = false
+}
+
+// userTrap handles the traps that come from ring 3 and are not
+// interrupts: a system call or an exception. It resolves what it can in
+// trap context; everything else goes to the goroutine.
+func userTrap(tf *x86.TrapFrame) {
+	t := sched.Cur()
+	if t.User == 0 {
+		crash(tf, "trap from ring 3 on a thread with no user context")
+	}
+	if tf.Vector == 14 {
+		u := (*sched.UserContext)(ptr(t.User))
+		addr := x86.ReadCR2()
+		u.CR2 = addr
+		if mm.UserFault(uintptr(u.MM), uintptr(addr), tf.ErrorCode) == mm.FaultMapped {
+			return
+		}
+	}
+	leaveUser(tf)
+}
+
+// exitToUser runs last on every trap exit: a thread about to return to
+// ring 3 that was kicked goes to its goroutine instead (Linux:
+// exit_to_user_mode_loop seeing _TIF_SIGPENDING).
+func exitToUser(tf *x86.TrapFrame) {
+	if tf.CS&3 != 0 && sched.Cur().Kick {
+		leaveUser(tf)
+	}
+}
+
+func sysKick(tid int32) int64 {
+	t := sched.ByTID(tid)
+	if t == nil {
+		return -3 // ESRCH
+	}
+	t.Kick = true
+	return 0
+}
+
+func sysDropRoot(root uint64) int64 {
+	sched.DropRoot(root, uint64(mm.KernelRoot()))
+	return 0
+}
