@@ -357,3 +357,28 @@ func TestQEMUTraceProcFiles(t *testing.T) {
 		t.Errorf("after clearing both files: %q", out)
 	}
 }
+
+// A user process's system calls reach the probed kernel functions in the
+// process's own goroutine, which traces show with the program's name and
+// process id, as SystemTap shows ftp(7223).
+func TestQEMUTraceUserProcess(t *testing.T) {
+	m := boot(t, harness.Config{})
+	run(t, m, "trace vfs_write")
+	if out := run(t, m, "/bin/hello a b"); !strings.Contains(out, "hello, world\r\nargv[1] = a\r\nargv[2] = b\r\n") {
+		t.Fatalf("/bin/hello: %q", out)
+	}
+	out := run(t, m, "trace")
+	line := regexp.MustCompile(`(?m)^ *\d+ hello\((\d+)\): (->|<-) vfs_write \[fs\.\(\*File\)\.Write\]\r$`)
+	hits := line.FindAllStringSubmatch(out, -1)
+	if len(hits) < 2 || len(hits)%2 != 0 {
+		t.Fatalf("vfs_write from hello: %d lines:\n%s", len(hits), out)
+	}
+	for i, h := range hits {
+		if h[1] != hits[0][1] || h[1] == "1" || (i%2 == 0) != (h[2] == "->") {
+			t.Errorf("line %d: %q (want one process id, not the shell's, entries then returns)", i, h[0])
+		}
+	}
+	if n := strings.Count(out, "\r\n") - 1; n != len(hits) { // the echo ends one line
+		t.Errorf("%d trace lines, %d of them hello's vfs_write:\n%s", n, len(hits), out)
+	}
+}
