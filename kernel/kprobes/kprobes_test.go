@@ -229,3 +229,105 @@ func TestPlansOfAllFunctions(t *testing.T) {
 		t.Errorf("stack checks %d, refused %d of %d", ops[opStackCheck], fails, len(tab.Syms))
 	}
 }
+
+// A hit that arrives while the handler is recording another (possible
+// only through a fault inside the handler) is counted as missed and not
+// recorded, and the displaced instruction still runs.
+func TestHitWhileRecordingIsCountedAndSkipped(t *testing.T) {
+	fakeText(t)
+	trace.Discard()
+	i, s := fn(t, "gomenuos/kernel/kprobes_test.framed")
+	if _, errs := Arm([]Request{{Func: i, Entry: true}}); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	var g [8]uint64
+	tf := &x86.TrapFrame{Vector: 3, CS: x86.KernelCS, RIP: uint64(s.Entry) + 1, RSP: 0x8000,
+		R14: uint64(uintptr(unsafe.Pointer(&g)))}
+	before := Stats.Recursion
+	busy = true
+	handled := Trap(tf)
+	busy = false
+	if !handled || tf.RIP != uint64(s.Entry)+4 {
+		t.Fatalf("handled %v, RIP %#x: the instruction must still run", handled, tf.RIP)
+	}
+	if ev := readEvents(); len(ev) != 0 {
+		t.Errorf("a hit inside the handler recorded %d events", len(ev))
+	}
+	p := Points()[0]
+	if p.Hits != 1 || p.Missed != 1 || Stats.Recursion != before+1 {
+		t.Errorf("hits %d missed %d recursion +%d, want 1 1 +1", p.Hits, p.Missed, Stats.Recursion-before)
+	}
+}
+
+// A step out of line whose instruction faults puts the thread back at
+// the probed address with its flags; the INT3 fires again on the retry
+// and is not counted twice; the step ends at the instruction after the
+// probed one.
+func TestStepAbortAndRetry(t *testing.T) {
+	fakeText(t)
+	trace.Discard()
+	i, s := fn(t, "gomenuos/kernel/kprobes_test.leaf")
+	if _, errs := Arm([]Request{{Func: i, Entry: true}}); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	pt := &points[lookup(s.Entry)]
+	tf := &x86.TrapFrame{Vector: 3, CS: x86.KernelCS, RIP: uint64(s.Entry) + 1, RFLAGS: x86.FlagIF | 2}
+	if !Trap(tf) || tf.RIP != uint64(pt.xol) || tf.RFLAGS&x86.FlagTF == 0 || tf.RFLAGS&x86.FlagIF != 0 {
+		t.Fatalf("after the INT3: RIP %#x (slot %#x), RFLAGS %#x: want the slot, TF on, IF off", tf.RIP, pt.xol, tf.RFLAGS)
+	}
+	tf.Vector = 14 // the copy faults
+	if Trap(tf) {
+		t.Fatal("the page fault was taken for the probe's")
+	}
+	if tf.RIP != uint64(s.Entry) || tf.RFLAGS != x86.FlagIF|2 || step.active {
+		t.Fatalf("after the fault: RIP %#x RFLAGS %#x active %v: want the probed address and the old flags", tf.RIP, tf.RFLAGS, step.active)
+	}
+	tf.Vector, tf.RIP = 3, uint64(s.Entry)+1 // the retry
+	if !Trap(tf) || tf.RIP != uint64(pt.xol) {
+		t.Fatal("the retry was not stepped")
+	}
+	// The step's end: here the INT3 after the copy (what a #DB does the
+	// same way, through finishStep).
+	tf.RIP = uint64(pt.xol) + uint64(pt.len) + 1
+	if !Trap(tf) || tf.RIP != uint64(s.Entry)+uint64(pt.len) || tf.RFLAGS != x86.FlagIF|2 || step.active {
+		t.Fatalf("after the step: RIP %#x RFLAGS %#x", tf.RIP, tf.RFLAGS)
+	}
+	if p := Points()[0]; p.Hits != 1 {
+		t.Errorf("%d hits for one call whose step was retried", p.Hits)
+	}
+	if ev := readEvents(); len(ev) != 1 {
+		t.Errorf("%d events for one call", len(ev))
+	}
+}
+
+// A big frame's check (LEA -N(SP), R12; CMP R12, 16(R14)) is emulated in
+// its first half and a failing one is seen coming: that hit is a
+// restart, not a call.
+func TestBigFrameRestart(t *testing.T) {
+	fakeText(t)
+	trace.Discard()
+	i, s := fn(t, "gomenuos/kernel/kprobes_test.bigFrame")
+	if _, errs := Arm([]Request{{Func: i, Entry: true}}); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	pt := &points[lookup(s.Entry)]
+	if pt.op != opLeaR12 || !pt.stackNext {
+		t.Fatalf("bigFrame's entry: op %d stackNext %v (% x)", pt.op, pt.stackNext, pt.orig[:pt.len])
+	}
+	var g [8]uint64
+	g[2] = 0x10000 // stackguard0
+	tf := &x86.TrapFrame{Vector: 3, CS: x86.KernelCS, RIP: uint64(s.Entry) + 1, RSP: 0x10100,
+		R14: uint64(uintptr(unsafe.Pointer(&g)))}
+	Trap(tf) // RSP - frame is below the guard: morestack
+	if tf.R12 != 0x10100+uint64(pt.disp) || tf.RIP != uint64(s.Entry)+uint64(pt.len) {
+		t.Errorf("R12 %#x RIP %#x after the LEA", tf.R12, tf.RIP)
+	}
+	tf.RIP, tf.RSP = uint64(s.Entry)+1, 0x20000
+	Trap(tf)
+	if p := Points()[0]; p.Hits != 1 || p.Restarts != 1 {
+		t.Errorf("hits %d restarts %d, want 1 and 1", p.Hits, p.Restarts)
+	}
+	if ev := readEvents(); len(ev) != 1 {
+		t.Errorf("%d events, want 1", len(ev))
+	}
+}
