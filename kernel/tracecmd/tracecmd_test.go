@@ -1,7 +1,9 @@
 package tracecmd
 
 import (
+	"fmt"
 	"go/ast"
+	"io"
 	"go/parser"
 	"go/token"
 	"io/fs"
@@ -307,5 +309,33 @@ func TestSegmentText(t *testing.T) {
 		"opts=mss:65495,sackOK,TS:5:6,wscale:7,sack:300-400 state=LISTEN func=tcp_v4_send_synack"
 	if got := SegmentText(&g); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+// A burst larger than the ring: trace prints every event that fit, then
+// says how many were lost.
+func TestPrintSaysHowManyWereLost(t *testing.T) {
+	tr := NewTracer(1_000_000)
+	var out strings.Builder
+	if err := tr.Add(nil, &out, []Spec{{Tracepoint: "sched_wakeup"}}, false); err != nil {
+		t.Fatal(err)
+	}
+	defer tr.Off(io.Discard)
+	for i := 0; i < trace.RingSize+123; i++ {
+		trace.SchedWakeup(int32(i), 0)
+	}
+	out.Reset()
+	if err := tr.Print(nil, &out); err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	if n := strings.Count(text, " sched_wakeup: tid="); n != trace.RingSize {
+		t.Errorf("printed %d events, want the ring's %d", n, trace.RingSize)
+	}
+	if !strings.HasSuffix(text, fmt.Sprintf("trace: 123 events lost: the ring (%d events) was full\n", trace.RingSize)) {
+		t.Errorf("the end of the output: %q", text[max(0, len(text)-200):])
+	}
+	if !strings.HasPrefix(text, "     0 trap(0): sched_wakeup: tid=0 g=idle(0)\n") {
+		t.Errorf("the first event: %q", text[:min(len(text), 200)])
 	}
 }
