@@ -232,45 +232,68 @@ func operands(b []byte, p int, f uint16, in Insn) (Insn, bool) {
 		return in, false
 	}
 	if f&fModRM != 0 {
-		if p >= len(b) {
+		var ok bool
+		if p, ok = modrm(b, p, &in); !ok {
 			return in, false
 		}
-		in.HasModRM, in.ModRM = true, b[p]
-		p++
-		mod, rm := in.ModRM>>6, in.ModRM&7
-		if mod != 3 {
-			if rm == 4 { // SIB
-				if p >= len(b) {
-					return in, false
-				}
-				base := b[p] & 7
-				p++
-				if mod == 0 && base == 5 {
-					in.DispLen = 4
-				}
-			} else if mod == 0 && rm == 5 {
-				in.DispLen, in.RIPRel = 4, true
-			}
-			switch mod {
-			case 1:
-				in.DispLen = 1
-			case 2:
-				in.DispLen = 4
-			}
-			if in.DispLen > 0 {
-				in.DispOff = p
-				p += in.DispLen
-			}
-		}
 	}
+	if imm := immLen(f, &in); imm > 0 {
+		in.ImmOff, in.ImmLen = p, imm
+		p += imm
+	}
+	if p > len(b) {
+		return in, false
+	}
+	in.Len = p
+	return in, true
+}
+
+// modrm decodes the ModRM byte at p, a SIB byte and the displacement, and
+// returns the offset after them.
+func modrm(b []byte, p int, in *Insn) (int, bool) {
+	if p >= len(b) {
+		return p, false
+	}
+	in.HasModRM, in.ModRM = true, b[p]
+	p++
+	mod, rm := in.ModRM>>6, in.ModRM&7
+	if mod == 3 {
+		return p, true
+	}
+	switch {
+	case rm == 4: // SIB
+		if p >= len(b) {
+			return p, false
+		}
+		if mod == 0 && b[p]&7 == 5 {
+			in.DispLen = 4
+		}
+		p++
+	case mod == 0 && rm == 5:
+		in.DispLen, in.RIPRel = 4, true
+	}
+	switch mod {
+	case 1:
+		in.DispLen = 1
+	case 2:
+		in.DispLen = 4
+	}
+	if in.DispLen > 0 {
+		in.DispOff = p
+		p += in.DispLen
+	}
+	return p, true
+}
+
+// immLen is the length of the immediate the encoding f calls for.
+func immLen(f uint16, in *Insn) int {
 	imm := 0
 	switch {
 	case f&fGrp3 != 0:
-		if in.ModRM>>3&7 < 2 {
+		if in.ModRM>>3&7 < 2 { // TEST
+			imm = immZ(*in)
 			if in.Op == 0xF6 {
 				imm = 1
-			} else {
-				imm = immZ(in)
 			}
 		}
 	case f&fImmV != 0:
@@ -288,7 +311,7 @@ func operands(b []byte, p int, f uint16, in Insn) (Insn, bool) {
 			imm = 4
 		}
 	case f&fImmZ != 0:
-		imm = immZ(in)
+		imm = immZ(*in)
 	case f&fRel32 != 0:
 		imm = 4
 	}
@@ -298,15 +321,7 @@ func operands(b []byte, p int, f uint16, in Insn) (Insn, bool) {
 	if f&fImm8 != 0 {
 		imm++
 	}
-	if imm > 0 {
-		in.ImmOff, in.ImmLen = p, imm
-		p += imm
-	}
-	if p > len(b) {
-		return in, false
-	}
-	in.Len = p
-	return in, true
+	return imm
 }
 
 func immZ(in Insn) int {

@@ -61,49 +61,60 @@ func Run(cfg Config) (*Result, error) {
 		return nil, err
 	}
 	defer m.Kill()
+	s := &session{m: m, deadline: time.Now().Add(cfg.Timeout)}
 	res := &Result{}
-	deadline := time.Now().Add(cfg.Timeout)
-	run := func(line string) (string, error) {
-		if err := m.Send(line + "\r"); err != nil {
-			return "", err
-		}
-		out, err := m.Expect(Prompt, max(time.Until(deadline), time.Second))
-		if err != nil {
-			return out, fmt.Errorf("ktrace: %q: %w", line, err)
-		}
-		out = strings.TrimSuffix(strings.ReplaceAll(out, "\r\n", "\n"), Prompt)
-		_, out, _ = strings.Cut(out, "\n") // the command's echo
-		return out, nil
+	err = s.run(cfg, res)
+	res.Console = m.Output()
+	res.Events = Parse(res.Trace)
+	return res, err
+}
+
+// session types commands at the shell of one machine.
+type session struct {
+	m        *harness.Machine
+	deadline time.Time
+}
+
+// cmd types line and returns what it printed (without its echo and the
+// next prompt).
+func (s *session) cmd(line string) (string, error) {
+	if err := s.m.Send(line + "\r"); err != nil {
+		return "", err
 	}
-	if _, err := m.Expect(Prompt, cfg.Timeout); err != nil {
-		res.Console = m.Output()
-		return res, err
+	out, err := s.m.Expect(Prompt, max(time.Until(s.deadline), time.Second))
+	if err != nil {
+		return out, fmt.Errorf("ktrace: %q: %w", line, err)
 	}
+	out = strings.TrimSuffix(strings.ReplaceAll(out, "\r\n", "\n"), Prompt)
+	_, out, _ = strings.Cut(out, "\n") // the command's echo
+	return out, nil
+}
+
+func (s *session) run(cfg Config, res *Result) error {
+	if _, err := s.m.Expect(Prompt, time.Until(s.deadline)); err != nil {
+		return err
+	}
+	var err error
 	if len(cfg.Specs) > 0 {
-		if res.Setup, err = run("trace " + quoteSpecs(cfg.Specs)); err != nil {
-			return res, err
+		if res.Setup, err = s.cmd("trace " + quoteSpecs(cfg.Specs)); err != nil {
+			return err
 		}
 	}
 	for _, c := range cfg.Script {
-		if _, err := run(c); err != nil {
-			res.Console = m.Output()
-			return res, err
+		if _, err := s.cmd(c); err != nil {
+			return err
 		}
 	}
-	if _, err := run("sleep 1"); err != nil {
-		return res, err
+	if _, err := s.cmd("sleep 1"); err != nil {
+		return err
 	}
-	if res.Trace, err = run("trace"); err != nil {
-		return res, err
+	if res.Trace, err = s.cmd("trace"); err != nil {
+		return err
 	}
 	if len(cfg.Specs) > 0 {
-		if res.Counts, err = run("trace -c"); err != nil {
-			return res, err
-		}
+		res.Counts, err = s.cmd("trace -c")
 	}
-	res.Console = m.Output()
-	res.Events = Parse(res.Trace)
-	return res, nil
+	return err
 }
 
 // quoteSpecs quotes each spec for the shell (specs hold double quotes

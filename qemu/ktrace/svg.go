@@ -129,95 +129,128 @@ type switchEv struct {
 	nextG      string
 }
 
+// timeline is the layout of the context-switch picture.
+type timeline struct {
+	d      *svgDoc
+	sw     []switchEv
+	rowOf  map[int64]int
+	rows   []int64
+	legend []string // the goroutines, sorted: one colour each
+	t0, t1 int64
+	axisY  int
+}
+
+const (
+	tlLeft  = 110  // room for the row names
+	tlWidth = 1100 // the time axis
+	tlRow   = 34
+	tlTop   = 50
+)
+
 // TimelineSVG draws the context switches: a row per kernel thread, a bar
-// while it ran (named by the goroutine it ran), a red edge from the
+// while it ran (coloured by the goroutine it ran), a red edge from the
 // thread that left the CPU to the one that got it. It returns nil when
 // the trace has no sched_switch.
 func TimelineSVG(events []Event) []byte {
-	var sw []switchEv
-	tids := map[int64]bool{}
+	tl := newTimeline(events)
+	if tl == nil {
+		return nil
+	}
+	tl.rowNames()
+	tl.bars()
+	tl.axis()
+	return tl.d.bytes()
+}
+
+func newTimeline(events []Event) *timeline {
+	tl := &timeline{rowOf: map[int64]int{}}
+	names := map[string]bool{}
 	for _, e := range events {
 		if e.Name != "sched_switch" {
 			continue
 		}
 		s := switchEv{us: e.US, prev: e.Int("prev_tid"), next: e.Int("next_tid"), nextG: e.Fields["next_g"]}
-		sw = append(sw, s)
-		tids[s.prev], tids[s.next] = true, true
-	}
-	if len(sw) == 0 {
-		return nil
-	}
-	var rows []int64
-	for t := range tids {
-		rows = append(rows, t)
-	}
-	sort.Slice(rows, func(i, j int) bool { return rows[i] < rows[j] })
-	rowOf := map[int64]int{}
-	for i, t := range rows {
-		rowOf[t] = i
-	}
-	const left, plotW, th = 110, 1100, 34
-	names := map[string]bool{}
-	for _, s := range sw {
+		tl.sw = append(tl.sw, s)
+		tl.rowOf[s.prev], tl.rowOf[s.next] = 0, 0
 		names[s.nextG] = true
 	}
-	var legend []string
+	if len(tl.sw) == 0 {
+		return nil
+	}
+	for t := range tl.rowOf {
+		tl.rows = append(tl.rows, t)
+	}
+	sort.Slice(tl.rows, func(i, j int) bool { return tl.rows[i] < tl.rows[j] })
+	for i, t := range tl.rows {
+		tl.rowOf[t] = i
+	}
 	for n := range names {
-		legend = append(legend, n)
+		tl.legend = append(tl.legend, n)
 	}
-	sort.Strings(legend)
-	t0, t1 := sw[0].us, sw[len(sw)-1].us
-	if t1 == t0 {
-		t1 = t0 + 1
-	}
-	x := func(us int64) float64 { return left + float64(us-t0)*plotW/float64(t1-t0) }
-	legendRows := (len(legend) + 3) / 4
-	h := 70 + th*len(rows) + 40 + 20*legendRows + 10
-	d := newSVG(left+plotW+30, h, "context switches")
-	d.text(10, 20, "title", "start", fmt.Sprintf("Context switches: %d sched_switch events over %.1f ms", len(sw), float64(t1-t0)/1000))
-	for i, t := range rows {
-		y := 50 + i*th
+	sort.Strings(tl.legend)
+	tl.t0, tl.t1 = tl.sw[0].us, max(tl.sw[len(tl.sw)-1].us, tl.sw[0].us+1)
+	tl.axisY = tlTop + tlRow*len(tl.rows) + 6
+	h := tl.axisY + 40 + 20*((len(tl.legend)+3)/4) + 10
+	tl.d = newSVG(tlLeft+tlWidth+30, h, "context switches")
+	tl.d.text(10, 20, "title", "start", fmt.Sprintf("Context switches: %d sched_switch events over %.1f ms",
+		len(tl.sw), float64(tl.t1-tl.t0)/1000))
+	return tl
+}
+
+func (tl *timeline) x(us int64) float64 {
+	return tlLeft + float64(us-tl.t0)*tlWidth/float64(tl.t1-tl.t0)
+}
+
+func (tl *timeline) rowY(tid int64) int { return tlTop + tl.rowOf[tid]*tlRow }
+
+func (tl *timeline) rowNames() {
+	for _, t := range tl.rows {
+		y := tl.rowY(t)
 		name := fmt.Sprintf("thread %d", t)
 		if t == 0 {
 			name = "idle (0)"
 		}
-		d.text(10, y+th/2+4, "role", "start", name)
-		fmt.Fprintf(&d.b, `<line class="lane" x1="%d" y1="%d" x2="%d" y2="%d"/>`+"\n", left, y+th-4, left+plotW, y+th-4)
+		tl.d.text(10, y+tlRow/2+4, "role", "start", name)
+		fmt.Fprintf(&tl.d.b, `<line class="lane" x1="%d" y1="%d" x2="%d" y2="%d"/>`+"\n", tlLeft, y+tlRow-4, tlLeft+tlWidth, y+tlRow-4)
 	}
-	running := sw[0].prev
-	start, g := t0, ""
-	bar := func(tid int64, from, to int64, g string) {
-		y := 50 + rowOf[tid]*th + 6
-		x1, x2 := x(from), x(to)
-		wd := x2 - x1
-		if wd < 1 {
-			wd = 1
-		}
-		fmt.Fprintf(&d.b, `<rect class="run" data-tid="%d" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>`+"\n",
-			tid, x1, y, wd, th-14, color(g), esc(fmt.Sprintf("thread %d runs %s, %d µs", tid, g, to-from)))
-		if wd > 8*float64(len(g))+4 {
-			d.text(int(x1+wd/2), y+(th-14)/2+4, "opts", "middle", g)
-		}
-	}
-	for _, s := range sw {
-		bar(running, start, s.us, g)
-		fmt.Fprintf(&d.b, `<line class="switch" data-prev="%d" data-next="%d" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>`+"\n",
-			s.prev, s.next, x(s.us), 50+rowOf[s.prev]*th+th/2, x(s.us), 50+rowOf[s.next]*th+th/2)
+}
+
+// bars draws who ran between two switches, and each switch's edge.
+func (tl *timeline) bars() {
+	running, start, g := tl.sw[0].prev, tl.t0, ""
+	for _, s := range tl.sw {
+		tl.bar(running, start, s.us, g)
+		fmt.Fprintf(&tl.d.b, `<line class="switch" data-prev="%d" data-next="%d" x1="%.1f" y1="%d" x2="%.1f" y2="%d"/>`+"\n",
+			s.prev, s.next, tl.x(s.us), tl.rowY(s.prev)+tlRow/2, tl.x(s.us), tl.rowY(s.next)+tlRow/2)
 		running, start, g = s.next, s.us, s.nextG
 	}
-	axisY := 50 + th*len(rows) + 6
-	fmt.Fprintf(&d.b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`+"\n", left, axisY, left+plotW, axisY)
-	for i := 0; i <= 10; i++ {
-		us := t0 + (t1-t0)*int64(i)/10
-		d.text(int(x(us)), axisY+16, "opts", "middle", strconv.FormatFloat(float64(us)/1000, 'f', 1, 64)+" ms")
+}
+
+func (tl *timeline) bar(tid, from, to int64, g string) {
+	y := tl.rowY(tid) + 6
+	x1 := tl.x(from)
+	wd := max(tl.x(to)-x1, 1)
+	fmt.Fprintf(&tl.d.b, `<rect class="run" data-tid="%d" x="%.1f" y="%d" width="%.1f" height="%d" fill="%s"><title>%s</title></rect>`+"\n",
+		tid, x1, y, wd, tlRow-14, color(g), esc(fmt.Sprintf("thread %d runs %s, %d µs", tid, g, to-from)))
+	if wd > 8*float64(len(g))+4 {
+		tl.d.text(int(x1+wd/2), y+(tlRow-14)/2+4, "opts", "middle", g)
 	}
-	for i, n := range legend { // what each colour runs
-		lx, ly := left+(i%4)*(plotW/4), axisY+36+(i/4)*20
+}
+
+// axis draws the time axis and the legend of colours.
+func (tl *timeline) axis() {
+	d := tl.d
+	fmt.Fprintf(&d.b, `<line class="axis" x1="%d" y1="%d" x2="%d" y2="%d"/>`+"\n", tlLeft, tl.axisY, tlLeft+tlWidth, tl.axisY)
+	for i := 0; i <= 10; i++ {
+		us := tl.t0 + (tl.t1-tl.t0)*int64(i)/10
+		d.text(int(tl.x(us)), tl.axisY+16, "opts", "middle", strconv.FormatFloat(float64(us)/1000, 'f', 1, 64)+" ms")
+	}
+	for i, n := range tl.legend {
+		lx, ly := tlLeft+(i%4)*(tlWidth/4), tl.axisY+36+(i/4)*20
 		fmt.Fprintf(&d.b, `<g class="legend"><rect x="%d" y="%d" width="14" height="12" fill="%s" stroke="#333" stroke-width="0.5"/>`, lx, ly-10, color(n))
 		d.text(lx+20, ly, "", "start", n)
 		d.b.WriteString("</g>\n")
 	}
-	return d.bytes()
 }
 
 // color gives each goroutine name a stable pastel.
