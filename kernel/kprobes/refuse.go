@@ -41,6 +41,23 @@ var trapStops = []string{
 	"gomenuos/kernel/linux.userTrap",
 }
 
+// coldCallees are calls every Go function's code holds but trap context
+// never makes: stack growth (trap context runs on a fake g whose stack
+// guard is 0, so morestack is never called) and panics (a panic there is
+// a kernel crash, whatever else happens). Following them would refuse
+// most of the runtime.
+var coldCallees = []string{"runtime.morestack", "runtime.panic", "runtime.goPanic", "runtime.gopanic",
+	"runtime.throw", "runtime.fatal"}
+
+func cold(name string) bool {
+	for _, c := range coldCallees {
+		if strings.HasPrefix(name, c) {
+			return true
+		}
+	}
+	return false
+}
+
 // machinery are the packages of the probe mechanism itself.
 var machinery = []string{"gomenuos/kernel/kprobes.", "gomenuos/sched/trace."}
 
@@ -66,7 +83,7 @@ func computeRefusals(t *ksyms.Table) (refusals, []string) {
 	parent := map[int]int{}
 	var queue []int
 	push := func(i, from int) {
-		if _, seen := parent[i]; seen || stop[i] {
+		if _, seen := parent[i]; seen || stop[i] || from >= 0 && cold(t.Syms[i].Name) {
 			return
 		}
 		parent[i] = from

@@ -297,8 +297,9 @@ func (t *Tracer) Print(task *sched.Task, w io.Writer) error {
 		return err
 	}
 	buf := make([]trace.Event, 256)
+	mark := trace.Mark() // what printing makes (probes on it) waits for the next print
 	for {
-		n := trace.Read(buf)
+		n := trace.ReadBefore(buf, mark)
 		for i := range buf[:n] {
 			t.printer.Print(w, &buf[i])
 		}

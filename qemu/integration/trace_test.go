@@ -192,9 +192,10 @@ func callsOf(table, fn string) int {
 }
 
 // Setting and removing probes on every function of ours that can carry
-// one (over a thousand), twice, while a bulk transfer over loopback keeps
-// the TCP stack busy: the kernel keeps serving, and afterwards its text is
-// byte for byte the ELF's.
+// one (over a thousand), then on every function of the Go runtime that can
+// (the allocator, the GC, the scheduler, locks: over a thousand again),
+// while a bulk transfer over loopback keeps the TCP stack busy: the kernel
+// keeps serving, and afterwards its text is byte for byte the ELF's.
 func TestQEMUTraceThousandProbesUnderLoad(t *testing.T) {
 	m := boot(t, harness.Config{Timeout: 5 * time.Minute})
 	before := run(t, m, "cat /proc/tracing/text_sha256")
@@ -206,8 +207,11 @@ func TestQEMUTraceThousandProbesUnderLoad(t *testing.T) {
 	}
 	run(t, m, "tcpsource -n 127.0.0.1 5003 4000000000 &")
 	probed := regexp.MustCompile(`trace: (\d+) functions probed at (\d+) points \(counting only\)`)
-	for round := 0; round < 2; round++ {
-		out := runLong(t, m, "trace -c gomenuos/*", 2*time.Minute)
+	for round, r := range []struct{ spec, busy string }{
+		{"gomenuos/*", "tcp_v4_rcv [tcp.(*Proto).tcpV4RcvLocked]"},
+		{"runtime.*", "runtime.mallocgc"},
+	} {
+		out := runLong(t, m, "trace -c "+r.spec, 2*time.Minute)
 		g := probed.FindStringSubmatch(out)
 		if g == nil {
 			t.Fatalf("round %d: %s", round, out)
@@ -216,8 +220,8 @@ func TestQEMUTraceThousandProbesUnderLoad(t *testing.T) {
 			t.Fatalf("round %d: only %d functions probed", round, n)
 		}
 		counts := runLong(t, m, "trace -c", time.Minute)
-		if calls := callsOf(counts, "tcp_v4_rcv [tcp.(*Proto).tcpV4RcvLocked]"); calls <= 0 {
-			t.Errorf("round %d: tcp_v4_rcv not called under load:\n%s", round, counts)
+		if calls := callsOf(counts, r.busy); calls <= 0 {
+			t.Errorf("round %d: %s not called under load:\n%s", round, r.busy, counts)
 		}
 		if out := runLong(t, m, "trace off", 2*time.Minute); !strings.Contains(out, "trace: off ("+g[1]+" functions unprobed)") {
 			t.Fatalf("round %d: trace off said %q", round, out)

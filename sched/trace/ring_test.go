@@ -204,3 +204,19 @@ func TestTracepointEnable(t *testing.T) {
 		t.Fatalf("read %d events: %+v", n, buf[0])
 	}
 }
+
+// ReadBefore stops at the mark: events written after it wait.
+func TestReadBeforeMark(t *testing.T) {
+	drain(t)
+	emit(KindProbeEntry, 1)
+	emit(KindProbeEntry, 2)
+	mark := Mark()
+	emit(KindProbeEntry, 3)
+	buf := make([]Event, 8)
+	if n := ReadBefore(buf, mark); n != 2 || buf[1].Payload[0] != 2 {
+		t.Fatalf("read %d before the mark", n)
+	}
+	if n := Read(buf); n != 1 || buf[0].Payload[0] != 3 {
+		t.Fatalf("then read %d", n)
+	}
+}
