@@ -3,9 +3,9 @@ package tracecmd
 import (
 	"fmt"
 	"go/ast"
-	"io"
 	"go/parser"
 	"go/token"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
