@@ -52,12 +52,17 @@ $(BUILD)/rootfs/bin/busybox: $(BUSYBOX) scripts/busybox-links.sh | $(BUILD)
 	@mkdir -p $(@D)
 	scripts/busybox-links.sh $(BUSYBOX) $(BUILD)/rootfs
 
+# user/menu: MenuOS in C, several files.
+$(BUILD)/rootfs/bin/menu: user/menu/*.c user/menu/*.h | $(BUILD)
+	@mkdir -p $(@D)
+	$(USER_CC) $(USER_CFLAGS) -fno-omit-frame-pointer -o $@ user/menu/*.c
+
 # The tracer reads the Linux map at run time (docs/tracing.md).
 $(BUILD)/rootfs/boot/linux-map.md: docs/linux-map.md | $(BUILD)
 	@mkdir -p $(@D)
 	cp $< $@
 
-$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/busybox $(BUILD)/rootfs/boot/linux-map.md FORCE | $(BUILD)
+$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/menu $(BUILD)/rootfs/bin/busybox $(BUILD)/rootfs/boot/linux-map.md FORCE | $(BUILD)
 	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs $(BUILD)/rootfs
 
 # make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 → guest

@@ -78,3 +78,21 @@ func (ramFileOps) Bytes(f *File) ([]byte, error) {
 	defer rf.mu.RUnlock()
 	return rf.data, nil
 }
+
+// Adopter is implemented by file operations that can take a buffer as a
+// file's contents without copying it (the initramfs unpacker's files).
+type Adopter interface {
+	Adopt(f *File, data []byte) error
+}
+
+// Adopt makes data the file's contents; the file owns it from now on
+// (writes may change it in place; growing it copies). MaxRamFileSize does
+// not apply: the memory is in use already.
+func (ramFileOps) Adopt(f *File, data []byte) error {
+	rf := f.Inode.Private.(*ramFile)
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	rf.data = data
+	f.Inode.SetSize(int64(len(data)))
+	return nil
+}

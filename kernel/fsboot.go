@@ -31,6 +31,7 @@ func bootFS(con *tty.TTY) error {
 	}
 	char.SetConsole(con)
 	fs.SetRoot(ns)
+	procfs.Mounts = []string{"rootfs / rootfs rw 0 0", "devtmpfs /dev devtmpfs rw 0 0", "proc /proc proc rw 0 0"}
 	procfsSources()
 	return nil
 }

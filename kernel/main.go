@@ -53,10 +53,17 @@ func main() {
 		fmt.Fprintln(os.Stderr, "gomenuos: /dev/console:", err)
 		linux.Exit(1)
 	}
-	proc.InitKernel("menu", fs.FilesOf(shell))
 	proc.Console.OnTermios = char.SetConsoleMode
 	proc.Strace.Store(bootParam("strace"))
 	proc.RegisterProcfs()
+	proc.SysinfoSource = func() (up, total, free uint64) {
+		t, f, _ := linux.MemInfo()
+		return uint64(linux.UptimeNS() / 1e9), t, f
+	}
+	if path := bootValue("init", ""); path != "" {
+		runInit(con, shell, path)
+	}
+	proc.InitKernel("menu", fs.FilesOf(shell))
 	markPrompt()
 	if err := sh.Run(shell); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: shell:", err)
@@ -88,6 +95,36 @@ func startConsole(con *tty.TTY) error {
 		}
 	}()
 	return nil
+}
+
+// runInit starts the program init=PATH names as pid 1 instead of the Go
+// shell (Linux: kernel_init → run_init_process), with the console as its
+// descriptors 0-2 and Ctrl-C going to the terminal's foreground group. The
+// machine powers off when init exits (Linux panics instead).
+func runInit(con *tty.TTY, task *sched.Task, path string) {
+	var stdio [3]*fs.File
+	for i := range stdio {
+		f, err := fs.FilesOf(task).Get(i)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "gomenuos: init: console:", err)
+			linux.Exit(1)
+		}
+		stdio[i] = f
+	}
+	p, err := proc.Spawn(task, path, proc.SpawnAttr{Argv: []string{path}, Env: programEnv, Stdio: stdio, AsInit: true})
+	for _, f := range stdio {
+		f.Put()
+	}
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "gomenuos: init=%s: %v\n", path, err)
+		linux.Exit(1)
+	}
+	proc.Console.SetForeground(1)
+	con.SetForeground(func() { proc.Console.Interrupt() })
+	markPrompt()
+	st, _ := p.Wait(nil)
+	fmt.Fprintf(os.Stderr, "gomenuos: init (%s) exited with status %d: powering off\n", path, st>>8&0xff|st&0x7f)
+	linux.PowerOff()
 }
 
 // bootParam reports whether the kernel command line has the word name.

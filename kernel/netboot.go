@@ -14,6 +14,7 @@ import (
 	"gomenuos/fs/procfs"
 	"gomenuos/kernel/menu"
 	"gomenuos/kernel/netcmd"
+	"gomenuos/kernel/proc"
 	"gomenuos/net/clock"
 	"gomenuos/net/inet"
 	"gomenuos/net/link"
@@ -50,6 +51,7 @@ func bootNet(sh *menu.Shell, background io.Writer) (*netcmd.Env, error) {
 		cfg.TimeWait = d
 	}
 	n := inet.NewNet(st, clk, cfg)
+	proc.Net.Store(n) // processes' sockets share the stack with the shell's commands
 	for path, show := range map[string]func(io.Writer){
 		"net/tcp":         n.TCP().WriteProcNetTCP,
 		"net/snmp":        func(w io.Writer) { io.WriteString(w, st.SNMPText()); n.TCP().MIB.WriteSNMP(w) },

@@ -30,7 +30,7 @@ func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
 	Current = next
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
-	loadUserState(n)
+	switchMM(n)
 	Stats.Switches++
 }
 
@@ -38,11 +38,11 @@ func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
 // that ran (0 at boot, as the CPU starts).
 var loadedGS uint64
 
-// loadUserState gives the CPU the address space and GS base of a thread
+// switchMM gives the CPU the address space and GS base of a thread
 // that runs user code (Linux: switch_mm_irqs_off, and the FS/GS part of
 // __switch_to). Kernel-only threads keep whatever tree is loaded: every
 // tree has the kernel's half (Linux: lazy TLB).
-func loadUserState(n *Thread) {
+func switchMM(n *Thread) {
 	if n.CR3 != 0 && n.CR3 != x86.ReadCR3() {
 		x86.WriteCR3(n.CR3)
 		Stats.MMSwitches++
@@ -147,7 +147,7 @@ func Exit(tf *x86.TrapFrame, now int64) {
 	Current = next
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
-	loadUserState(n)
+	switchMM(n)
 	Stats.Switches++
 }
 

@@ -107,6 +107,11 @@ type UserContext struct {
 	GSBase uint64        // the user's GS base
 	MM     uintptr       // the *mm.MM, for the trap-context fault handler
 	Time   int64         // ns in user mode, accumulated on each exit
+
+	// What the trap handler may answer itself, without the goroutine
+	// (getpid, getppid, gettid): kept current by the process code.
+	PID, PPID, TID int32
+	Slow           bool // every system call goes to the goroutine (strace)
 }
 
 // Table is the thread table. Index 0 is the boot CPU's idle thread.

@@ -25,7 +25,7 @@ func Unpack(ns *fs.Namespace, data []byte) error {
 	if len(data) == 0 {
 		return nil
 	}
-	src := &cutDetector{r: bytes.NewReader(data)}
+	src := &cutDetector{r: bytes.NewReader(data), data: data}
 	rr := cpio.Newc.Reader(src) // returns io.EOF at the trailer
 	for {
 		r, err := rr.ReadRecord()
@@ -37,7 +37,7 @@ func Unpack(ns *fs.Namespace, data []byte) error {
 		case err != nil:
 			return err
 		}
-		if err := unpackRecord(ns, r); err != nil {
+		if err := unpackRecord(ns, src, r); err != nil {
 			return fmt.Errorf("initramfs: %s: %w", r.Name, err)
 		}
 	}
@@ -45,10 +45,27 @@ func Unpack(ns *fs.Namespace, data []byte) error {
 
 // cutDetector notes a read past the end of the archive: u-root's reader
 // reports both the trailer and a cut-off archive as io.EOF, and only the
-// cut one ever reads short.
+// cut one ever reads short. It keeps the archive's bytes so a file's
+// contents can be taken without a copy.
 type cutDetector struct {
-	r   *bytes.Reader
-	cut bool
+	r    *bytes.Reader
+	data []byte
+	cut  bool
+}
+
+// contents returns the bytes of an entry's content section in the
+// archive itself (Linux copies them into the page cache; the archive's
+// memory is never freed here, so the file keeps using it).
+func (c *cutDetector) contents(ra io.ReaderAt, size uint64) ([]byte, bool) {
+	sr, ok := ra.(*io.SectionReader)
+	if !ok {
+		return nil, false
+	}
+	outer, off, n := sr.Outer()
+	if outer != c || off < 0 || n != int64(size) || off+n > int64(len(c.data)) {
+		return nil, false
+	}
+	return c.data[off : off+n : off+n], true
 }
 
 func (c *cutDetector) ReadAt(p []byte, off int64) (int, error) {
@@ -64,7 +81,7 @@ func (c *cutDetector) ReadAt(p []byte, off int64) (int, error) {
 var ErrUnsupported = errors.New("entry type not supported")
 
 // unpackRecord creates one entry (Linux: do_name + do_copy).
-func unpackRecord(ns *fs.Namespace, r cpio.Record) error {
+func unpackRecord(ns *fs.Namespace, src *cutDetector, r cpio.Record) error {
 	if r.Name == "." {
 		return nil // the archive's root is ours already
 	}
@@ -83,7 +100,7 @@ func unpackRecord(ns *fs.Namespace, r cpio.Record) error {
 	case fs.ModeChr:
 		return ns.Mknod(nil, path, fs.ModeChr|perm, fs.Mkdev(uint32(r.Rmajor), uint32(r.Rminor)))
 	case fs.ModeReg:
-		return unpackFile(ns, path, perm, r)
+		return unpackFile(ns, src, path, perm, r)
 	case fs.ModeLink:
 		target, err := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
 		if err != nil {
@@ -94,13 +111,20 @@ func unpackRecord(ns *fs.Namespace, r cpio.Record) error {
 	return ErrUnsupported
 }
 
-// unpackFile copies a regular file's contents into a new ramfs file.
-func unpackFile(ns *fs.Namespace, path string, perm fs.Mode, r cpio.Record) error {
+// unpackFile makes a ramfs file of a regular entry: its data stays in
+// the archive's memory (a 200 MB initramfs needs no second 200 MB), or is
+// copied when the archive is not the kernel's (tests).
+func unpackFile(ns *fs.Namespace, src *cutDetector, path string, perm fs.Mode, r cpio.Record) error {
 	f, err := ns.Open(nil, path, fs.O_WRONLY|fs.O_CREAT|fs.O_TRUNC, perm)
 	if err != nil {
 		return err
 	}
 	defer f.Put()
+	if data, ok := src.contents(r.ReaderAt, r.FileSize); ok {
+		if a, ok := f.Ops().(fs.Adopter); ok {
+			return a.Adopt(f, data)
+		}
+	}
 	data, err := io.ReadAll(io.NewSectionReader(r.ReaderAt, 0, int64(r.FileSize)))
 	if err != nil {
 		return err

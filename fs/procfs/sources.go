@@ -75,6 +75,7 @@ func init() {
 		{"uptime", showUptime},
 		{"interrupts", showInterrupts},
 		{"threads", showThreads},
+		{"mounts", showMounts},
 	} {
 		if err := Register(e.path, e.show); err != nil {
 			panic(err)
@@ -142,5 +143,16 @@ func showThreads(w io.Writer) {
 	}
 	for _, t := range f() {
 		fmt.Fprintf(w, "%5d %-9s %10s %s\n", t.TID, t.State, t.CPUTime.Truncate(time.Millisecond), t.Name)
+	}
+}
+
+// Mounts is what /proc/mounts lists; the kernel sets it at boot.
+var Mounts = []string{"rootfs / rootfs rw 0 0"}
+
+// showMounts writes one line per mounted file system (Linux:
+// show_vfsmnt): device, mount point, type, options, 0 0.
+func showMounts(w io.Writer) {
+	for _, m := range Mounts {
+		fmt.Fprintln(w, m)
 	}
 }

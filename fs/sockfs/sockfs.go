@@ -118,6 +118,15 @@ func (socketFileOps) Poll(f *fs.File) fs.PollMask {
 	return fs.PollIn | fs.PollOut
 }
 
+// PollQueues is where a poller sleeps for the socket's readiness to change
+// (Linux: sock_poll's poll_wait on the socket's wait queue).
+func (socketFileOps) PollQueues(f *fs.File) []*sched.WaitQueue {
+	if q, ok := f.Inode.Private.(interface{ PollQueue() *sched.WaitQueue }); ok {
+		return []*sched.WaitQueue{q.PollQueue()}
+	}
+	return nil
+}
+
 func (socketFileOps) Ioctl(*sched.Task, *fs.File, uint32, uintptr) (uintptr, error) {
 	return 0, fs.ENOTTY
 }

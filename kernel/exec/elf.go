@@ -33,10 +33,10 @@ var ErrDynamic = errors.New("exec: dynamically linked (needs an ELF interpreter)
 // ELF_ET_DYN_BASE, two thirds of the user address space).
 const pieBase = 0x555555554000
 
-// LoadELF maps the program in data into m (Linux: load_elf_binary). rnd
+// LoadElfBinary maps the program in data into m (Linux: load_elf_binary). rnd
 // supplies randomness for the static-PIE base. name and ino label the
 // mappings in /proc/PID/maps.
-func LoadELF(m *mm.MM, data []byte, name string, ino uint64, rnd uint64) (*Image, error) {
+func LoadElfBinary(m *mm.MM, data []byte, name string, ino uint64, rnd uint64) (*Image, error) {
 	f, err := elf.NewFile(bytes.NewReader(data))
 	if err != nil {
 		return nil, fmt.Errorf("%w: %v", syscall.ENOEXEC, err)

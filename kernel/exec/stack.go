@@ -47,10 +47,10 @@ type StackInfo struct {
 	Jitter     uintptr  // random bytes to leave free at the top (ASLR)
 }
 
-// SetupStack maps the stack and writes argc, argv, envp and the auxiliary
+// CreateElfTables maps the stack and writes argc, argv, envp and the auxiliary
 // vector the way Linux's create_elf_tables does, returning the initial
 // stack pointer (pointing at argc).
-func SetupStack(m *mm.MM, img *Image, si StackInfo) (uintptr, error) {
+func CreateElfTables(m *mm.MM, img *Image, si StackInfo) (uintptr, error) {
 	size := len(si.ExecFn) + 1 + len("x86_64") + 1 + 16
 	for _, s := range append(append([]string(nil), si.Argv...), si.Envp...) {
 		size += len(s) + 1
@@ -110,10 +110,10 @@ func SetupStack(m *mm.MM, img *Image, si StackInfo) (uintptr, error) {
 		w(a[0])
 		w(a[1])
 	}
-	if err := m.CopyOut(strs, sb); err != nil {
+	if err := m.CopyToUser(strs, sb); err != nil {
 		return 0, err
 	}
-	if err := m.CopyOut(sp, vec); err != nil {
+	if err := m.CopyToUser(sp, vec); err != nil {
 		return 0, err
 	}
 	return sp, nil

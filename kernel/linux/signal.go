@@ -96,10 +96,10 @@ func deliverSignals(tf *x86.TrapFrame) {
 	}
 }
 
-// forceSignal delivers a synchronous signal (a fault) now, even if the
+// forceSigFault delivers a synchronous signal (a fault) now, even if the
 // thread blocks it, as Linux's force_sig_fault does. It reports false if
 // no handler exists.
-func forceSignal(tf *x86.TrapFrame, sig uint32, code int32, addr uint64) bool {
+func forceSigFault(tf *x86.TrapFrame, sig uint32, code int32, addr uint64) bool {
 	t := sched.Cur()
 	if sigactions[sig].handler <= 1 || t.SigMask&sigbit(sig) != 0 { // a fault inside the handler itself
 		return false

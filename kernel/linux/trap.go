@@ -18,6 +18,8 @@ var Counters struct {
 	// UserSyscalls counts SYSCALLs from ring 3 (served by the processes'
 	// goroutines; Syscalls counts the runtime's own).
 	UserSyscalls uint64
+	// FastSyscalls counts those answered in trap context (getppid, ...).
+	FastSyscalls uint64
 }
 
 // trap is the kernel's single entry from x86.alltraps.
@@ -80,7 +82,7 @@ func pageFault(tf *x86.TrapFrame) {
 	}
 	// The runtime turns a fault at a small address into a nil-pointer
 	// panic (recoverable); anything else becomes its fatal-signal report.
-	if !forceSignal(tf, sigSEGV, code, uint64(addr)) {
+	if !forceSigFault(tf, sigSEGV, code, uint64(addr)) {
 		crash(tf, "page fault with no SIGSEGV handler")
 	}
 }
@@ -101,7 +103,7 @@ func exception(tf *x86.TrapFrame) {
 		sig = sigFPE
 	}
 	crashDeadline = monotonicNS() + 3_000_000_000
-	if !forceSignal(tf, sig, 0x80, 0) { // SI_KERNEL
+	if !forceSigFault(tf, sig, 0x80, 0) { // SI_KERNEL
 		crash(tf, "no handler for the exception's signal")
 	}
 }

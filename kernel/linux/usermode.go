@@ -14,6 +14,8 @@ package linux
 // why from UserContext.Regs.Vector and serves it as ordinary Go code.
 
 import (
+	"unsafe"
+
 	"gomenuos/arch/x86"
 	"gomenuos/kernel/mm"
 	"gomenuos/sched"
@@ -85,6 +87,9 @@ func userTrap(tf *x86.TrapFrame) {
 	if t.User == 0 {
 		crash(tf, "trap from ring 3 on a thread with no user context")
 	}
+	if tf.Vector == x86.VectorSyscall && fastSyscall(tf, (*sched.UserContext)(ptr(t.User))) {
+		return
+	}
 	if tf.Vector == 14 {
 		u := (*sched.UserContext)(ptr(t.User))
 		addr := x86.ReadCR2()
@@ -117,4 +122,52 @@ func sysKick(tid int32) int64 {
 func sysDropRoot(root uint64) int64 {
 	sched.DropRoot(root, uint64(mm.KernelRoot()))
 	return 0
+}
+
+// fastSyscall answers in trap context the system calls that need nothing
+// the goroutine has: identities the process code keeps in the context,
+// and the clocks (Linux serves these from the same entry path; there is
+// just no goroutine to wake here). It reports false to leave the call to
+// the goroutine: any other number, or a user pointer the trap handler
+// cannot write through now.
+func fastSyscall(tf *x86.TrapFrame, u *sched.UserContext) bool {
+	if u.Slow {
+		return false
+	}
+	switch tf.RAX {
+	case 39: // getpid
+		tf.RAX = uint64(u.PID)
+	case 110: // getppid
+		tf.RAX = uint64(u.PPID)
+	case 186: // gettid
+		tf.RAX = uint64(u.TID)
+	case 102, 104, 107, 108: // getuid, getgid, geteuid, getegid: everyone is root
+		tf.RAX = 0
+	case 228: // clock_gettime
+		return fastClockGettime(tf, u)
+	default:
+		return false
+	}
+	Counters.FastSyscalls++
+	return true
+}
+
+func fastClockGettime(tf *x86.TrapFrame, u *sched.UserContext) bool {
+	var ns int64
+	switch tf.RDI {
+	case 0, 5, 8, 11: // REALTIME, REALTIME_COARSE, REALTIME_ALARM, TAI
+		ns = realtimeNS()
+	case 1, 4, 6, 7, 9: // MONOTONIC(_RAW/_COARSE), BOOTTIME(_ALARM)
+		ns = monotonicNS()
+	default:
+		return false
+	}
+	var ts [2]uint64
+	ts[0], ts[1] = uint64(ns/1_000_000_000), uint64(ns%1_000_000_000)
+	if !mm.TrapCopyToUser(uintptr(u.MM), uintptr(tf.RSI), unsafe.Pointer(&ts), 16) {
+		return false
+	}
+	tf.RAX = 0
+	Counters.FastSyscalls++
+	return true
 }

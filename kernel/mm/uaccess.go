@@ -37,7 +37,7 @@ func (m *MM) pageForLocked(addr uintptr, write bool) (uintptr, bool) {
 		if pte != nil && pte.Present() {
 			code |= FaultErrPresent
 		}
-		if m.faultLocked(addr, code) != FaultMapped {
+		if m.handleMMFault(addr, code) != FaultMapped {
 			return 0, false
 		}
 		pte = x86.Walk(m.Root, va, nil)
@@ -48,8 +48,9 @@ func (m *MM) pageForLocked(addr uintptr, write bool) (uintptr, bool) {
 	return x86.PhysToVirt(pte.Addr()), true
 }
 
-// CopyIn copies len(dst) bytes from user address addr.
-func (m *MM) CopyIn(dst []byte, addr uintptr) error {
+// CopyFromUser copies len(dst) bytes from user address addr (Linux:
+// copy_from_user).
+func (m *MM) CopyFromUser(dst []byte, addr uintptr) error {
 	if !userRange(addr, uintptr(len(dst))) {
 		return syscall.EFAULT
 	}
@@ -67,8 +68,8 @@ func (m *MM) CopyIn(dst []byte, addr uintptr) error {
 	return nil
 }
 
-// CopyOut copies src to user address addr.
-func (m *MM) CopyOut(addr uintptr, src []byte) error {
+// CopyToUser copies src to user address addr (Linux: copy_to_user).
+func (m *MM) CopyToUser(addr uintptr, src []byte) error {
 	if !userRange(addr, uintptr(len(src))) {
 		return syscall.EFAULT
 	}
@@ -86,9 +87,9 @@ func (m *MM) CopyOut(addr uintptr, src []byte) error {
 	return nil
 }
 
-// ReadString copies a NUL-terminated string of at most max bytes (the NUL
+// StrncpyFromUser copies a NUL-terminated string of at most max bytes (the NUL
 // not counted) from addr: ENAMETOOLONG when there is no NUL within max.
-func (m *MM) ReadString(addr uintptr, max int) (string, error) {
+func (m *MM) StrncpyFromUser(addr uintptr, max int) (string, error) {
 	m.lock()
 	defer m.unlock()
 	var buf []byte

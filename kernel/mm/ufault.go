@@ -46,12 +46,12 @@ func UserFault(m uintptr, addr uintptr, errCode uint64) FaultResult {
 	if mm.busy.Load() != 0 {
 		return FaultRetry
 	}
-	return mm.faultLocked(addr, errCode)
+	return mm.handleMMFault(addr, errCode)
 }
 
-// faultLocked handles a fault with the tables not being changed by anyone
+// handleMMFault handles a fault with the tables not being changed by anyone
 // else (trap context, or a goroutine holding mu).
-func (m *MM) faultLocked(addr uintptr, errCode uint64) FaultResult {
+func (m *MM) handleMMFault(addr uintptr, errCode uint64) FaultResult {
 	i := m.findVMA(addr)
 	if i < 0 {
 		return FaultNoVMA
@@ -79,7 +79,7 @@ func (m *MM) faultLocked(addr uintptr, errCode uint64) FaultResult {
 		if *pte&PTECOW == 0 {
 			return FaultProt
 		}
-		if !breakCOW(pte) {
+		if !doWPPage(pte) {
 			return FaultOOM
 		}
 	}
@@ -118,9 +118,9 @@ func userPTE(pa uintptr, v *UVMA) x86.PTE {
 	return e
 }
 
-// breakCOW gives a copy-on-write page a frame of its own (Linux:
+// doWPPage gives a copy-on-write page a frame of its own (Linux:
 // do_wp_page → wp_page_copy, or wp_page_reuse when no one else maps it).
-func breakCOW(pte *x86.PTE) bool {
+func doWPPage(pte *x86.PTE) bool {
 	old := pte.Addr()
 	flags := *pte &^ (x86.PTEAddrMask | PTECOW)
 	if !FrameShared(old) {
@@ -154,4 +154,36 @@ func (m *MM) findVMA(addr uintptr) int {
 		}
 	}
 	return -1
+}
+
+// TrapCopyToUser copies n bytes from kernel memory at src to user address
+// dst of the address space m points at, from trap context: pages are
+// faulted in as the process's own write would. It reports false, having
+// perhaps copied part, when it cannot — the address space is busy or the
+// address is bad — and the caller then leaves the whole call to goroutine
+// code.
+func TrapCopyToUser(m uintptr, dst uintptr, src unsafe.Pointer, n uintptr) bool {
+	mm := (*MM)(x86.VirtPointer(m))
+	if mm.busy.Load() != 0 || dst+n < dst || dst+n > x86.UserEnd {
+		return false
+	}
+	for done := uintptr(0); done < n; {
+		va := dst + done
+		pte := x86.Walk(mm.Root, va&^(pageSize-1), nil)
+		if pte == nil || !pte.Present() || *pte&(x86.PTEWrite|x86.PTEUser) != x86.PTEWrite|x86.PTEUser {
+			if mm.handleMMFault(va, FaultErrUser|FaultErrWrite) != FaultMapped {
+				return false
+			}
+			pte = x86.Walk(mm.Root, va&^(pageSize-1), nil)
+			if pte == nil || *pte&(x86.PTEPresent|x86.PTEWrite|x86.PTEUser) != x86.PTEPresent|x86.PTEWrite|x86.PTEUser {
+				return false
+			}
+		}
+		off := va & (pageSize - 1)
+		chunk := min(n-done, pageSize-off)
+		page := unsafe.Slice((*byte)(x86.PhysPointer(pte.Addr())), pageSize)
+		copy(page[off:off+chunk], unsafe.Slice((*byte)(unsafe.Add(src, done)), chunk))
+		done += chunk
+	}
+	return true
 }

@@ -406,13 +406,13 @@ func (m *MM) SetBrk(brk uintptr) uintptr {
 func (m *MM) Fault(addr uintptr, errCode uint64) FaultResult {
 	m.lock()
 	defer m.unlock()
-	return m.faultLocked(addr, errCode)
+	return m.handleMMFault(addr, errCode)
 }
 
-// Fork returns a copy-on-write copy of the address space (Linux:
+// DupMM returns a copy-on-write copy of the address space (Linux:
 // dup_mmap + copy_page_range): both trees map the same frames read-only
 // and a write gives the writer its own copy; shared mappings stay shared.
-func (m *MM) Fork() (*MM, error) {
+func (m *MM) DupMM() (*MM, error) {
 	child, err := NewMM()
 	if err != nil {
 		return nil, err

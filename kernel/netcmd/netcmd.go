@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"strconv"
 	"sync"
+	"syscall"
 	"time"
 
 	"gomenuos/fs"
@@ -55,12 +56,12 @@ func (e *Env) replyhi(c *menu.Ctx, _ []string) error {
 	addr := netip.AddrPortFrom(netip.IPv4Unspecified(), ReplyhiPort)
 	if err := s.Bind(addr); err != nil {
 		s.Close(c.Task)
-		c.Printf("Bind Error,%v\n", err)
+		c.Printf("Bind Error,%s\n", ErrText(err))
 		return nil
 	}
 	if err := s.Listen(1024); err != nil {
 		s.Close(c.Task)
-		c.Printf("Listen Error,%v\n", err)
+		c.Printf("Listen Error,%s\n", ErrText(err))
 		return nil
 	}
 	// Like the C server, the listener has a descriptor (Linux: sock_map_fd):
@@ -121,18 +122,18 @@ func (e *Env) hello(c *menu.Ctx, args []string) error {
 	}
 	defer s.Close(c.Task)
 	if err := s.Connect(c.Task, dst); err != nil {
-		c.Printf("Connect Error,%v\n", err)
+		c.Printf("Connect Error,%s\n", ErrText(err))
 		return nil
 	}
 	if _, err := s.Send(c.Task, []byte("hello")); err != nil {
-		c.Printf("Send Error,%v\n", err)
+		c.Printf("Send Error,%s\n", ErrText(err))
 		return nil
 	}
 	c.Printf("send \"hello\" to %s:%d\n", dst.Addr(), dst.Port())
 	buf := make([]byte, 1024)
 	n, err := s.Recv(c.Task, buf)
 	if err != nil {
-		c.Printf("Recv Error,%v\n", err)
+		c.Printf("Recv Error,%s\n", ErrText(err))
 		return nil
 	}
 	c.Printf("recv \"%s\" from %s:%d\n", buf[:n], dst.Addr(), dst.Port())
@@ -268,4 +269,28 @@ func (e *Env) ping(c *menu.Ctx, args []string) error {
 	}
 	c.Printf("%d packets transmitted, %d received\n", count, got)
 	return nil
+}
+
+// linuxText is strerror with the wording of Linux's C library for the
+// errors the lab commands meet, so the Go shell and the C MenuOS
+// (user/menu) print the same lines.
+var linuxText = map[syscall.Errno]string{
+	syscall.EADDRINUSE:    "Address already in use",
+	syscall.ECONNREFUSED:  "Connection refused",
+	syscall.ECONNRESET:    "Connection reset by peer",
+	syscall.ETIMEDOUT:     "Connection timed out",
+	syscall.ENETUNREACH:   "Network is unreachable",
+	syscall.EHOSTUNREACH:  "No route to host",
+	syscall.EADDRNOTAVAIL: "Cannot assign requested address",
+	syscall.EPIPE:         "Broken pipe",
+	syscall.EINTR:         "Interrupted system call",
+	syscall.EINVAL:        "Invalid argument",
+}
+
+// ErrText is how the lab commands word an error.
+func ErrText(err error) string {
+	if t, ok := linuxText[inet.Errno(err)]; ok {
+		return t
+	}
+	return err.Error()
 }

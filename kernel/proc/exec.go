@@ -142,14 +142,14 @@ func loadProgram(prog *program, envp []string) (*image, error) {
 	}
 	var rnd [24]byte
 	rand.Read(rnd[:])
-	img, err := exec.LoadELF(m, prog.data, prog.real, prog.ino, binary.LittleEndian.Uint64(rnd[16:]))
+	img, err := exec.LoadElfBinary(m, prog.data, prog.real, prog.ino, binary.LittleEndian.Uint64(rnd[16:]))
 	if err == nil {
 		m.BrkStart, m.Brk = img.BrkStart, img.BrkStart
 		si := exec.StackInfo{Argv: prog.argv, Envp: envp, ExecFn: prog.path, HWCap: hwcap(),
 			Jitter: uintptr(rnd[0]) * 16}
 		copy(si.Random[:], rnd[:16])
 		var sp uintptr
-		if sp, err = exec.SetupStack(m, img, si); err == nil {
+		if sp, err = exec.CreateElfTables(m, img, si); err == nil {
 			im := &image{mm: m}
 			im.regs.RIP, im.regs.RSP = uint64(img.Entry), uint64(sp)
 			im.regs.RFLAGS = x86.FlagIF | 2
@@ -180,7 +180,7 @@ func initFX(fx *[512]byte) {
 // thread starts the new program.
 func sysExecve(t *Thread, a args) (uintptr, error) {
 	m := t.Proc.MM()
-	file, err := m.ReadString(a[0], maxPathLen)
+	file, err := m.StrncpyFromUser(a[0], maxPathLen)
 	if err != nil {
 		return 0, err
 	}
@@ -192,12 +192,12 @@ func sysExecve(t *Thread, a args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.execve(file, argv, envp)
+	return 0, t.doExecveatCommon(file, argv, envp)
 }
 
-// execve loads the program and, past the point of no return, makes the
+// doExecveatCommon loads the program and, past the point of no return, makes the
 // process run it.
-func (t *Thread) execve(file string, argv, envp []string) error {
+func (t *Thread) doExecveatCommon(file string, argv, envp []string) error {
 	if file == "" {
 		return syscall.ENOENT
 	}
@@ -283,14 +283,14 @@ func readStrings(m *mm.MM, addr uintptr) ([]string, error) {
 			return nil, syscall.E2BIG
 		}
 		var b [8]byte
-		if err := m.CopyIn(b[:], addr+uintptr(i)*8); err != nil {
+		if err := m.CopyFromUser(b[:], addr+uintptr(i)*8); err != nil {
 			return nil, err
 		}
 		p := uintptr(binary.LittleEndian.Uint64(b[:]))
 		if p == 0 {
 			return out, nil
 		}
-		s, err := m.ReadString(p, maxArgLen)
+		s, err := m.StrncpyFromUser(p, maxArgLen)
 		if errors.Is(err, syscall.ENAMETOOLONG) {
 			return nil, syscall.E2BIG
 		}

@@ -8,10 +8,10 @@ import (
 	"gomenuos/sched"
 )
 
-// groupExit makes every thread of p leave with wait status status
+// doGroupExit makes every thread of p leave with wait status status
 // (Linux: do_group_exit / zap_other_threads). The first caller's status
 // wins.
-func (p *Process) groupExit(status int, threads []*Thread) {
+func (p *Process) doGroupExit(status int, threads []*Thread) {
 	p.mu.Lock()
 	if !p.exiting {
 		p.exiting = true
@@ -38,18 +38,18 @@ func sysExit(t *Thread, a args) (uintptr, error) {
 }
 
 func sysExitGroup(t *Thread, a args) (uintptr, error) {
-	t.Proc.groupExit(int(a[0]&0xff)<<8, t.Proc.threadsSnapshot())
+	t.Proc.doGroupExit(int(a[0]&0xff)<<8, t.Proc.threadsSnapshot())
 	return 0, errNoReturn
 }
 
-// exit is the end of a thread's goroutine (Linux: do_exit): clear
+// doExit is the end of a thread's goroutine (Linux: do_exit): clear
 // clear_child_tid and wake its futex (pthread_join waits on it), leave
 // the process, and if it was the last thread, the process exits.
-func (t *Thread) exit() {
+func (t *Thread) doExit() {
 	p := t.Proc
 	if t.clearTID != 0 && p.MM() != nil {
 		var zero [4]byte
-		if p.MM().CopyOut(t.clearTID, zero[:]) == nil {
+		if p.MM().CopyToUser(t.clearTID, zero[:]) == nil {
 			futexWake(t, t.clearTID, 1, false)
 		}
 	}
@@ -97,6 +97,9 @@ func (p *Process) exitProcess(status int) {
 		if initp != nil && initp != p {
 			initp.children = append(initp.children, c)
 		}
+		for _, ct := range c.threadsSnapshot() {
+			ct.ctx.PPID = 1 // what getppid answers from trap context
+		}
 	}
 	p.children = nil
 	parent := p.parent
@@ -122,7 +125,7 @@ func (p *Process) exitProcess(status int) {
 		parent.childWait.WakeUpAll()
 	}
 	if autoReap {
-		p.reap()
+		p.releaseTask()
 	}
 	notifyExit(p)
 }
@@ -132,8 +135,8 @@ func dropRoot(root uintptr) {
 	syscall.RawSyscall(linux.SysDropRoot, root, 0, 0)
 }
 
-// reap removes a zombie from the table (Linux: release_task).
-func (p *Process) reap() {
+// releaseTask removes a zombie from the table (Linux: release_task).
+func (p *Process) releaseTask() {
 	table.mu.Lock()
 	defer table.mu.Unlock()
 	if p.state == procReaped {
@@ -160,11 +163,11 @@ const (
 	wNoWait    = 0x01000000
 )
 
-// waitChild waits for a child matching pid (wait4's pid rules) to become
+// doWait waits for a child matching pid (wait4's pid rules) to become
 // a zombie and reaps it unless noReap (Linux: do_wait). It returns the
 // child and its status; (nil, 0, nil) with WNOHANG when children exist but
 // none has exited.
-func (p *Process) waitChild(task *sched.Task, pid, options int, noReap bool) (*Process, int, error) {
+func (p *Process) doWait(task *sched.Task, pid, options int, noReap bool) (*Process, int, error) {
 	var found *Process
 	var status int
 	var childErr error
@@ -191,7 +194,7 @@ func (p *Process) waitChild(task *sched.Task, pid, options int, noReap bool) (*P
 		return nil, 0, childErr
 	}
 	if found != nil && !noReap {
-		found.reap()
+		found.releaseTask()
 	}
 	return found, status, nil
 }
@@ -214,20 +217,20 @@ func sysWait4(t *Thread, a args) (uintptr, error) {
 	if options&^(wNoHang|wUntraced|wContinued|0x40000000|0x80000000|0x20000000) != 0 {
 		return 0, syscall.EINVAL
 	}
-	c, status, err := t.Proc.waitChild(t.task, pid, options, false)
+	c, status, err := t.Proc.doWait(t.task, pid, options, false)
 	if err != nil || c == nil {
 		return 0, err
 	}
 	if statusAddr != 0 {
 		var b [4]byte
 		binary.LittleEndian.PutUint32(b[:], uint32(status))
-		if err := t.Proc.MM().CopyOut(statusAddr, b[:]); err != nil {
+		if err := t.Proc.MM().CopyToUser(statusAddr, b[:]); err != nil {
 			return 0, err
 		}
 	}
 	if a[3] != 0 {
 		var ru [144]byte // struct rusage: no accounting yet, all zero
-		if err := t.Proc.MM().CopyOut(a[3], ru[:]); err != nil {
+		if err := t.Proc.MM().CopyToUser(a[3], ru[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -253,7 +256,7 @@ func sysWaitid(t *Thread, a args) (uintptr, error) {
 	if options&(wExited|wUntraced|wContinued) == 0 {
 		return 0, syscall.EINVAL
 	}
-	c, status, err := t.Proc.waitChild(t.task, pid, options, options&wNoWait != 0)
+	c, status, err := t.Proc.doWait(t.task, pid, options, options&wNoWait != 0)
 	if err != nil {
 		return 0, err
 	}
@@ -268,7 +271,7 @@ func sysWaitid(t *Thread, a args) (uintptr, error) {
 		}
 		writeSiginfo(b[:], info)
 	}
-	return 0, t.Proc.MM().CopyOut(infop, b[:])
+	return 0, t.Proc.MM().CopyToUser(infop, b[:])
 }
 
 // notifyExit tells kernel waiters a process became a zombie or was reaped.

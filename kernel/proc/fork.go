@@ -65,7 +65,7 @@ func kernelClone(t *Thread, ca cloneArgs) (int, error) {
 	if f&cloneThread != 0 {
 		child = t.newSibling(id, ca)
 	} else {
-		child, err = t.forkProcess(id, ca)
+		child, err = t.copyProcess(id, ca)
 	}
 	if err != nil {
 		table.mu.Lock()
@@ -94,6 +94,7 @@ func kernelClone(t *Thread, ca cloneArgs) (int, error) {
 func (t *Thread) newSibling(tid int, ca cloneArgs) *Thread {
 	p := t.Proc
 	c := newThread(p, tid, &t.ctx.Regs)
+	c.ctx.PPID = t.ctx.PPID
 	setChildRegs(c, t, ca)
 	t.sigMu.Lock()
 	c.mask = t.mask
@@ -118,8 +119,8 @@ func setChildRegs(c, parent *Thread, ca cloneArgs) {
 	c.ctx.GSBase = parent.ctx.GSBase
 }
 
-// forkProcess makes a new process whose first thread copies t.
-func (t *Thread) forkProcess(pid int, ca cloneArgs) (*Thread, error) {
+// copyProcess makes a new process whose first thread copies t.
+func (t *Thread) copyProcess(pid int, ca cloneArgs) (*Thread, error) {
 	p := t.Proc
 	p.mu.Lock()
 	pm, pfiles, psig := p.mm, p.files, p.sig
@@ -129,7 +130,7 @@ func (t *Thread) forkProcess(pid int, ca cloneArgs) (*Thread, error) {
 	var err error
 	if ca.flags&cloneVM != 0 {
 		np.mm = pm.Get()
-	} else if np.mm, err = pm.Fork(); err != nil {
+	} else if np.mm, err = pm.DupMM(); err != nil {
 		return nil, err
 	}
 	if ca.flags&cloneFiles != 0 {
@@ -161,6 +162,7 @@ func (t *Thread) forkProcess(pid int, ca cloneArgs) (*Thread, error) {
 	}
 	np.pgid, np.sid = p.pgid, p.sid
 	np.parent.children = append(np.parent.children, np)
+	c.ctx.PPID = int32(np.parent.PID)
 	table.procs[pid] = np
 	table.mu.Unlock()
 	return c, nil
@@ -175,7 +177,7 @@ func (t *Thread) waitVfork(child *Process) {
 func putU32(m *mm.MM, addr uintptr, v uint32) error {
 	var b [4]byte
 	binary.LittleEndian.PutUint32(b[:], v)
-	return m.CopyOut(addr, b[:])
+	return m.CopyToUser(addr, b[:])
 }
 
 func sysClone(t *Thread, a args) (uintptr, error) {
@@ -203,7 +205,7 @@ func sysClone3(t *Thread, a args) (uintptr, error) {
 		return 0, syscall.EINVAL
 	}
 	var b [88]byte
-	if err := t.Proc.MM().CopyIn(b[:min(size, 88)], a[0]); err != nil {
+	if err := t.Proc.MM().CopyFromUser(b[:min(size, 88)], a[0]); err != nil {
 		return 0, err
 	}
 	le := binary.LittleEndian

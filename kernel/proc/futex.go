@@ -74,7 +74,7 @@ func (t *Thread) futexKey(addr uintptr, private bool) (futexKey, error) {
 
 func readFutexWord(t *Thread, addr uintptr) (uint32, error) {
 	var b [4]byte
-	if err := t.Proc.MM().CopyIn(b[:], addr); err != nil {
+	if err := t.Proc.MM().CopyFromUser(b[:], addr); err != nil {
 		return 0, err
 	}
 	return binary.LittleEndian.Uint32(b[:]), nil

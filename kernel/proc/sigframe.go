@@ -96,8 +96,8 @@ func (t *Thread) handleSignal(info sigInfo, act sigaction) {
 	put(uc+ucSigmask, oldMask)
 	writeSiginfo(b[frameInfo:], info)
 	copy(b[fp-frame:], r.FX[:])
-	if err := t.Proc.MM().CopyOut(frame, b); err != nil {
-		t.forceSignal(sigSEGV, siKernel, 0)
+	if err := t.Proc.MM().CopyToUser(frame, b); err != nil {
+		t.forceSigFault(sigSEGV, siKernel, 0)
 		return
 	}
 	t.sigMu.Lock()
@@ -150,8 +150,8 @@ func sysRtSigreturn(t *Thread, _ args) (uintptr, error) {
 	ucAddr := uintptr(r.RSP)
 	var uc [ucSize]byte
 	m := t.Proc.MM()
-	if err := m.CopyIn(uc[:], ucAddr); err != nil {
-		t.forceSignal(sigSEGV, siKernel, 0)
+	if err := m.CopyFromUser(uc[:], ucAddr); err != nil {
+		t.forceSigFault(sigSEGV, siKernel, 0)
 		return 0, errNoReturn
 	}
 	le := binary.LittleEndian
@@ -164,8 +164,8 @@ func sysRtSigreturn(t *Thread, _ args) (uintptr, error) {
 	r.RFLAGS = r.RFLAGS&^fixEflags | get(mc+mcEflags)&fixEflags
 	if fp := uintptr(get(mc + mcFPState)); fp != 0 {
 		var fx [fxSize]byte
-		if err := m.CopyIn(fx[:], fp); err != nil {
-			t.forceSignal(sigSEGV, siKernel, 0)
+		if err := m.CopyFromUser(fx[:], fp); err != nil {
+			t.forceSigFault(sigSEGV, siKernel, 0)
 			return 0, errNoReturn
 		}
 		r.FX = fx

@@ -241,7 +241,7 @@ func (p *Process) sendSignal(info sigInfo) {
 	threads := append([]*Thread(nil), p.threads...)
 	p.mu.Unlock()
 	if sig == sigKILL {
-		p.groupExit(sig, threads)
+		p.doGroupExit(sig, threads)
 		return
 	}
 	for _, t := range threads {
@@ -262,7 +262,7 @@ func (t *Thread) sendSignal(info sigInfo) {
 	t.pending.add(info)
 	t.sigMu.Unlock()
 	if sig == sigKILL {
-		t.Proc.groupExit(sig, t.Proc.threadsSnapshot())
+		t.Proc.doGroupExit(sig, t.Proc.threadsSnapshot())
 		return
 	}
 	if !t.blocks(sig) {
@@ -322,10 +322,10 @@ func (t *Thread) recalcSigPending() {
 	}
 }
 
-// doSignals delivers pending signals before the thread returns to user
+// archDoSignalOrRestart delivers pending signals before the thread returns to user
 // mode (Linux: arch_do_signal_or_restart → get_signal, handle_signal),
 // and restarts or fails the interrupted system call.
-func (t *Thread) doSignals() {
+func (t *Thread) archDoSignalOrRestart() {
 	handled := false
 	for !t.exitNow.Load() {
 		info, ok := t.dequeueSignal()
@@ -336,16 +336,16 @@ func (t *Thread) doSignals() {
 		act := t.Proc.sig.get(sig)
 		switch {
 		case sig == sigKILL:
-			t.Proc.groupExit(sig, t.Proc.threadsSnapshot())
+			t.Proc.doGroupExit(sig, t.Proc.threadsSnapshot())
 		case act.handler == sigIGN:
 		case act.handler == sigDFL:
 			switch defaultAction(sig) {
 			case dflTerm:
-				t.Proc.groupExit(sig, t.Proc.threadsSnapshot())
+				t.Proc.doGroupExit(sig, t.Proc.threadsSnapshot())
 			case dflCore:
 				// RLIMIT_CORE is 0, as Linux's default: no core file, so
 				// the status has no WCOREDUMP bit.
-				t.Proc.groupExit(sig, t.Proc.threadsSnapshot())
+				t.Proc.doGroupExit(sig, t.Proc.threadsSnapshot())
 			}
 		default:
 			if !handled {
@@ -394,9 +394,9 @@ func (t *Thread) restartSyscall(act *sigaction) {
 	}
 }
 
-// forceSignal delivers a fault's signal even when blocked or ignored: an
+// forceSigFault delivers a fault's signal even when blocked or ignored: an
 // unhandled one kills the process (Linux: force_sig_fault).
-func (t *Thread) forceSignal(sig int, code int32, addr uint64) {
+func (t *Thread) forceSigFault(sig int, code int32, addr uint64) {
 	act := t.Proc.sig.get(sig)
 	t.sigMu.Lock()
 	blocked := t.mask&sigbit(sig) != 0

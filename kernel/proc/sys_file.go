@@ -7,14 +7,15 @@ import (
 	"syscall"
 
 	"gomenuos/fs"
+	"gomenuos/fs/sockfs"
 )
 
 // File system calls (Linux: fs/read_write.c, fs/open.c, fs/namei.c,
 // fs/stat.c, fs/readdir.c, fs/fcntl.c, fs/file.c).
 
 func init() {
-	register(0, "read", sysRead)
-	register(1, "write", sysWrite)
+	register(0, "read", ksysRead)
+	register(1, "write", ksysWrite)
 	register(2, "open", func(t *Thread, a args) (uintptr, error) { return t.openat(atFDCWD, a[0], int(a[1]), uint32(a[2])) })
 	register(3, "close", func(t *Thread, a args) (uintptr, error) { return 0, t.files().Close(int(a[0])) })
 	register(8, "lseek", sysLseek)
@@ -74,7 +75,7 @@ func init() {
 	})
 	register(268, "fchmodat", sysChmodOK)
 	register(269, "faccessat", func(t *Thread, a args) (uintptr, error) { return t.access(int(int32(a[0])), a[1]) })
-	register(280, "utimensat", sysChmodOK)
+	register(280, "utimensat", sysUtimensat)
 	register(292, "dup3", sysDup3)
 	register(316, "renameat2", func(t *Thread, a args) (uintptr, error) {
 		if a[4] != 0 {
@@ -102,7 +103,7 @@ func (t *Thread) file(fd int) (*fs.File, error) { return t.files().Get(fd) }
 // userPath reads a path argument and makes it absolute against dirfd
 // (Linux: getname + the dfd part of path_init).
 func (t *Thread) userPath(dirfd int, addr uintptr) (string, error) {
-	p, err := t.Proc.MM().ReadString(addr, maxPathLen)
+	p, err := t.Proc.MM().StrncpyFromUser(addr, maxPathLen)
 	if err != nil {
 		return "", err
 	}
@@ -172,7 +173,7 @@ func (t *Thread) readFile(f *fs.File, buf, n uintptr, at int64) (uintptr, error)
 		got, err = f.Read(t.task, k)
 	}
 	if got > 0 {
-		if cerr := t.Proc.MM().CopyOut(buf, k[:got]); cerr != nil {
+		if cerr := t.Proc.MM().CopyToUser(buf, k[:got]); cerr != nil {
 			return 0, cerr
 		}
 		return uintptr(got), nil
@@ -186,7 +187,7 @@ func (t *Thread) writeFile(f *fs.File, buf, n uintptr, at int64) (uintptr, error
 	done := uintptr(0)
 	for done < n || n == 0 {
 		k := make([]byte, min(n-done, maxIO))
-		if err := t.Proc.MM().CopyIn(k, buf+done); err != nil {
+		if err := t.Proc.MM().CopyFromUser(k, buf+done); err != nil {
 			if done > 0 {
 				return done, nil
 			}
@@ -228,7 +229,7 @@ func (t *Thread) ioErr(f *fs.File, err error) error {
 	return err
 }
 
-func sysRead(t *Thread, a args) (uintptr, error) {
+func ksysRead(t *Thread, a args) (uintptr, error) {
 	f, err := t.file(int(a[0]))
 	if err != nil {
 		return 0, err
@@ -237,7 +238,7 @@ func sysRead(t *Thread, a args) (uintptr, error) {
 	return t.readFile(f, a[1], a[2], -1)
 }
 
-func sysWrite(t *Thread, a args) (uintptr, error) {
+func ksysWrite(t *Thread, a args) (uintptr, error) {
 	f, err := t.file(int(a[0]))
 	if err != nil {
 		return 0, err
@@ -309,7 +310,7 @@ func (t *Thread) readIovec(addr uintptr, n int) ([][2]uintptr, error) {
 		return nil, syscall.EINVAL
 	}
 	b := make([]byte, 16*n)
-	if err := t.Proc.MM().CopyIn(b, addr); err != nil {
+	if err := t.Proc.MM().CopyFromUser(b, addr); err != nil {
 		return nil, err
 	}
 	iov := make([][2]uintptr, n)
@@ -390,7 +391,7 @@ func sysFcntl(t *Thread, a args) (uintptr, error) {
 	case fGetfl:
 		return uintptr(f.Flags), nil
 	case fSetfl:
-		f.SetStatusFlags(int(arg))
+		setStatusFlags(f, int(arg))
 		return 0, nil
 	case fGetlk:
 		// No other process holds a lock: report F_UNLCK (2) in l_type.
@@ -404,7 +405,7 @@ func sysFcntl(t *Thread, a args) (uintptr, error) {
 func putU16(t *Thread, addr uintptr, v uint16) error {
 	var b [2]byte
 	binary.LittleEndian.PutUint16(b[:], v)
-	return t.Proc.MM().CopyOut(addr, b[:])
+	return t.Proc.MM().CopyToUser(addr, b[:])
 }
 
 func sysFsync(t *Thread, a args) (uintptr, error) {
@@ -454,7 +455,7 @@ func sysGetcwd(t *Thread, a args) (uintptr, error) {
 	if uintptr(len(cwd)+1) > a[1] {
 		return 0, syscall.ERANGE
 	}
-	if err := t.Proc.MM().CopyOut(a[0], append([]byte(cwd), 0)); err != nil {
+	if err := t.Proc.MM().CopyToUser(a[0], append([]byte(cwd), 0)); err != nil {
 		return 0, err
 	}
 	return uintptr(len(cwd) + 1), nil
@@ -552,7 +553,7 @@ func (t *Thread) linkat(odir int, oaddr uintptr, ndir int, naddr uintptr) (uintp
 }
 
 func (t *Thread) symlinkat(target uintptr, dirfd int, addr uintptr) (uintptr, error) {
-	tgt, err := t.Proc.MM().ReadString(target, maxPathLen)
+	tgt, err := t.Proc.MM().StrncpyFromUser(target, maxPathLen)
 	if err != nil {
 		return 0, err
 	}
@@ -576,7 +577,7 @@ func (t *Thread) readlinkat(dirfd int, addr, buf, size uintptr) (uintptr, error)
 		return 0, err
 	}
 	n := min(uintptr(len(target)), size)
-	return n, t.Proc.MM().CopyOut(buf, []byte(target[:n]))
+	return n, t.Proc.MM().CopyToUser(buf, []byte(target[:n]))
 }
 
 func (t *Thread) access(dirfd int, addr uintptr) (uintptr, error) {
@@ -589,6 +590,28 @@ func (t *Thread) access(dirfd int, addr uintptr) (uintptr, error) {
 }
 
 func sysChmodOK(*Thread, args) (uintptr, error) { return 0, nil } // one user, root: modes are not enforced
+
+// sysUtimensat sets a file's times to now (Linux: do_utimes); explicit
+// times are not kept apart from "now". A missing file is ENOENT, which
+// touch(1) relies on to create it.
+func sysUtimensat(t *Thread, a args) (uintptr, error) {
+	var inode *fs.Inode
+	if a[1] == 0 { // futimens
+		f, err := t.file(int(int32(a[0])))
+		if err != nil {
+			return 0, err
+		}
+		defer f.Put()
+		inode = f.Inode
+	} else {
+		var err error
+		if inode, err = t.statPath(int(int32(a[0])), a[1], int(a[3])); err != nil {
+			return 0, err
+		}
+	}
+	inode.Touch()
+	return 0, nil
+}
 
 func sysUmask(t *Thread, a args) (uintptr, error) {
 	p := t.Proc
@@ -635,11 +658,23 @@ func sysGetdents64(t *Thread, a args) (uintptr, error) {
 	if len(out) == 0 && i < len(all) {
 		return 0, syscall.EINVAL // buffer too small for one entry
 	}
-	if err := t.Proc.MM().CopyOut(a[1], out); err != nil {
+	if err := t.Proc.MM().CopyToUser(a[1], out); err != nil {
 		return 0, err
 	}
 	f.Seek(int64(i), 0)
 	return uintptr(len(out)), nil
+}
+
+// setStatusFlags changes O_APPEND/O_NONBLOCK; a socket keeps its own
+// non-blocking flag (Linux: sock_fcntl's O_NONBLOCK reaches the socket
+// through the file; ours reads it from the socket).
+func setStatusFlags(f *fs.File, flags int) {
+	f.SetStatusFlags(flags)
+	if s, ok := sockfs.SocketOf(f); ok {
+		if nb, ok := s.(interface{ SetNonblock(bool) }); ok {
+			nb.SetNonblock(flags&fs.O_NONBLOCK != 0)
+		}
+	}
 }
 
 // dtype is the d_type of a mode (Linux: fs_umode_to_dtype).
@@ -662,7 +697,7 @@ func sysSendfile(t *Thread, a args) (uintptr, error) {
 	m := t.Proc.MM()
 	if a[2] != 0 {
 		var b [8]byte
-		if err := m.CopyIn(b[:], a[2]); err != nil {
+		if err := m.CopyFromUser(b[:], a[2]); err != nil {
 			return 0, err
 		}
 		off = int64(binary.LittleEndian.Uint64(b[:]))
@@ -684,7 +719,7 @@ func sysSendfile(t *Thread, a args) (uintptr, error) {
 	if off >= 0 {
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], uint64(off+int64(w)))
-		if err := m.CopyOut(a[2], b[:]); err != nil {
+		if err := m.CopyToUser(a[2], b[:]); err != nil {
 			return 0, err
 		}
 	} else if w < n {

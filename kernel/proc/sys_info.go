@@ -73,7 +73,7 @@ func sysGetres(t *Thread, a args) (uintptr, error) {
 	var z [4]byte
 	m := t.Proc.MM()
 	for _, p := range a[:3] {
-		if err := m.CopyOut(p, z[:]); err != nil {
+		if err := m.CopyToUser(p, z[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -96,7 +96,7 @@ func sysUname(t *Thread, a args) (uintptr, error) {
 	for i, s := range []string{UnameSysname, Hostname, UnameRelease, UnameVersion, UnameMachine, "(none)"} {
 		copy(b[i*65:i*65+64], s)
 	}
-	return 0, t.Proc.MM().CopyOut(a[0], b)
+	return 0, t.Proc.MM().CopyToUser(a[0], b)
 }
 
 // Resource limits: RLIMIT_STACK 3, RLIMIT_NOFILE 7, RLIMIT_NPROC 6,
@@ -122,7 +122,7 @@ func (t *Thread) getrlimit(res int, addr uintptr) error {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:], cur)
 	binary.LittleEndian.PutUint64(b[8:], max)
-	return t.Proc.MM().CopyOut(addr, b[:])
+	return t.Proc.MM().CopyToUser(addr, b[:])
 }
 
 func sysPrlimit(t *Thread, a args) (uintptr, error) {
@@ -140,7 +140,7 @@ func sysGetrusage(t *Thread, a args) (uintptr, error) {
 	ns := t.Proc.utimeNS.Load()
 	binary.LittleEndian.PutUint64(b[0:], uint64(ns/1e9))
 	binary.LittleEndian.PutUint64(b[8:], uint64(ns%1e9/1e3))
-	return 0, t.Proc.MM().CopyOut(a[1], b[:])
+	return 0, t.Proc.MM().CopyToUser(a[1], b[:])
 }
 
 // SysinfoSource feeds sysinfo(2): uptime, RAM and process count.
@@ -155,7 +155,7 @@ func sysSysinfo(t *Thread, a args) (uintptr, error) {
 	le.PutUint64(b[40:], free)
 	le.PutUint16(b[80:], uint16(len(All())))
 	le.PutUint32(b[104:], 1) // mem_unit
-	return 0, t.Proc.MM().CopyOut(a[0], b)
+	return 0, t.Proc.MM().CopyToUser(a[0], b)
 }
 
 func sysSchedGetaffinity(t *Thread, a args) (uintptr, error) {
@@ -164,14 +164,14 @@ func sysSchedGetaffinity(t *Thread, a args) (uintptr, error) {
 	}
 	var b [8]byte
 	b[0] = 1 // one CPU
-	return 8, t.Proc.MM().CopyOut(a[2], b[:])
+	return 8, t.Proc.MM().CopyToUser(a[2], b[:])
 }
 
 func sysGetrandom(t *Thread, a args) (uintptr, error) {
 	n := min(a[1], 1<<20)
 	b := make([]byte, n)
 	rand.Read(b)
-	return n, t.Proc.MM().CopyOut(a[0], b)
+	return n, t.Proc.MM().CopyToUser(a[0], b)
 }
 
 // prctl options.
@@ -183,7 +183,7 @@ const (
 func sysPrctl(t *Thread, a args) (uintptr, error) {
 	switch a[0] {
 	case prSetName:
-		name, err := t.Proc.MM().ReadString(a[1], 4096)
+		name, err := t.Proc.MM().StrncpyFromUser(a[1], 4096)
 		if err != nil {
 			return 0, err
 		}
@@ -194,7 +194,7 @@ func sysPrctl(t *Thread, a args) (uintptr, error) {
 	case prGetName:
 		b := make([]byte, 16)
 		copy(b, t.Proc.Comm())
-		return 0, t.Proc.MM().CopyOut(a[1], b)
+		return 0, t.Proc.MM().CopyToUser(a[1], b)
 	}
 	return 0, syscall.EINVAL
 }
@@ -227,7 +227,7 @@ func sysArchPrctl(t *Thread, a args) (uintptr, error) {
 		}
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], v)
-		return 0, t.Proc.MM().CopyOut(a[1], b[:])
+		return 0, t.Proc.MM().CopyToUser(a[1], b[:])
 	}
 	return 0, syscall.EINVAL
 }

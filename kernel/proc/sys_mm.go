@@ -147,5 +147,5 @@ func sysMincore(t *Thread, a args) (uintptr, error) {
 	for i := range v {
 		v[i] = 1
 	}
-	return 0, t.Proc.MM().CopyOut(a[2], v)
+	return 0, t.Proc.MM().CopyToUser(a[2], v)
 }

@@ -111,7 +111,7 @@ func (t *Thread) poll(addr uintptr, n int, timeout time.Duration) (uintptr, erro
 	}
 	m := t.Proc.MM()
 	b := make([]byte, 8*n)
-	if err := m.CopyIn(b, addr); err != nil {
+	if err := m.CopyFromUser(b, addr); err != nil {
 		return 0, err
 	}
 	es := make([]pollEntry, n)
@@ -125,7 +125,7 @@ func (t *Thread) poll(addr uintptr, n int, timeout time.Duration) (uintptr, erro
 	for i := range es {
 		binary.LittleEndian.PutUint16(b[8*i+6:], es[i].revents)
 	}
-	return uintptr(ready), m.CopyOut(addr, b)
+	return uintptr(ready), m.CopyToUser(addr, b)
 }
 
 // withSigmask runs fn with a temporary signal mask (ppoll, pselect6); the
@@ -138,7 +138,7 @@ func (t *Thread) withSigmask(maskAddr, size uintptr, fn func() (uintptr, error))
 		return 0, syscall.EINVAL
 	}
 	var b [8]byte
-	if err := t.Proc.MM().CopyIn(b[:], maskAddr); err != nil {
+	if err := t.Proc.MM().CopyFromUser(b[:], maskAddr); err != nil {
 		return 0, err
 	}
 	t.sigMu.Lock()
@@ -182,7 +182,7 @@ func (t *Thread) readFdSet(addr uintptr, n int) (fdSet, error) {
 		return nil, nil
 	}
 	b := make(fdSet, (n+63)/64*8)
-	return b, t.Proc.MM().CopyIn(b, addr)
+	return b, t.Proc.MM().CopyFromUser(b, addr)
 }
 
 // doSelect is select over poll: each set bit becomes an entry; ready
@@ -241,7 +241,7 @@ func (t *Thread) doSelect(n int, rAddr, wAddr, eAddr uintptr, timeout time.Durat
 	}
 	for i, a := range addrs {
 		if a != 0 {
-			if err := t.Proc.MM().CopyOut(a, out[i]); err != nil {
+			if err := t.Proc.MM().CopyToUser(a, out[i]); err != nil {
 				return 0, err
 			}
 		}
@@ -253,7 +253,7 @@ func sysSelect(t *Thread, a args) (uintptr, error) {
 	timeout := time.Duration(-1)
 	if a[4] != 0 {
 		var b [16]byte
-		if err := t.Proc.MM().CopyIn(b[:], a[4]); err != nil {
+		if err := t.Proc.MM().CopyFromUser(b[:], a[4]); err != nil {
 			return 0, err
 		}
 		timeout = readTimeval(b[:])
@@ -269,7 +269,7 @@ func sysPselect6(t *Thread, a args) (uintptr, error) {
 	var maskAddr, size uintptr
 	if a[5] != 0 {
 		var b [16]byte
-		if err := t.Proc.MM().CopyIn(b[:], a[5]); err != nil {
+		if err := t.Proc.MM().CopyFromUser(b[:], a[5]); err != nil {
 			return 0, err
 		}
 		maskAddr, size = uintptr(binary.LittleEndian.Uint64(b[:])), uintptr(binary.LittleEndian.Uint64(b[8:]))
@@ -299,7 +299,7 @@ func (t *Thread) pipe(addr uintptr, flags int) error {
 	var b [8]byte
 	binary.LittleEndian.PutUint32(b[:], uint32(rfd))
 	binary.LittleEndian.PutUint32(b[4:], uint32(wfd))
-	if err := t.Proc.MM().CopyOut(addr, b[:]); err != nil {
+	if err := t.Proc.MM().CopyToUser(addr, b[:]); err != nil {
 		ft.Close(rfd)
 		ft.Close(wfd)
 		return err

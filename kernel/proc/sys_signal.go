@@ -35,7 +35,7 @@ func sysRtSigaction(t *Thread, a args) (uintptr, error) {
 	m := t.Proc.MM()
 	var nb [32]byte
 	if act != 0 {
-		if err := m.CopyIn(nb[:], act); err != nil {
+		if err := m.CopyFromUser(nb[:], act); err != nil {
 			return 0, err
 		}
 	}
@@ -57,7 +57,7 @@ func sysRtSigaction(t *Thread, a args) (uintptr, error) {
 		le.PutUint64(ob[8:], prev.flags)
 		le.PutUint64(ob[16:], prev.restorer)
 		le.PutUint64(ob[24:], prev.mask)
-		if err := m.CopyOut(old, ob[:]); err != nil {
+		if err := m.CopyToUser(old, ob[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -85,7 +85,7 @@ func sysRtSigprocmask(t *Thread, a args) (uintptr, error) {
 	m := t.Proc.MM()
 	var nb [8]byte
 	if set != 0 {
-		if err := m.CopyIn(nb[:], set); err != nil {
+		if err := m.CopyFromUser(nb[:], set); err != nil {
 			return 0, err
 		}
 	}
@@ -109,7 +109,7 @@ func sysRtSigprocmask(t *Thread, a args) (uintptr, error) {
 	if old != 0 {
 		var ob [8]byte
 		binary.LittleEndian.PutUint64(ob[:], prev)
-		if err := m.CopyOut(old, ob[:]); err != nil {
+		if err := m.CopyToUser(old, ob[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -126,7 +126,7 @@ func sysRtSigpending(t *Thread, a args) (uintptr, error) {
 	t.Proc.mu.Unlock()
 	var b [8]byte
 	binary.LittleEndian.PutUint64(b[:], set&mask)
-	return 0, t.Proc.MM().CopyOut(a[0], b[:])
+	return 0, t.Proc.MM().CopyToUser(a[0], b[:])
 }
 
 // waitForSignal sleeps until a signal is deliverable; the call then ends
@@ -146,7 +146,7 @@ func sysRtSigsuspend(t *Thread, a args) (uintptr, error) {
 		return 0, syscall.EINVAL
 	}
 	var b [8]byte
-	if err := t.Proc.MM().CopyIn(b[:], a[0]); err != nil {
+	if err := t.Proc.MM().CopyFromUser(b[:], a[0]); err != nil {
 		return 0, err
 	}
 	t.sigMu.Lock()
@@ -178,7 +178,7 @@ func sysSigaltstack(t *Thread, a args) (uintptr, error) {
 		binary.LittleEndian.PutUint64(b[0:], uint64(sp))
 		binary.LittleEndian.PutUint32(b[8:], flags)
 		binary.LittleEndian.PutUint64(b[16:], uint64(size))
-		if err := m.CopyOut(old, b[:]); err != nil {
+		if err := m.CopyToUser(old, b[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -186,7 +186,7 @@ func sysSigaltstack(t *Thread, a args) (uintptr, error) {
 		return 0, nil
 	}
 	var b [24]byte
-	if err := m.CopyIn(b[:], ss); err != nil {
+	if err := m.CopyFromUser(b[:], ss); err != nil {
 		return 0, err
 	}
 	if onStack {

@@ -62,14 +62,14 @@ func sysFstat(t *Thread, a args) (uintptr, error) {
 		return 0, err
 	}
 	defer f.Put()
-	return 0, t.Proc.MM().CopyOut(a[1], statBuf(f.Inode.Stat()))
+	return 0, t.Proc.MM().CopyToUser(a[1], statBuf(f.Inode.Stat()))
 }
 
 // statPath finds the inode fstatat/statx mean: a path, or with
 // AT_EMPTY_PATH and "" the file dirfd itself.
 func (t *Thread) statPath(dirfd int, addr uintptr, flags int) (*fs.Inode, error) {
 	if flags&atEmptyPath != 0 {
-		s, err := t.Proc.MM().ReadString(addr, maxPathLen)
+		s, err := t.Proc.MM().StrncpyFromUser(addr, maxPathLen)
 		if err != nil {
 			return nil, err
 		}
@@ -103,7 +103,7 @@ func (t *Thread) fstatat(dirfd int, addr, buf uintptr, flags int) (uintptr, erro
 	if err != nil {
 		return 0, err
 	}
-	return 0, t.Proc.MM().CopyOut(buf, statBuf(inode.Stat()))
+	return 0, t.Proc.MM().CopyToUser(buf, statBuf(inode.Stat()))
 }
 
 // sysStatx fills struct statx (256 bytes) with the basic fields.
@@ -134,7 +134,7 @@ func sysStatx(t *Thread, a args) (uintptr, error) {
 	le.PutUint32(b[128:], st.Rdev.Major())
 	le.PutUint32(b[132:], st.Rdev.Minor())
 	le.PutUint32(b[140:], rootDev)
-	return 0, t.Proc.MM().CopyOut(a[3], b)
+	return 0, t.Proc.MM().CopyToUser(a[3], b)
 }
 
 // statfs reports a RAM file system (Linux: ramfs's simple_statfs).
@@ -145,5 +145,5 @@ func (t *Thread) statfs(buf uintptr) error {
 	le.PutUint64(b[8:], 4096)       // f_bsize
 	le.PutUint64(b[64:], 255)       // f_namelen
 	le.PutUint64(b[72:], 4096)      // f_frsize
-	return t.Proc.MM().CopyOut(buf, b)
+	return t.Proc.MM().CopyToUser(buf, b)
 }

@@ -33,7 +33,7 @@ const clkTck = 100
 
 func readTimespec(t *Thread, addr uintptr) (time.Duration, error) {
 	var b [16]byte
-	if err := t.Proc.MM().CopyIn(b[:], addr); err != nil {
+	if err := t.Proc.MM().CopyFromUser(b[:], addr); err != nil {
 		return 0, err
 	}
 	s, ns := int64(binary.LittleEndian.Uint64(b[:])), int64(binary.LittleEndian.Uint64(b[8:]))
@@ -47,7 +47,7 @@ func writeTimespec(t *Thread, addr uintptr, d time.Duration) error {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:], uint64(d/time.Second))
 	binary.LittleEndian.PutUint64(b[8:], uint64(d%time.Second))
-	return t.Proc.MM().CopyOut(addr, b[:])
+	return t.Proc.MM().CopyToUser(addr, b[:])
 }
 
 // clockNow reads a clock as a duration since its epoch.
@@ -89,7 +89,7 @@ func sysGettimeofday(t *Thread, a args) (uintptr, error) {
 	var b [16]byte
 	binary.LittleEndian.PutUint64(b[:], uint64(now.Unix()))
 	binary.LittleEndian.PutUint64(b[8:], uint64(now.Nanosecond()/1000))
-	return 0, t.Proc.MM().CopyOut(a[0], b[:])
+	return 0, t.Proc.MM().CopyToUser(a[0], b[:])
 }
 
 func sysTime(t *Thread, a args) (uintptr, error) {
@@ -97,7 +97,7 @@ func sysTime(t *Thread, a args) (uintptr, error) {
 	if a[0] != 0 {
 		var b [8]byte
 		binary.LittleEndian.PutUint64(b[:], uint64(now))
-		if err := t.Proc.MM().CopyOut(a[0], b[:]); err != nil {
+		if err := t.Proc.MM().CopyToUser(a[0], b[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -108,7 +108,7 @@ func sysTimes(t *Thread, a args) (uintptr, error) {
 	if a[0] != 0 {
 		var b [32]byte
 		binary.LittleEndian.PutUint64(b[:], uint64(t.Proc.utimeNS.Load()*clkTck/1e9))
-		if err := t.Proc.MM().CopyOut(a[0], b[:]); err != nil {
+		if err := t.Proc.MM().CopyToUser(a[0], b[:]); err != nil {
 			return 0, err
 		}
 	}
@@ -211,14 +211,14 @@ func sysSetitimer(t *Thread, a args) (uintptr, error) {
 		return 0, syscall.EINVAL // ITIMER_VIRTUAL and ITIMER_PROF are not kept
 	}
 	var b [32]byte
-	if err := t.Proc.MM().CopyIn(b[:], a[1]); err != nil {
+	if err := t.Proc.MM().CopyFromUser(b[:], a[1]); err != nil {
 		return 0, err
 	}
 	ov, oi := t.Proc.setItimer(readTimeval(b[16:]), readTimeval(b[:]))
 	if a[2] != 0 {
 		putTimeval(b[:], oi)
 		putTimeval(b[16:], ov)
-		return 0, t.Proc.MM().CopyOut(a[2], b[:])
+		return 0, t.Proc.MM().CopyToUser(a[2], b[:])
 	}
 	return 0, nil
 }
@@ -235,5 +235,5 @@ func sysGetitimer(t *Thread, a args) (uintptr, error) {
 		putTimeval(b[16:], max(time.Until(it.deadline), 0))
 	}
 	it.mu.Unlock()
-	return 0, t.Proc.MM().CopyOut(a[1], b[:])
+	return 0, t.Proc.MM().CopyToUser(a[1], b[:])
 }

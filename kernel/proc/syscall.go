@@ -60,9 +60,9 @@ var unknown struct {
 	logged [nrSyscalls]bool
 }
 
-// syscall serves the system call in the thread's saved registers (Linux:
+// doSyscall64 serves the system call in the thread's saved registers (Linux:
 // do_syscall_64 → x64_sys_call).
-func (t *Thread) syscall() {
+func (t *Thread) doSyscall64() {
 	r := &t.ctx.Regs
 	nr := r.RAX
 	t.origRAX = nr

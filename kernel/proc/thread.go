@@ -43,7 +43,10 @@ type Thread struct {
 // newThread returns a thread of p with registers regs; the caller adds it
 // to p.threads and starts it.
 func newThread(p *Process, tid int, regs *x86.TrapFrame) *Thread {
-	t := &Thread{TID: tid, Proc: p, ctx: &sched.UserContext{}, task: sched.NewTask(p.comm)}
+	t := &Thread{TID: tid, Proc: p, ctx: &sched.UserContext{PID: int32(p.PID), TID: int32(tid)}, task: sched.NewTask(p.comm)}
+	if p.parent != nil {
+		t.ctx.PPID = int32(p.parent.PID)
+	}
 	if regs != nil {
 		t.ctx.Regs = *regs
 	}
@@ -63,17 +66,17 @@ func (t *Thread) run() {
 	t.ktid.Store(int32(syscall.Gettid()))
 	t.running.Store(true)
 	for !t.exitNow.Load() {
-		t.doSignals()
+		t.archDoSignalOrRestart()
 		if t.exitNow.Load() {
 			break
 		}
 		if err := t.enterUser(); err != 0 {
-			t.forceSignal(sigSEGV, siKernel, 0) // registers that cannot be loaded
+			t.forceSigFault(sigSEGV, siKernel, 0) // registers that cannot be loaded
 			continue
 		}
 		t.handleExit()
 	}
-	t.exit()
+	t.doExit()
 	t.ktid.Store(0)
 	if spareThreads() > maxSpareThreads {
 		return // still locked: the runtime ends the kernel thread with us
@@ -101,8 +104,10 @@ const runtimeThreads = 6
 // runtime's point of view the goroutine is in a system call meanwhile,
 // so its P serves other goroutines.
 func (t *Thread) enterUser() syscall.Errno {
-	t.ctx.MM = uintptr(unsafe.Pointer(t.Proc.MM()))
-	t.ctx.CR3 = uint64(t.Proc.MM().Root)
+	m := t.Proc.MM()
+	t.ctx.MM = uintptr(unsafe.Pointer(m))
+	t.ctx.CR3 = uint64(m.Root)
+	t.ctx.Slow = Strace.Load()
 	_, _, e := syscall.Syscall(linux.SysRunUser, uintptr(unsafe.Pointer(t.ctx)), 0, 0)
 	return e
 }
@@ -111,7 +116,7 @@ func (t *Thread) enterUser() syscall.Errno {
 func (t *Thread) handleExit() {
 	switch v := t.ctx.Regs.Vector; {
 	case v == x86.VectorSyscall:
-		t.syscall()
+		t.doSyscall64()
 	case v == 14:
 		t.pageFault()
 	case v < 32:

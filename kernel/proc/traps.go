@@ -23,7 +23,7 @@ func (t *Thread) pageFault() {
 		return
 	case mm.FaultOOM:
 		fmt.Fprintf(consoleLog(), "Out of memory: killed process %d (%s)\n", t.Proc.PID, t.Proc.Comm())
-		t.Proc.groupExit(sigKILL, t.Proc.threadsSnapshot())
+		t.Proc.doGroupExit(sigKILL, t.Proc.threadsSnapshot())
 		return
 	}
 	code := int32(segvMapErr)
@@ -34,7 +34,7 @@ func (t *Thread) pageFault() {
 		fmt.Fprintf(consoleLog(), "%s[%d]: segfault at %x ip %016x sp %016x error %x%s\n",
 			t.Proc.Comm(), t.Proc.PID, addr, r.RIP, r.RSP, r.ErrorCode, t.where(r.RIP))
 	}
-	t.forceSignal(sigSEGV, code, uint64(addr))
+	t.forceSigFault(sigSEGV, code, uint64(addr))
 }
 
 // exceptions maps a vector to its signal, si_code and Linux's name for
@@ -75,7 +75,7 @@ func (t *Thread) exception(vector int) {
 		fmt.Fprintf(consoleLog(), "traps: %s[%d] %s ip:%x sp:%x error:%x%s\n",
 			t.Proc.Comm(), t.Proc.PID, trapName(vector, e.name), r.RIP, r.RSP, r.ErrorCode, t.where(r.RIP))
 	}
-	t.forceSignal(e.sig, e.code, addr)
+	t.forceSigFault(e.sig, e.code, addr)
 }
 
 // trapName is how Linux words it: "general protection fault", but

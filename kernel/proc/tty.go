@@ -124,14 +124,14 @@ func sysIoctl(t *Thread, a args) (uintptr, error) {
 		return 0, t.files().SetCloexec(int(a[0]), cmd == fioclex)
 	case fionbio:
 		var b [4]byte
-		if err := t.Proc.MM().CopyIn(b[:], arg); err != nil {
+		if err := t.Proc.MM().CopyFromUser(b[:], arg); err != nil {
 			return 0, err
 		}
 		fl := f.Flags &^ fs.O_NONBLOCK
 		if binary.LittleEndian.Uint32(b[:]) != 0 {
 			fl |= fs.O_NONBLOCK
 		}
-		f.SetStatusFlags(fl)
+		setStatusFlags(f, fl)
 		return 0, nil
 	}
 	if isTerminal(f) {
@@ -162,10 +162,10 @@ func (t *Thread) ttyIoctl(cmd uint32, arg uintptr) (uintptr, error) {
 		c.mu.Lock()
 		b := c.termios
 		c.mu.Unlock()
-		return 0, m.CopyOut(arg, b[:])
+		return 0, m.CopyToUser(arg, b[:])
 	case tcsets, tcsetsw, tcsetsf:
 		var b [TermiosSize]byte
-		if err := m.CopyIn(b[:], arg); err != nil {
+		if err := m.CopyFromUser(b[:], arg); err != nil {
 			return 0, err
 		}
 		c.mu.Lock()
@@ -183,10 +183,10 @@ func (t *Thread) ttyIoctl(cmd uint32, arg uintptr) (uintptr, error) {
 		binary.LittleEndian.PutUint16(b[0:], c.rows)
 		binary.LittleEndian.PutUint16(b[2:], c.cols)
 		c.mu.Unlock()
-		return 0, m.CopyOut(arg, b[:])
+		return 0, m.CopyToUser(arg, b[:])
 	case tiocswinsz:
 		var b [8]byte
-		if err := m.CopyIn(b[:], arg); err != nil {
+		if err := m.CopyFromUser(b[:], arg); err != nil {
 			return 0, err
 		}
 		c.mu.Lock()
@@ -201,7 +201,7 @@ func (t *Thread) ttyIoctl(cmd uint32, arg uintptr) (uintptr, error) {
 		return 0, putU32(m, arg, uint32(fg))
 	case tiocspgrp:
 		var b [4]byte
-		if err := m.CopyIn(b[:], arg); err != nil {
+		if err := m.CopyFromUser(b[:], arg); err != nil {
 			return 0, err
 		}
 		pgid := int(int32(binary.LittleEndian.Uint32(b[:])))

@@ -36,9 +36,15 @@ var (
 	ErrAgain          = tcp.ErrWouldBlock
 )
 
-// Socket creates a socket (Linux: __sys_socket → sock_create → sockAlloc +
-// inetCreate).
+// Socket creates a socket (Linux: sock_create).
 func (n *Net) Socket(family, typ, proto int) (*Socket, error) {
+	return n.sockCreate(family, typ, proto)
+}
+
+// sockCreate allocates the socket with its inode and lets the family's
+// create function pick the protocol (Linux: __sock_create → sock_alloc +
+// inet_create).
+func (n *Net) sockCreate(family, typ, proto int) (*Socket, error) {
 	if family != AFInet {
 		return nil, ErrAFNoSupport
 	}
@@ -133,8 +139,27 @@ func (s *Socket) Listen(backlog int) error { return s.inetListen(backlog) }
 func (s *Socket) inetListen(backlog int) error { return s.sk.Listen(backlog) }
 
 // Accept waits for a connection (Linux: inet_accept → inet_csk_accept).
-func (s *Socket) Accept(t *sched.Task) (*Socket, error) {
-	sk, err := s.inetCskAccept(t)
+func (s *Socket) Accept(t *sched.Task) (*Socket, error) { return s.inetAccept(t, false) }
+
+// AcceptFlags is Accept for accept4: nonblock makes a listener without
+// O_NONBLOCK not wait this once (the accept4 flags themselves apply to the
+// new socket).
+func (s *Socket) AcceptFlags(t *sched.Task, dontWait bool) (*Socket, error) {
+	return s.inetAccept(t, dontWait)
+}
+
+// inetAccept takes a child from the accept queue and gives it a socket of
+// its own (Linux: inet_accept → inet_csk_accept, then sock_graft).
+func (s *Socket) inetAccept(t *sched.Task, dontWait bool) (*Socket, error) {
+	var sk *tcp.Sock
+	var err error
+	if dontWait {
+		if sk, err = s.sk.Accept(); err == tcp.ErrWouldBlock {
+			err = ErrAgain
+		}
+	} else {
+		sk, err = s.inetCskAccept(t)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -191,29 +216,7 @@ func (s *Socket) inetStreamConnect(t *sched.Task, dst netip.AddrPort) error {
 // Send writes all of b unless non-blocking, interrupted or an error ends
 // it early; it returns what was queued (Linux: inet_sendmsg → tcp_sendmsg
 // with sk_stream_wait_memory).
-func (s *Socket) Send(t *sched.Task, b []byte) (int, error) {
-	sent := 0
-	for {
-		n, err := s.sk.Send(b[sent:])
-		sent += n
-		if sent == len(b) && len(b) > 0 {
-			return sent, nil
-		}
-		if err != nil && err != tcp.ErrWouldBlock {
-			return partial(sent, err)
-		}
-		if len(b) == 0 && err == nil {
-			return 0, nil
-		}
-		if n > 0 {
-			continue
-		}
-		writable := func() bool { return s.sk.Poll()&(tcp.PollOut|tcp.PollErr|tcp.PollHup) != 0 }
-		if err := s.wait(t, time.Duration(s.sndTimeo.Load()), writable); err != nil {
-			return partial(sent, err)
-		}
-	}
-}
+func (s *Socket) Send(t *sched.Task, b []byte) (int, error) { return s.tcpSendmsg(t, b, false) }
 
 // partial returns a short count instead of an error once something was
 // transferred, as Linux does.
@@ -226,27 +229,10 @@ func partial(n int, err error) (int, error) {
 
 // Recv waits for data and copies what is there (Linux: inet_recvmsg →
 // tcp_recvmsg with sk_wait_data). 0, nil is end of stream.
-func (s *Socket) Recv(t *sched.Task, b []byte) (int, error) {
-	return s.recv(t, b, false)
-}
+func (s *Socket) Recv(t *sched.Task, b []byte) (int, error) { return s.tcpRecvmsg(t, b, 0) }
 
 // Peek is Recv with MSG_PEEK.
-func (s *Socket) Peek(t *sched.Task, b []byte) (int, error) {
-	return s.recv(t, b, true)
-}
-
-func (s *Socket) recv(t *sched.Task, b []byte, peek bool) (int, error) {
-	for {
-		n, err := s.sk.Recv(b, peek)
-		if err != tcp.ErrWouldBlock {
-			return n, err
-		}
-		readable := func() bool { return s.sk.Poll()&(tcp.PollIn|tcp.PollErr|tcp.PollHup) != 0 }
-		if err := s.wait(t, time.Duration(s.rcvTimeo.Load()), readable); err != nil {
-			return 0, err
-		}
-	}
-}
+func (s *Socket) Peek(t *sched.Task, b []byte) (int, error) { return s.tcpRecvmsg(t, b, MsgPeek) }
 
 // Shutdown half-closes (Linux: inet_shutdown).
 func (s *Socket) Shutdown(how int) error { return s.sk.Shutdown(how) }

@@ -24,6 +24,7 @@ func main() {
 	boots := flag.Int("n", 5, "boots to time")
 	guest := flag.String("guest", "stats", "comma-separated guest commands to run if help lists them")
 	netFigs := flag.Bool("net", true, "measure the network figures (net.go)")
+	userFigs := flag.Int("user", 5, "rounds of the user-space figures against the Linux peer (user.go); 0 skips them")
 	flag.Parse()
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
@@ -37,6 +38,11 @@ func main() {
 	}
 	if err := guestFigures(dir, strings.Split(*guest, ",")); err != nil {
 		fail(err)
+	}
+	if *userFigs > 0 {
+		if err := userFigures(dir, *userFigs); err != nil {
+			fail(err)
+		}
 	}
 	if *netFigs {
 		if err := netFigures(dir); err != nil {

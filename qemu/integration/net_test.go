@@ -37,7 +37,7 @@ func TestQEMUReplyhiHello(t *testing.T) {
 	}
 	m.Send("\r")
 	m.Expect(prompt, cmdTimeout)
-	if out := run(t, m, "replyhi"); !regexp.MustCompile(`^replyhi\r\nBind Error,address already in use\r\n`).MatchString(out) {
+	if out := run(t, m, "replyhi"); !regexp.MustCompile(`^replyhi\r\nBind Error,Address already in use\r\n`).MatchString(out) {
 		t.Fatalf("second replyhi: %q", out)
 	}
 }

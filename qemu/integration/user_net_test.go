@@ -1,0 +1,177 @@
+package integration
+
+import (
+	"fmt"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"gomenuos/qemu/harness"
+)
+
+// Sockets from user space: MenuOS in C (user/menu) over socket system
+// calls, and user/nettest's cases, whose expected lines were checked
+// against the same binary on Linux 6.1 (qemu/linuxpeer).
+
+// bootMenu boots with the C MenuOS as init and waits for its prompt.
+func bootMenu(t *testing.T, extra ...string) *harness.Machine {
+	t.Helper()
+	cfg := harness.Config{BuildDir: harness.BuildDir(), Cmdline: "init=/bin/menu", ExtraArgs: extra}
+	if err := harness.CheckImage(cfg.BuildDir); err != nil {
+		t.Fatal(err)
+	}
+	m := harness.StartT(t, cfg)
+	if _, err := m.Expect(banner+prompt, bootTimeout); err != nil {
+		t.Fatalf("no banner and prompt from /bin/menu: %v", err)
+	}
+	return m
+}
+
+// The C MenuOS answers help, a wrong command, replyhi and hello with the
+// Go shell's exact lines (help lists its own six commands; each line but
+// version's is the Go shell's line for that command).
+func TestQEMUCMenuTranscript(t *testing.T) {
+	goHelp := run(t, boot(t, harness.Config{}), "help")
+	m := bootMenu(t)
+	help := run(t, m, "help")
+	lines := strings.Split(strings.TrimSuffix(strings.TrimPrefix(help, "help\r\n"), "\r\n"+prompt), "\r\n")
+	var names []string
+	for _, l := range lines {
+		names = append(names, strings.SplitN(l, " - ", 2)[0])
+		if !strings.HasPrefix(l, "version - ") && !strings.Contains(goHelp, "\r\n"+l+"\r\n") {
+			t.Errorf("C help line %q is not the Go shell's", l)
+		}
+	}
+	if got := strings.Join(names, " "); got != "help version quit time replyhi hello" {
+		t.Errorf("C help lists %s", got)
+	}
+	expectOutput(t, m, "nosuchcmd", "This is a wrong cmd!\n")
+	expectOutput(t, m, "replyhi", "Please input hello...\n")
+	m.Send("hello\r")
+	client := regexp.MustCompile(`send "hello" to 127\.0\.0\.1:5001\r\n(?:[^\n]*\n)*?recv "hi" from 127\.0\.0\.1:5001\r\n`)
+	if _, _, err := m.ExpectRegexp(client, cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Expect(prompt, cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+	server := regexp.MustCompile(`recv "hello" from 127\.0\.0\.1:(\d+)\r\n(?:[^\n]*\n)*?send "hi" to 127\.0\.0\.1:(\d+)\r\n`)
+	time.Sleep(200 * time.Millisecond) // the server child's lines may follow the prompt
+	if sm := server.FindStringSubmatch(m.Output()); sm == nil || sm[1] != sm[2] {
+		t.Fatalf("server child's lines missing or ports differ:\n%s", m.Output())
+	}
+	m.Send("\r")
+	m.Expect(prompt, cmdTimeout)
+	expectOutput(t, m, "replyhi", "Bind Error,Address already in use\n")
+	m.Send("quit\r")
+	if _, err := m.Expect("exited with status 0: powering off", cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// The host's nc reaches the C replyhi's server child through QEMU's port
+// forward.
+func TestQEMUCMenuHostNc(t *testing.T) {
+	nc, err := exec.LookPath("nc")
+	if err != nil {
+		t.Fatal("nc not installed (.ci/run installs netcat-openbsd)")
+	}
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := bootMenu(t, harness.UserNet(fmt.Sprintf("tcp:127.0.0.1:%d-:5001", port))...)
+	expectOutput(t, m, "replyhi", "Please input hello...\n")
+	cmd := exec.Command(nc, "-N", "-w", "10", "127.0.0.1", strconv.Itoa(port))
+	cmd.Stdin = strings.NewReader("hello")
+	out, err := cmd.Output()
+	if err != nil || string(out) != "hi" {
+		t.Fatalf("nc: %q, %v", out, err)
+	}
+	if _, _, err := m.ExpectRegexp(regexp.MustCompile(`recv "hello" from 10\.0\.2\.2:\d+\r\nsend "hi" to 10\.0\.2\.2:\d+\r\n`), cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A client that resets before reading the reply: the server's first send
+// gets ECONNRESET, the next EPIPE — which kills it with SIGPIPE, unless it
+// ignores SIGPIPE. Non-blocking connect + poll; a listener whose accept
+// queue is full; every socket call with bad arguments. The expected lines
+// are what Linux 6.1 prints for the same binary, except that gomenuos has
+// no IPv6 (socket(AF_INET6) is EAFNOSUPPORT).
+func TestQEMUUserSocketSemantics(t *testing.T) {
+	m := boot(t, harness.Config{})
+	expectOutput(t, m, "nettest reset", "server: recv 5 bytes\nserver: send: ECONNRESET\nserver killed by signal 13\n")
+	expectOutput(t, m, "nettest reset ignore", "server: recv 5 bytes\nserver: send: ECONNRESET\nserver: send: EPIPE\nserver exited with 0\n")
+	expectOutput(t, m, "nettest nonblock", "to a listener: poll 1 revents POLLOUT=1 SO_ERROR=0\n"+
+		"to a closed port: poll 1 POLLOUT=1 POLLERR=1 POLLHUP=1 SO_ERROR=ECONNREFUSED\nrecv after the refusal: 0 \n")
+	expectOutput(t, m, "nettest backlog", "connected while nobody accepts: 2 of 4\naccepted after waiting: 4 of 4\n")
+	want := map[string]string{
+		"socket(AF_INET6, SOCK_STREAM)": "EAFNOSUPPORT", "socket(AF_INET, 99)": "EINVAL",
+		"socket(AF_INET, SOCK_STREAM, IPPROTO_UDP)": "EPROTONOSUPPORT",
+		"bind(bad fd)": "EBADF", "bind(/dev/null)": "ENOTSOCK", "bind(short address)": "EINVAL",
+		"bind(kernel pointer)": "EFAULT", "bind(unmapped pointer)": "EFAULT", "listen(/dev/null)": "ENOTSOCK",
+		"accept(not listening)": "EINVAL", "accept(/dev/null)": "ENOTSOCK", "connect(bad fd)": "EBADF",
+		"connect(kernel pointer)": "EFAULT", "connect(closed port)": "ECONNREFUSED",
+		"getpeername(unconnected)": "ENOTCONN", "getsockname(kernel pointer)": "EFAULT",
+		"getsockname(unmapped length)": "EFAULT", "send(unconnected)": "EPIPE", "recv(/dev/null)": "ENOTSOCK",
+		"setsockopt(unknown option)": "ENOPROTOOPT", "setsockopt(short value)": "EINVAL",
+		"setsockopt(kernel pointer)": "EFAULT", "getsockopt(unknown option)": "ENOPROTOOPT",
+		"getsockopt(kernel pointer)": "EFAULT", "shutdown(bad how)": "EINVAL", "shutdown(unconnected)": "ENOTCONN",
+		"sendto(kernel buffer)": "EFAULT", "recvfrom(/dev/null)": "ENOTSOCK",
+	}
+	out := run(t, m, "nettest badargs")
+	rows := strings.Split(strings.TrimSuffix(strings.TrimPrefix(out, "nettest badargs\r\n"), "\r\n"+prompt), "\r\n")
+	if len(rows) != len(want) {
+		t.Errorf("%d rows, want %d:\n%s", len(rows), len(want), out)
+	}
+	for _, r := range rows {
+		call, errno := strings.TrimSpace(r[:min(len(r), 44)]), strings.TrimSpace(r[min(len(r), 44):])
+		if want[call] != errno {
+			t.Errorf("%s: %s, want %s", call, errno, want[call])
+		}
+	}
+	expectOutput(t, m, "/bin/hello alive", "hello, world\nargv[1] = alive\n")
+}
+
+// 1,000 loopback connections from user space leave memory where the
+// first 1,000 left it once their TIME_WAITs have expired (tcp_timewait=1s;
+// the first round grows the stack's tables to their working size), and a
+// process
+// that exits with sockets open releases them: /proc/net/tcp is back to
+// its baseline.
+func TestQEMUUserSocketsLeaveNothing(t *testing.T) {
+	m := boot(t, harness.Config{Cmdline: "tcp_timewait=1s", Timeout: 10 * time.Minute})
+	conns := func(n int) {
+		m.Send(fmt.Sprintf("nettest conns %d\r", n))
+		out, err := m.Expect(prompt, 5*time.Minute)
+		if err != nil || !strings.Contains(out, fmt.Sprintf("conns: %d of %d round trips, server ok", n, n)) {
+			t.Fatalf("conns %d: %q %v", n, out, err)
+		}
+		time.Sleep(2 * time.Second) // TIME_WAIT is 1 s here; not a timing check
+	}
+	sockets := func() string {
+		return run(t, m, `sh -c "grep -c : /proc/net/tcp"`)
+	}
+	conns(1000)
+	base, before := sockets(), kernelRAM(t, m)
+	conns(1000)
+	after := kernelRAM(t, m)
+	t.Logf("RAM after 1,000 connections: %d KiB; after 1,000 more: %d KiB", before, after)
+	if after > before+1024 {
+		t.Errorf("RAM grew by %d KiB over 1,000 connections", after-before)
+	}
+	if got := sockets(); got != base {
+		t.Errorf("sockets after 1,000 connections: %q, before %q", got, base)
+	}
+	if out := run(t, m, "nettest leak 10"); !strings.Contains(out, "leak: 10 sockets left open") {
+		t.Fatalf("leak: %q", out)
+	}
+	time.Sleep(2 * time.Second)
+	if got := sockets(); got != base {
+		t.Errorf("sockets after a process exited with 13 open: %q, before %q", got, base)
+	}
+}
