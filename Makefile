@@ -91,7 +91,7 @@ lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD) -pictures $(BUILD
 # the trace and draw each TCP connection and the context switches as SVG
 # in $(BUILD)/trace (docs/tracing.md).
 PROBES ?= qemu/ktrace/socket.stp
-SCRIPT ?= replyhi; hello
+SCRIPT ?= menu; replyhi; hello; quit
 trace: deps image
 	$(GO) run ./qemu/ktrace/cmd/trace -build $(BUILD) -f $(PROBES) $(if $(SPEC),-e '$(SPEC)') -c "$(SCRIPT)" -o $(BUILD)/trace
 

@@ -386,3 +386,57 @@ func TestQEMUTraceUserProcess(t *testing.T) {
 		t.Errorf("%d trace lines, %d of them hello's vfs_write:\n%s", n, len(hits), out)
 	}
 }
+
+// The seed's demo as the course runs it: a program's socket() system call
+// (the C MenuOS's replyhi and hello) under the *@net/socket.c probes
+// prints the tree from __sys_socket through sock_alloc to sock_map_fd, in
+// the process's name and id; replyhi's forked server shows its accept.
+func TestQEMUTraceUserSocket(t *testing.T) {
+	specs, err := ktrace.ReadSpecs("../ktrace/socket.stp")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := ktrace.Run(ktrace.Config{BuildDir: harness.BuildDir(), Specs: specs,
+		Script: []string{"menu", "replyhi", "hello", "quit"}})
+	if err != nil {
+		if res != nil {
+			t.Logf("console:\n%s", res.Console)
+		}
+		t.Fatal(err)
+	}
+	// The calls each process made, in order, with their depth; our
+	// counterpart of sock_create may be inlined into the system call.
+	type call struct {
+		fn    string
+		depth int
+	}
+	calls := map[int64][]call{}
+	var pids []int64
+	for _, e := range res.Events {
+		if !e.Probe || e.Return || e.Func == "__sys_socket [inet.(*Net).Socket]" {
+			continue
+		}
+		if e.Comm != "menu" {
+			t.Errorf("a probe hit outside the menu processes: %s", e.Line)
+		}
+		if calls[e.ID] == nil {
+			pids = append(pids, e.ID)
+		}
+		calls[e.ID] = append(calls[e.ID], call{e.Func, e.Depth})
+	}
+	if len(pids) != 2 {
+		t.Fatalf("probe hits from processes %v, want the menu and replyhi's server:\n%s", pids, res.Trace)
+	}
+	socket := []call{{"__sys_socket [proc.(*Thread).sysSocket]", 0}, {"sock_alloc [inet.(*Net).sockAlloc]", 1},
+		{"sock_map_fd [proc.(*Thread).sockMapFd]", 1}, {"sock_alloc_file [sockfs.AllocFile]", 2}}
+	menu := append(append([]call(nil), socket...), socket...) // replyhi's listener, then hello's socket
+	accept := []call{{"sock_alloc [inet.(*Net).sockAlloc]", 0}, {"sock_map_fd [proc.(*Thread).sockMapFd]", 0},
+		{"sock_alloc_file [sockfs.AllocFile]", 1}}
+	if fmt.Sprint(calls[pids[0]]) != fmt.Sprint(menu) || fmt.Sprint(calls[pids[1]]) != fmt.Sprint(accept) {
+		t.Errorf("calls of menu(%d): %v\nwant %v\ncalls of menu(%d): %v\nwant %v\ntrace:\n%s", pids[0], calls[pids[0]], menu,
+			pids[1], calls[pids[1]], accept, res.Trace)
+	}
+	if pids[0] == 1 || pids[1] == 1 {
+		t.Errorf("process ids %v: the shell's goroutine is 1, a process has its own", pids)
+	}
+}

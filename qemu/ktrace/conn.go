@@ -23,6 +23,7 @@ type Lane struct {
 	Role  string // client, listener, accepted child, peer, no socket
 	Local string // local endpoint (for a peer: its endpoint)
 	First string // the state the socket was in when first seen
+	Task  string // the task that sent on it first, as comm(id) (not the loopback's or trap context)
 }
 
 // Arrow is one segment: from the lane (and row) that sent it to the one
@@ -122,6 +123,9 @@ func (c *Conn) build(all []*Event, segs []*segEv, states []*Event, lastState map
 		a := c.arrowFrom(s.ev, isn)
 		a.FromRow, a.ToRow = row[s.ev], row[s.ev]
 		a.From = c.lane(s.ev.Fields["sk"], s.ev.Fields["src"], s.ev.Fields["state"], lastState)
+		if l := c.Lanes[a.From]; l.Task == "" && !strings.HasPrefix(s.ev.Comm, "link.") && s.ev.Comm != "trap" {
+			l.Task = fmt.Sprintf("%s(%d)", s.ev.Comm, s.ev.ID)
+		}
 		if r := matchRcv(s, segs); r != nil {
 			r.matched = true
 			a.To = c.lane(r.ev.Fields["sk"], r.ev.Fields["dst"], r.ev.Fields["state"], lastState)

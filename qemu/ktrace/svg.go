@@ -78,8 +78,15 @@ func SequenceSVG(c *Conn) []byte {
 		if l.Sock != "" && !strings.HasPrefix(l.Sock, "none ") {
 			d.text(x, 79, "opts", "middle", "sk="+l.Sock)
 		}
+		var notes []string
 		if l.Role == "listener" && l.First != "" {
-			d.text(x, 94, "opts", "middle", "("+l.First+")")
+			notes = append(notes, l.First)
+		}
+		if l.Task != "" {
+			notes = append(notes, l.Task)
+		}
+		if len(notes) > 0 {
+			d.text(x, 94, "opts", "middle", "("+strings.Join(notes, ", ")+")")
 		}
 		d.b.WriteString("</g>\n")
 		fmt.Fprintf(&d.b, `<line class="lane" x1="%d" y1="%d" x2="%d" y2="%d"/>`+"\n", x, headerH-8, x, h-10)
@@ -295,11 +302,15 @@ func abs(v float64) float64 {
 }
 
 // WriteSVGs writes a sequence diagram per connection (tcp-A-B.svg) and
-// the context-switch timeline (sched.svg) into dir and returns their
-// paths.
+// the context-switch timeline (sched.svg) into dir, in place of an
+// earlier run's, and returns their paths.
 func WriteSVGs(dir string, events []Event) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, err
+	}
+	old, _ := filepath.Glob(filepath.Join(dir, "tcp-*.svg"))
+	for _, f := range append(old, filepath.Join(dir, "sched.svg")) {
+		os.Remove(f)
 	}
 	var files []string
 	write := func(name string, b []byte) error {

@@ -29,7 +29,7 @@ func main() {
 	file := flag.String("f", "", "probe specs, one a line (SystemTap probe lines work)")
 	var specs list
 	flag.Var(&specs, "e", "a probe spec (repeatable): kernel.function(\"PATTERN\")[.return], kernel.trace(\"NAME\"), PATTERN")
-	script := flag.String("c", "replyhi; hello", "shell commands, separated by ;")
+	script := flag.String("c", "menu; replyhi; hello; quit", "shell commands, separated by ; (default: the C MenuOS's replyhi and hello)")
 	scriptFile := flag.String("script", "", "shell commands, one a line (instead of -c)")
 	out := flag.String("o", "", "directory for the SVG pictures (none when empty)")
 	events := flag.String("events", strings.Join(ktrace.DefaultEvents, ","), "tracepoints on from boot, for the pictures")
