@@ -122,7 +122,8 @@ func TestLinuxMapFromDocs(t *testing.T) {
 	src := declared(t)
 	m := ParseLinuxMap(readMap(t), src)
 	for linux, want := range map[string][]string{
-		"__sys_socket":          {"gomenuos/net/inet.(*Net).Socket"},
+		"__sys_socket":          {"gomenuos/kernel/proc.(*Thread).sysSocket", "gomenuos/net/inet.(*Net).Socket"},
+		"__sock_create":         {"gomenuos/net/inet.(*Net).sockCreate"},
 		"sock_create":           {"gomenuos/net/inet.(*Net).Socket"},
 		"sock_alloc":            {"gomenuos/fs/sockfs.NewInode", "gomenuos/net/inet.(*Net).sockAlloc"},
 		"tcp_v4_connect":        {"gomenuos/net/tcp.(*Sock).tcpV4ConnectLocked"},

@@ -14,19 +14,18 @@ import (
 	"gomenuos/qemu/ktrace"
 )
 
-// The seed's SystemTap demo on our kernel (what `make trace` runs):
-// probes on our counterparts of *@net/socket.c while replyhi and hello
-// create sockets print the tree from __sys_socket through sock_alloc to
-// sock_map_fd, each task with its own indentation, and count every call
-// exactly.
+// The seed's SystemTap demo on our kernel, from the Go shell's replyhi
+// and hello: probes on our counterparts of *@net/socket.c print the tree
+// from __sock_create through sock_alloc to sock_map_fd, each task with its
+// own indentation, and count every call exactly.
 func TestQEMUTraceSocketPath(t *testing.T) {
 	res := traceSocketRun(t)
 	want := []string{
 		// replyhi, in the shell's goroutine: socket(), then the fd.
-		"replyhi: -> __sys_socket [inet.(*Net).Socket]",
+		"replyhi: -> __sock_create [inet.(*Net).sockCreate]",
 		"replyhi:  -> sock_alloc [inet.(*Net).sockAlloc]",
 		"replyhi:  <- sock_alloc [inet.(*Net).sockAlloc]",
-		"replyhi: <- __sys_socket [inet.(*Net).Socket]",
+		"replyhi: <- __sock_create [inet.(*Net).sockCreate]",
 		"replyhi: -> sock_map_fd [inet.(*Socket).sockMapFd]",
 		"replyhi:  -> sock_map_fd [sockfs.MapFd]",
 		"replyhi:   -> sock_alloc_file [sockfs.AllocFile]",
@@ -34,10 +33,10 @@ func TestQEMUTraceSocketPath(t *testing.T) {
 		"replyhi:  <- sock_map_fd [sockfs.MapFd]",
 		"replyhi: <- sock_map_fd [inet.(*Socket).sockMapFd]",
 		// hello's socket.
-		"hello: -> __sys_socket [inet.(*Net).Socket]",
+		"hello: -> __sock_create [inet.(*Net).sockCreate]",
 		"hello:  -> sock_alloc [inet.(*Net).sockAlloc]",
 		"hello:  <- sock_alloc [inet.(*Net).sockAlloc]",
-		"hello: <- __sys_socket [inet.(*Net).Socket]",
+		"hello: <- __sock_create [inet.(*Net).sockCreate]",
 		// replyhi's server job accepts: the child's socket.
 		"replyhi: -> sock_alloc [inet.(*Net).sockAlloc]",
 		"replyhi: <- sock_alloc [inet.(*Net).sockAlloc]",
@@ -75,7 +74,7 @@ func TestQEMUTraceSocketPath(t *testing.T) {
 	table := strings.ReplaceAll(res.Counts, "\n", "\r\n")
 	for fn, want := range map[string]int{
 		"sock_alloc [inet.(*Net).sockAlloc]":     3,
-		"__sys_socket [inet.(*Net).Socket]":      2,
+		"__sock_create [inet.(*Net).sockCreate]": 2,
 		"sock_alloc_file [sockfs.AllocFile]":     1,
 		"sock_map_fd [sockfs.MapFd]":             1,
 		"sock_map_fd [inet.(*Socket).sockMapFd]": 1,
@@ -389,8 +388,9 @@ func TestQEMUTraceUserProcess(t *testing.T) {
 
 // The seed's demo as the course runs it: a program's socket() system call
 // (the C MenuOS's replyhi and hello) under the *@net/socket.c probes
-// prints the tree from __sys_socket through sock_alloc to sock_map_fd, in
-// the process's name and id; replyhi's forked server shows its accept.
+// prints the tree from __sys_socket through __sock_create and sock_alloc
+// to sock_map_fd, in the process's name and id; replyhi's forked server
+// shows its accept.
 func TestQEMUTraceUserSocket(t *testing.T) {
 	specs, err := ktrace.ReadSpecs("../ktrace/socket.stp")
 	if err != nil {
@@ -404,8 +404,9 @@ func TestQEMUTraceUserSocket(t *testing.T) {
 		}
 		t.Fatal(err)
 	}
-	// The calls each process made, in order, with their depth; our
-	// counterpart of sock_create may be inlined into the system call.
+	// The calls each process made, in order, with their depth: Linux's
+	// __sys_socket → __sock_create → sock_alloc, then sock_map_fd →
+	// sock_alloc_file (the exported sock_create wrapper is inlined).
 	type call struct {
 		fn    string
 		depth int
@@ -427,8 +428,9 @@ func TestQEMUTraceUserSocket(t *testing.T) {
 	if len(pids) != 2 {
 		t.Fatalf("probe hits from processes %v, want the menu and replyhi's server:\n%s", pids, res.Trace)
 	}
-	socket := []call{{"__sys_socket [proc.(*Thread).sysSocket]", 0}, {"sock_alloc [inet.(*Net).sockAlloc]", 1},
-		{"sock_map_fd [proc.(*Thread).sockMapFd]", 1}, {"sock_alloc_file [sockfs.AllocFile]", 2}}
+	socket := []call{{"__sys_socket [proc.(*Thread).sysSocket]", 0}, {"__sock_create [inet.(*Net).sockCreate]", 1},
+		{"sock_alloc [inet.(*Net).sockAlloc]", 2}, {"sock_map_fd [proc.(*Thread).sockMapFd]", 1},
+		{"sock_alloc_file [sockfs.AllocFile]", 2}}
 	menu := append(append([]call(nil), socket...), socket...) // replyhi's listener, then hello's socket
 	accept := []call{{"sock_alloc [inet.(*Net).sockAlloc]", 0}, {"sock_map_fd [proc.(*Thread).sockMapFd]", 0},
 		{"sock_alloc_file [sockfs.AllocFile]", 1}}
