@@ -2,6 +2,7 @@ package fs
 
 import (
 	"fmt"
+	"gomenuos/sched"
 	"io"
 	"slices"
 	"sync"
@@ -201,4 +202,14 @@ func (c chrdevFile) Release(f *File) error {
 	err := c.FileOperations.Release(f)
 	chrdevPut(c.cd)
 	return err
+}
+
+// PollQueues forwards to the driver's, so poll(2) sleeps where the
+// driver's readers and writers do; a driver without any polls as always
+// ready.
+func (c chrdevFile) PollQueues(f *File) []*sched.WaitQueue {
+	if pw, ok := c.FileOperations.(PollWaiter); ok {
+		return pw.PollQueues(f)
+	}
+	return nil
 }

@@ -23,6 +23,8 @@ type Task struct {
 	mu          sync.Mutex
 	interrupted bool                     // a "signal" is pending (Linux: signal_pending)
 	sleeping    map[chan<- struct{}]bool // wake channels of the waits the task is in
+
+	ksleep *kernelSleep // set by SleepInKernel: waits are futex waits of the task's thread
 }
 
 var lastTaskID atomic.Uint64
@@ -46,7 +48,7 @@ func (t *Task) Interrupt() {
 	defer t.mu.Unlock()
 	t.interrupted = true
 	for wake := range t.sleeping {
-		kick(wake)
+		kickTask(t, wake)
 	}
 }
 

@@ -248,7 +248,7 @@ func (t *Thread) install(im *image, prog *program) {
 	t.altSP, t.altSize, t.altOff = 0, 0, true
 	t.sigMu.Unlock()
 	t.clearTID = 0
-	t.task = sched.NewTask(p.Comm())
+	t.task = newUserTask(p.Comm())
 	t.ctx.Regs = im.regs
 	t.ctx.GSBase = 0
 }

@@ -1,7 +1,12 @@
 package integration
 
 import (
+	"bufio"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httptest"
 	"os/exec"
 	"regexp"
 	"strconv"
@@ -174,4 +179,133 @@ func TestQEMUUserSocketsLeaveNothing(t *testing.T) {
 	if got := sockets(); got != base {
 		t.Errorf("sockets after a process exited with 13 open: %q, before %q", got, base)
 	}
+}
+
+// Unmodified network programs from busybox-static against hosts outside
+// the guest (QEMU user networking: the host is 10.0.2.2 from inside):
+// wget fetching from a host HTTP server, httpd serving the host, nc as
+// server and as client, telnet typing to a host service.
+func TestQEMUBusyboxNetworkPrograms(t *testing.T) {
+	body := "served by the host\n"
+	web := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.WriteString(w, body)
+	}))
+	defer web.Close()
+	webPort := web.Listener.Addr().(*net.TCPAddr).Port
+	hostLn, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer hostLn.Close()
+	hostPort := hostLn.Addr().(*net.TCPAddr).Port
+	fwd, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := boot(t, harness.Config{ExtraArgs: harness.UserNet(fmt.Sprintf("tcp:127.0.0.1:%d-:5001", fwd))})
+
+	out := run(t, m, fmt.Sprintf("wget -q -O - http://10.0.2.2:%d/", webPort))
+	if !strings.Contains(out, "\r\n"+strings.ReplaceAll(body, "\n", "\r\n")+prompt) {
+		t.Errorf("wget: %q", out)
+	}
+
+	// busybox nc as a client: its stdin goes to the host.
+	got := make(chan string, 1)
+	go func() {
+		c, err := hostLn.Accept()
+		if err != nil {
+			got <- err.Error()
+			return
+		}
+		defer c.Close()
+		b, _ := io.ReadAll(c)
+		got <- string(b)
+	}()
+	run(t, m, fmt.Sprintf(`sh -c "echo to the host | nc 10.0.2.2 %d"`, hostPort))
+	if s := <-got; s != "to the host\n" {
+		t.Errorf("nc client sent %q", s)
+	}
+
+	// busybox httpd serving the host through the forward.
+	run(t, m, `sh -c "mkdir -p /www && echo from httpd > /www/index.html"`)
+	expectOutput(t, m, "httpd -p 5001 -h /www", "")
+	resp, err := httpGet(fmt.Sprintf("http://127.0.0.1:%d/index.html", fwd))
+	if err != nil || resp != "from httpd\n" {
+		t.Errorf("httpd: %q, %v", resp, err)
+	}
+	run(t, m, `sh -c "killall httpd"`)
+
+	// busybox nc -l as a server: what the host sends is printed.
+	expectOutput(t, m, "nc -l -p 5001 &", "[1] started\n")
+	for i := 0; ; i++ { // wait until it listens (QEMU accepts for it either way)
+		if strings.Contains(run(t, m, "netstat"), ":5001 ") {
+			break
+		}
+		if i == 50 {
+			t.Fatal("nc -l never listened")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", fwd), 10*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Write([]byte("from the host\n"))
+	c.Close()
+	if _, err := m.Expect("from the host\r\n", cmdTimeout); err != nil {
+		t.Errorf("nc -l: %v", err)
+	}
+
+	// telnet: a line typed in the guest reaches a host service, whose
+	// answer comes back, and the session ends when the host closes.
+	go func() {
+		c, err := hostLn.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		// Enter arrives as CR NUL or CR LF; telnet may negotiate options
+		// first (IAC sequences): keep the printable bytes of the line.
+		var line []byte
+		r := bufio.NewReader(c)
+		for {
+			b, err := r.ReadByte()
+			if err != nil || b == '\r' || b == '\n' {
+				break
+			}
+			if b >= ' ' && b < 0x7f {
+				line = append(line, b)
+			}
+		}
+		fmt.Fprintf(c, "you said: %s\r\n", line)
+	}()
+	m.Send("\r")
+	m.Expect(prompt, cmdTimeout)
+	m.Send(fmt.Sprintf("telnet 10.0.2.2 %d\r", hostPort))
+	if _, err := m.Expect("\r\n", cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // let telnet connect and switch the console to raw mode: not a timing check
+	m.Send("typed in telnet\r")
+	if _, err := m.Expect("you said: typed in telnet", cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Expect(prompt, cmdTimeout); err != nil {
+		t.Fatalf("telnet did not end when the host closed: %v", err)
+	}
+}
+
+func httpGet(url string) (string, error) {
+	var last error
+	for i := 0; i < 50; i++ { // httpd forks into the background: retry, bounded
+		resp, err := http.Get(url)
+		if err == nil {
+			defer resp.Body.Close()
+			b, err := io.ReadAll(resp.Body)
+			return string(b), err
+		}
+		last = err
+		time.Sleep(100 * time.Millisecond)
+	}
+	return "", last
 }
