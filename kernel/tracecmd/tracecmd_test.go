@@ -115,17 +115,51 @@ func declared(t *testing.T) srcNames {
 	return names
 }
 
-// The map in docs/ pairs Linux names with ours as a reader of the table
-// would: by position, a bare method after a receiver-qualified one keeps
-// the receiver, remarks in parentheses and prose do not count.
-func TestLinuxMapFromDocs(t *testing.T) {
-	src := declared(t)
-	m := ParseLinuxMap(readMap(t), src)
+// fixedNames is Names over a fixed list of the image's functions.
+type fixedNames map[string]bool
+
+func (n fixedNames) Has(name string) bool { return n[name] }
+
+func (n fixedNames) Methods(pkg, m string) []string { return srcNames(n).Methods(pkg, m) }
+
+// excerptNames are the functions testdata/linux-map-excerpt.md names.
+func excerptNames() fixedNames {
+	n := fixedNames{}
+	for _, f := range []string{"gomenuos/sched.switchTo", "gomenuos/arch/x86.alltraps",
+		"gomenuos/sched.(*WaitQueue).WakeUp", "gomenuos/sched.(*WaitQueue).WakeUpInterruptible",
+		"gomenuos/fs.(*File).Read", "gomenuos/fs.(*File).Write", "gomenuos/fs.(*File).Put",
+		"gomenuos/fs/sockfs.NewInode", "gomenuos/fs/sockfs.AllocFile", "gomenuos/fs/sockfs.MapFd",
+		"gomenuos/net/inet.(*Net).Socket", "gomenuos/net/inet.(*Net).sockAlloc", "gomenuos/net/inet.(*Net).inetCreate",
+		"gomenuos/net/inet.(*Socket).sockMapFd", "gomenuos/net/inet.(*Socket).Poll", "gomenuos/net/tcp.(*Sock).Poll",
+		"gomenuos/net/tcp.(*Proto).tcpV4RcvLocked", "gomenuos/net/tcp.(*Proto).Rcv",
+		"gomenuos/net/tcp.(*Sock).tcpV4ConnectLocked", "gomenuos/net/tcp.(*Sock).tcpConnectLocked",
+		"gomenuos/net/inet.(*Socket).inetCskAccept"} {
+		n[f] = true
+	}
+	return n
+}
+
+func readExcerpt(t *testing.T) string {
+	t.Helper()
+	b, err := os.ReadFile("testdata/linux-map-excerpt.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// The map pairs Linux names with ours as a reader of the table would:
+// by position, a bare method after a receiver-qualified one keeps the
+// receiver, a bare method name finds the type that has it, remarks in
+// parentheses and prose do not count.
+func TestLinuxMapParsing(t *testing.T) {
+	names := excerptNames()
+	m := ParseLinuxMap(readExcerpt(t), names)
 	for linux, want := range map[string][]string{
-		"__sys_socket":          {"gomenuos/kernel/proc.(*Thread).sysSocket", "gomenuos/net/inet.(*Net).Socket"},
-		"__sock_create":         {"gomenuos/net/inet.(*Net).sockCreate"},
+		"__sys_socket":          {"gomenuos/net/inet.(*Net).Socket"},
 		"sock_create":           {"gomenuos/net/inet.(*Net).Socket"},
 		"sock_alloc":            {"gomenuos/fs/sockfs.NewInode", "gomenuos/net/inet.(*Net).sockAlloc"},
+		"sock_map_fd":           {"gomenuos/fs/sockfs.MapFd", "gomenuos/net/inet.(*Socket).sockMapFd"},
 		"tcp_v4_connect":        {"gomenuos/net/tcp.(*Sock).tcpV4ConnectLocked"},
 		"tcp_v4_rcv":            {"gomenuos/net/tcp.(*Proto).tcpV4RcvLocked"},
 		"sock_poll":             {"gomenuos/net/inet.(*Socket).Poll"},
@@ -134,29 +168,59 @@ func TestLinuxMapFromDocs(t *testing.T) {
 		"fput":                  {"gomenuos/fs.(*File).Put"},
 		"wake_up_interruptible": {"gomenuos/sched.(*WaitQueue).WakeUpInterruptible"},
 		"switch_to":             {"gomenuos/sched.switchTo"},
+		"idtentry":              {"gomenuos/arch/x86.alltraps"},
+		"inet_csk_accept":       {"gomenuos/net/inet.(*Socket).inetCskAccept"},
 	} {
 		if got := m.Ours(linux); !reflect.DeepEqual(got, want) {
 			t.Errorf("%s -> %q, want %q", linux, got, want)
 		}
 	}
 	if l, ok := m.Linux("gomenuos/net/inet.(*Net).Socket"); !ok || l != "__sys_socket" {
-		t.Errorf("(*Net).Socket is %q in Linux, want __sys_socket", l)
+		t.Errorf("(*Net).Socket is %q in Linux, want __sys_socket (its row's first)", l)
 	}
-	for _, prose := range []string{"path", "struct", "pt_regs", "iretq"} {
+	for _, prose := range []string{"path", "struct", "pt_regs", "iretq", "wake_up_all"} { // prose, or not in the image
 		if got := m.Ours(prose); got != nil {
-			t.Errorf("%q is taken for a Linux function: %q", prose, got)
+			t.Errorf("%q maps to %q", prose, got)
 		}
 	}
 
 	// A function missing from the image (inlined everywhere) leaves its
 	// Linux name unmapped instead of shifting the pairs.
-	delete(src, "gomenuos/net/inet.(*Socket).Poll")
-	m = ParseLinuxMap(readMap(t), src)
+	delete(names, "gomenuos/net/inet.(*Socket).Poll")
+	m = ParseLinuxMap(readExcerpt(t), names)
 	if got := m.Ours("sock_poll"); got != nil {
 		t.Errorf("sock_poll -> %q without (*Socket).Poll in the image", got)
 	}
 	if got := m.Ours("tcp_poll"); !reflect.DeepEqual(got, []string{"gomenuos/net/tcp.(*Sock).Poll"}) {
 		t.Errorf("tcp_poll -> %q", got)
+	}
+}
+
+// The real map parses: every row of its gdb lab section (full symbols)
+// gives its Linux name the lab's function, when the source declares it.
+func TestLinuxMapFromDocs(t *testing.T) {
+	src := declared(t)
+	text := readMap(t)
+	m := ParseLinuxMap(text, src)
+	if len(m.Names()) < 150 {
+		t.Errorf("only %d Linux names in docs/linux-map.md", len(m.Names()))
+	}
+	_, lab, _ := strings.Cut(text, "## The gdb TCP lab")
+	lab, _, _ = strings.Cut(lab, "\n## ")
+	rows := 0
+	for _, line := range strings.Split(lab, "\n") {
+		cells := strings.Split(strings.Trim(line, "| "), " | ")
+		if len(cells) != 3 || !strings.HasPrefix(cells[1], "`'") {
+			continue
+		}
+		linux, sym := strings.Trim(cells[0], "`"), strings.Trim(cells[1], "`'")
+		rows++
+		if src[sym] && !contains(m.Ours(linux), sym) {
+			t.Errorf("%s -> %q, which lacks the lab's %s", linux, m.Ours(linux), sym)
+		}
+	}
+	if rows < 10 {
+		t.Errorf("read %d rows of the lab section", rows)
 	}
 }
 
@@ -178,7 +242,7 @@ func testResolver(t *testing.T) *Resolver {
 		syms = append(syms, ksyms.Sym{Name: n.name, File: n.file, Entry: uintptr(0x1000 + i*0x100), End: uintptr(0x1100 + i*0x100)})
 	}
 	tab := ksyms.NewTable(syms)
-	return &Resolver{Tab: tab, Map: ParseLinuxMap(readMap(t), newTableNames(tab))}
+	return &Resolver{Tab: tab, Map: ParseLinuxMap(readExcerpt(t), newTableNames(tab))}
 }
 
 func TestResolve(t *testing.T) {
