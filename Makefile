@@ -16,7 +16,7 @@ GOENV   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 
 export GOMENUOS_BUILD := $(abspath $(BUILD))
 
-.PHONY: all image run run-tap fuzz debug gdb lab trace test unit integration bench clean generate deps FORCE
+.PHONY: all image run run-tap fuzz debug gdb lab trace test unit integration bench profile clean generate deps FORCE
 
 all: image
 
@@ -121,9 +121,18 @@ FUZZTIME ?= 3
 fuzz:
 	scripts/fuzz.sh $(FUZZTIME)
 
+# make bench: host benchmarks, then the guest figures beside the Linux
+# peer's (qemu/linuxpeer, built into $(BUILD)/linux), alternating.
 bench: deps image
 	$(GO) test -run '^$$' -bench . ./... 2>&1 | grep -v '^ok\|^PASS\|no test files'
 	$(GO) run ./qemu/bench
+
+# make profile: CPU profiles of bulk TCP each way and a heap profile, taken
+# by the guest's own runtime/pprof, in $(PROFILE)/ as .pprof, .svg and .top.
+PROFILE ?= $(BUILD)/profile
+profile: deps image
+	@command -v dot >/dev/null 2>&1 || { apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends graphviz; }
+	$(GO) run ./qemu/bench -profile $(PROFILE)
 
 generate:
 	$(GO) generate ./arch/x86

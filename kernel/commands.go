@@ -9,6 +9,7 @@ import (
 
 	"gomenuos/kernel/linux"
 	"gomenuos/kernel/menu"
+	"gomenuos/kernel/profcmd"
 	"gomenuos/kernel/selftest"
 )
 
@@ -20,6 +21,11 @@ func registerCommands(sh *menu.Shell) {
 		{Name: "kstat", Desc: "Kernel counters: threads, switches, syscalls, faults, memory (kstat -gc: collect garbage first)", Run: kstatCmd},
 		{Name: "crash", Desc: "Crash on purpose: crash nil|ud2|kernel (tests the fault path)", Run: crashCmd},
 	} {
+		if err := sh.Register(c); err != nil {
+			panic(err)
+		}
+	}
+	for _, c := range profcmd.Commands() {
 		if err := sh.Register(c); err != nil {
 			panic(err)
 		}

@@ -167,6 +167,8 @@ static void bench_recv(int port)
 {
 	static char buf[65536];
 	int l = listen_on(port);
+	printf("ubench recv: listening\n");
+	fflush(stdout);
 	int c = accept(l, NULL, NULL);
 	if (c < 0)
 		die("accept");
@@ -182,6 +184,8 @@ static void bench_recv(int port)
 static void bench_accept(int port, long n)
 {
 	int l = listen_on(port);
+	printf("ubench accept: listening\n");
+	fflush(stdout);
 	for (long i = 0; i < n; i++) {
 		int c = accept(l, NULL, NULL);
 		if (c < 0)

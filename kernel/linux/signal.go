@@ -91,7 +91,8 @@ func deliverSignals(tf *x86.TrapFrame) {
 			continue
 		}
 		t.SigPending &^= sigbit(sig)
-		setupFrame(tf, t, sig, siTkill, 0)
+		code, val := signalInfo(sched.Current, sig)
+		setupFrame(tf, t, sig, code, val)
 		return
 	}
 }

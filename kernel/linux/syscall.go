@@ -134,6 +134,13 @@ var sysCallTable = [nrSyscalls]sysCall{
 	sysEpollCtl:         func(c call) int64 { return epollCtl(int(c.a[0]), int(c.a[1]), int(c.a[2]), c.a[3]) },
 	sysEpollWait:        sysEpollWaitImpl,
 	sysEpollPwait:       sysEpollWaitImpl,
+	sysSetitimer:        func(c call) int64 { return sysSetitimerImpl(int(c.a[0]), c.a[1], c.a[2], c.now) },
+	sysGetitimer:        func(c call) int64 { return sysGetitimerImpl(int(c.a[0]), c.a[1], c.now) },
+	sysTimerCreate:      func(c call) int64 { return sysTimerCreateImpl(int32(c.a[0]), c.a[1], c.a[2]) },
+	sysTimerSettime:     func(c call) int64 { return sysTimerSettimeImpl(int32(c.a[0]), int(c.a[1]), c.a[2], c.a[3], c.now) },
+	sysTimerGettime:     func(c call) int64 { return sysTimerGettimeImpl(int32(c.a[0]), c.a[1], c.now) },
+	sysTimerGetoverrun:  func(c call) int64 { return sysTimerGetoverrunImpl(int32(c.a[0])) },
+	sysTimerDelete:      func(c call) int64 { return sysTimerDeleteImpl(int32(c.a[0])) },
 	SysIRQFD:            func(c call) int64 { return irqfdCreate(int(c.a[0])) },
 	SysMSIFD:            func(c call) int64 { return msifdCreate(int(c.a[0])) },
 	SysCrash:            func(c call) int64 { return int64(load64(0x10)) }, // page 0 is never mapped
@@ -159,8 +166,12 @@ func doSyscall(tf *x86.TrapFrame) {
 	}
 	c := call{tf: tf, now: monotonicNS(),
 		a: [6]uintptr{uintptr(tf.RDI), uintptr(tf.RSI), uintptr(tf.RDX), uintptr(tf.R10), uintptr(tf.R8), uintptr(tf.R9)}}
+	slot := sched.Current
 	if r := h(c); r != noReturnVal {
 		tf.RAX = uint64(r)
+	}
+	if armed != 0 && sched.Current == slot {
+		runSyscallCPUTimers(c.now, monotonicNS())
 	}
 }
 

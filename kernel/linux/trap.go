@@ -196,6 +196,7 @@ func irq(tf *x86.TrapFrame, line uint8) {
 			kputs("gomenuos: the runtime did not report the fault in time\n")
 			shutdown(0x3e)
 		}
+		runPosixCPUTimers(now)
 		sched.Tick(tf, now)
 		return
 	}

@@ -31,6 +31,11 @@ func (t tcpProtocol) Receive(pi *stack.PacketInfo) {
 	t.p.Rcv(pi.Src, pi.Dst, pi.Payload)
 }
 
+// BeginBatch and EndBatch bracket a device's burst of frames (the stack's
+// link.BatchReceiver).
+func (t tcpProtocol) BeginBatch() { t.p.BeginBatch() }
+func (t tcpProtocol) EndBatch()   { t.p.EndBatch() }
+
 // ReceiveICMPError is net_protocol.err_handler: tcp_v4_err. For
 // "fragmentation needed" the next-hop MTU sits in bytes 6-7 of the ICMP
 // header (RFC 1191 §4), which the stack hands over in pi.Payload.

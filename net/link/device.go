@@ -24,8 +24,11 @@ const (
 	FeatureLoopback Features = 1 << iota
 	// FeatureNoARP: the device needs no neighbour resolution (IFF_NOARP).
 	FeatureNoARP
-	// FeatureRxChecksum: the device verified transport checksums of the
-	// frames it delivers (NETIF_F_RXCSUM, CHECKSUM_UNNECESSARY).
+	// FeatureRxChecksum: the transport checksums of the frames the device
+	// delivers need no check (NETIF_F_RXCSUM): it verified them
+	// (CHECKSUM_UNNECESSARY), or a frame that never crossed a wire keeps
+	// the partial checksum field its sender left (CHECKSUM_PARTIAL: a
+	// segment the host coalesced, say).
 	FeatureRxChecksum
 	// FeatureTxChecksum: the device fills in transport checksums (NETIF_F_HW_CSUM).
 	FeatureTxChecksum
@@ -63,6 +66,20 @@ type Receiver interface {
 	DeliverFrame(dev Device, frame []byte)
 }
 
+// BatchReceiver is a Receiver that wants to know where a driver's burst
+// of frames begins and ends (Linux: a NAPI poll, at whose end
+// napi_complete flushes GRO): the stack merges in-order TCP segments of a
+// burst (GRO) and TCP acknowledges once per burst what it would have
+// acknowledged every second segment, as Linux does for the segments GRO
+// merged. Drivers call BeginBatch before delivering a burst and EndBatch
+// after it, from their receive goroutine; frames delivered in between may
+// reach the stack only at EndBatch.
+type BatchReceiver interface {
+	Receiver
+	BeginBatch(dev Device)
+	EndBatch(dev Device)
+}
+
 // Errors returned by Transmit.
 var (
 	// ErrQueueFull: the device's transmit or backlog queue is full and the
@@ -73,6 +90,24 @@ var (
 	// ErrTooBig: the frame exceeds the device MTU plus link header.
 	ErrTooBig = errors.New("link: frame larger than MTU")
 )
+
+// FrameAllocator is a Device that lends the stack transmit buffers in its
+// own DMA memory: a frame built in one (at least 12 bytes after its start,
+// room for the device's own header) is sent from there by Transmit or
+// TransmitGSO, without the copy into a device buffer (Linux: what mapping
+// the skb's data for DMA achieves). Under TCG that copy and the
+// allocation of a 64 KiB heap buffer per segment were a third of a bulk
+// sender's time.
+type FrameAllocator interface {
+	Device
+	// AllocFrame returns a buffer of n bytes, or nil when none is free or
+	// n is too large: the caller then allocates its own.
+	AllocFrame(n int) []byte
+	// ReleaseFrame gives back a lent buffer whose frame will never be
+	// transmitted (dropped on the way); buffers it did not lend are
+	// ignored.
+	ReleaseFrame(b []byte)
+}
 
 // GSODevice is a Device that cuts one large TCP frame into MSS-sized
 // segments itself (Linux: NETIF_F_TSO, the device side of GSO). The frame's

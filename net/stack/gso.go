@@ -101,3 +101,33 @@ func (s *Stack) neighMAC(ifc *Interface, ip netip.Addr) (header.MAC, bool) {
 	e.used = now
 	return e.mac, true
 }
+
+// AllocTx lends a buffer of n bytes from the device the route to dst
+// leaves through, when it lends any (link.FrameAllocator): a frame built
+// in it is sent without a copy. It returns nil otherwise.
+func (s *Stack) AllocTx(dst netip.Addr, n int) []byte {
+	nh, err := s.routeOutput(dst)
+	if err != nil {
+		return nil
+	}
+	if a, ok := nh.ifc.dev.(link.FrameAllocator); ok {
+		return a.AllocFrame(n)
+	}
+	return nil
+}
+
+// ReleaseTx gives back a buffer AllocTx lent whose frame will not be
+// sent; any other buffer is ignored.
+func (s *Stack) ReleaseTx(b []byte) {
+	s.mu.RLock()
+	devs := make([]link.FrameAllocator, 0, 2)
+	for _, ifc := range s.byDev {
+		if a, ok := ifc.dev.(link.FrameAllocator); ok {
+			devs = append(devs, a)
+		}
+	}
+	s.mu.RUnlock()
+	for _, a := range devs {
+		a.ReleaseFrame(b)
+	}
+}

@@ -19,6 +19,7 @@ type Interface struct {
 	dev   link.Device
 	addrs []netip.Prefix
 	Stats DevStats
+	gro   groState // receive offload within a burst (gro.go)
 }
 
 // Index returns the interface index (1 for the first interface added).

@@ -11,7 +11,7 @@ import (
 // ipRcv validates one IPv4 datagram from a device (Linux: ip_rcv →
 // ip_rcv_core). Datagrams not addressed to this host are dropped: the
 // stack is a host and never forwards.
-func (s *Stack) ipRcv(ifc *Interface, b []byte) {
+func (s *Stack) ipRcv(ifc *Interface, b []byte, verified bool) {
 	s.ipMIB.InReceives.Add(1)
 	ip, err := header.ParseIPv4(b)
 	if err != nil {
@@ -20,7 +20,7 @@ func (s *Stack) ipRcv(ifc *Interface, b []byte) {
 	}
 	// RFC 1122 §3.2.1.7: a host must not discard a datagram because its
 	// TTL is below 2; TTL only matters when forwarding, which we do not.
-	s.ipRcvFinish(ifc, ip)
+	s.ipRcvFinish(ifc, ip, verified)
 }
 
 // ipRcvError maps a parse failure to Linux's counters and drop reasons.
@@ -41,7 +41,7 @@ func (s *Stack) ipRcvError(ifc *Interface, err error) {
 
 // ipRcvFinish checks the addresses and routes the datagram to local
 // delivery (Linux: ip_rcv_finish → ip_route_input_noref).
-func (s *Stack) ipRcvFinish(ifc *Interface, ip header.IPv4) {
+func (s *Stack) ipRcvFinish(ifc *Interface, ip header.IPv4, verified bool) {
 	src, dst := ip.Src(), ip.Dst()
 	s.mu.RLock()
 	local := s.isLocalLocked(dst)
@@ -62,7 +62,7 @@ func (s *Stack) ipRcvFinish(ifc *Interface, ip header.IPv4) {
 	}
 	// A device's checksum verdict covers one frame: a reassembled datagram
 	// is checked by its transport.
-	verified := ifc.dev.Features()&(link.FeatureRxChecksum|link.FeatureLoopback) != 0
+	verified = verified || ifc.dev.Features()&(link.FeatureRxChecksum|link.FeatureLoopback) != 0
 	if ip.IsFragment() {
 		whole, done := s.ipDefrag(ifc, ip)
 		if !done {

@@ -24,6 +24,7 @@ type ICMPMIB struct {
 type DevStats struct {
 	RxBytes, RxPackets, RxErrors, RxDropped, RxMulticast atomic.Uint64
 	TxBytes, TxPackets, TxErrors, TxDropped              atomic.Uint64
+	RxGROMerged                                          atomic.Uint64 // frames merged by GRO (gro.go)
 }
 
 // IPStats returns the stack's IP counters.

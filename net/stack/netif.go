@@ -7,7 +7,8 @@ import (
 // netifReceiveSkb takes one frame from a device and hands it to the
 // protocol named by its EtherType (Linux: netif_receive_skb →
 // __netif_receive_skb_core → deliver to the packet_type handler).
-func (s *Stack) netifReceiveSkb(ifc *Interface, frame []byte) {
+// verified says GRO already checked its transport checksum.
+func (s *Stack) netifReceiveSkb(ifc *Interface, frame []byte, verified bool) {
 	ifc.Stats.RxPackets.Add(1)
 	ifc.Stats.RxBytes.Add(uint64(len(frame)))
 	eth, err := header.ParseEthernet(frame)
@@ -28,7 +29,7 @@ func (s *Stack) netifReceiveSkb(ifc *Interface, frame []byte) {
 	}
 	switch eth.Type() {
 	case header.EtherTypeIPv4:
-		s.ipRcv(ifc, eth.Payload())
+		s.ipRcv(ifc, eth.Payload(), verified)
 	case header.EtherTypeARP:
 		s.arpRcv(ifc, eth)
 	default:

@@ -90,6 +90,7 @@ type Stack struct {
 	byDev      map[link.Device]*Interface
 	routes     routeTable
 	transports [256]TransportProtocol
+	batch      []batcher // the transports among them that batch (link.BatchReceiver)
 
 	neigh neighTable
 	frags fragTable
@@ -122,6 +123,9 @@ func (s *Stack) AddTransport(p TransportProtocol) {
 	}
 	s.mu.Lock()
 	s.transports[p.Protocol()] = p
+	if b, ok := p.(batcher); ok {
+		s.batch = append(s.batch, b)
+	}
 	s.mu.Unlock()
 }
 
@@ -129,6 +133,48 @@ func (s *Stack) transport(proto uint8) TransportProtocol {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	return s.transports[proto]
+}
+
+// batcher is a transport that acknowledges once per burst of frames.
+type batcher interface {
+	BeginBatch()
+	EndBatch()
+}
+
+// BeginBatch implements link.BatchReceiver: a driver's burst of frames
+// begins (Linux: napi_schedule → the poll); dev's frames may be merged
+// (GRO) until EndBatch.
+func (s *Stack) BeginBatch(dev link.Device) {
+	if ifc := s.iface(dev); ifc != nil {
+		ifc.groBegin()
+	}
+	for _, b := range s.batchers() {
+		b.BeginBatch()
+	}
+}
+
+// EndBatch implements link.BatchReceiver: the burst is over (Linux:
+// napi_complete → napi_gro_flush): held segments go up, then the
+// transports send what waited for the end of the burst.
+func (s *Stack) EndBatch(dev link.Device) {
+	if ifc := s.iface(dev); ifc != nil {
+		s.groEnd(ifc)
+	}
+	for _, b := range s.batchers() {
+		b.EndBatch()
+	}
+}
+
+func (s *Stack) iface(dev link.Device) *Interface {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byDev[dev]
+}
+
+func (s *Stack) batchers() []batcher {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.batch
 }
 
 // DeliverFrame is the receive entry point devices call (link.Receiver).
@@ -139,5 +185,8 @@ func (s *Stack) DeliverFrame(dev link.Device, frame []byte) {
 	if ifc == nil {
 		return
 	}
-	s.netifReceiveSkb(ifc, frame)
+	if ifc.gro.active && s.groReceive(ifc, frame) {
+		return
+	}
+	s.netifReceiveSkb(ifc, frame, false)
 }

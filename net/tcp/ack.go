@@ -50,6 +50,9 @@ func (s *Sock) tcpAckLocked(g *segment) bool {
 		rexmit = s.tcpFastretransAlertLocked(prevUna, f, dupAck)
 	}
 	s.tcpCongControlLocked(acked, sacked, f, s.rtxq.lostOut > lostBefore)
+	if f&flagDataAcked != 0 {
+		s.tcpSndbufExpandLocked()
+	}
 	s.tcpXmitRecoveryLocked(rexmit)
 	return true
 }
@@ -106,14 +109,11 @@ func (s *Sock) tcpAckNewDataLocked(g *segment, f *ackFlag) int {
 // and the retransmission queue and notes an acknowledged FIN (Linux:
 // tcp_clean_rtx_queue).
 func (s *Sock) tcpCleanRtxQueueLocked(ack seqnum) ackedInfo {
-	dataEnd := s.sndBufSeq.add(len(s.sndBuf))
+	dataEnd := s.sndBufSeq.add(s.sndq.len())
 	if ack.gt(s.sndBufSeq) {
-		n := min(ack.sub(s.sndBufSeq), len(s.sndBuf))
-		s.sndBuf = s.sndBuf[n:]
+		n := min(ack.sub(s.sndBufSeq), s.sndq.len())
+		s.sndq.trim(n)
 		s.sndBufSeq = s.sndBufSeq.add(n)
-		if len(s.sndBuf) == 0 {
-			s.sndBuf = nil
-		}
 	}
 	if s.finQueued && ack == dataEnd.add(1) {
 		s.finAcked = true

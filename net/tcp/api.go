@@ -158,10 +158,10 @@ func (s *Sock) Poll() PollMask {
 	if s.state == StateClose || (s.rcvShut && s.finQueued) {
 		m |= PollHup // Linux: a closed (or never connected) socket hangs up
 	}
-	if len(s.rcvBuf) > 0 || s.finRcvd || s.rcvShut || s.done {
+	if s.rcvq.len() > 0 || s.finRcvd || s.rcvShut || s.done {
 		m |= PollIn
 	}
-	if s.state.canSendData() && !s.finQueued && len(s.sndBuf) < s.sndBufSize {
+	if s.state.canSendData() && !s.finQueued && s.sndq.len() < s.sndBufSize {
 		m |= PollOut
 	}
 	if s.state == StateClose || s.finQueued {
@@ -197,8 +197,10 @@ func (s *Sock) SetOption(o Option, v int) error {
 		s.setKeepaliveLocked(b)
 	case OptRcvBuf:
 		s.rcvBufSize = max(2*v, 2304) // Linux: SOCK_MIN_RCVBUF
+		s.rcvBufLocked = true
 	case OptSndBuf:
 		s.sndBufSize = max(2*v, 4608) // Linux: SOCK_MIN_SNDBUF
+		s.sndBufLocked = true
 	case OptNoDelay:
 		s.noDelay = b
 		if b {
@@ -351,5 +353,5 @@ func (s *Sock) TakeError() error {
 func (s *Sock) SendQueued() int {
 	s.proto.lock()
 	defer s.proto.unlock()
-	return len(s.sndBuf)
+	return s.sndq.len()
 }

@@ -77,9 +77,9 @@ func (s *Sock) tcpCloseLocked() {
 	case StateTimeWait:
 		return // the TIME_WAIT timer destroys it
 	}
-	if len(s.rcvBuf) > 0 || (s.lingerOn && s.linger == 0) {
+	if s.rcvq.len() > 0 || (s.lingerOn && s.linger == 0) {
 		// RFC 9293 §3.10.4 / RFC 2525 §2.17: unread data is lost, say so.
-		if len(s.rcvBuf) > 0 {
+		if s.rcvq.len() > 0 {
 			s.proto.MIB.TCPAbortOnClose.Add(1)
 		}
 		s.sendResetLocked()

@@ -55,9 +55,7 @@ func (s *Sock) tcpConnectInitLocked(mtu int) {
 	s.sndMSS = min(s.advMSS, 536) // RFC 9293 §3.7.1 default until the peer says
 	s.rcvWS = 0
 	if s.proto.cfg.WindowScaling {
-		for s.rcvWS < 14 && 65535<<s.rcvWS < s.rcvBufSize {
-			s.rcvWS++
-		}
+		s.rcvWS = s.rcvWScale()
 	}
 	s.sndUna, s.sndNxt, s.sndMax = s.iss, s.iss, s.iss
 	s.sndBufSeq = s.iss.add(1)
@@ -83,7 +81,7 @@ func (p *Proto) newCongestionControl(name string) CongestionControl {
 // tcpConnectLocked sends the SYN and arms its retransmission (Linux:
 // tcp_connect).
 func (s *Sock) tcpConnectLocked() {
-	s.tcpTransmitSkbLocked(s.iss, flagSyn, nil)
+	s.tcpTransmitSkbLocked(s.iss, flagSyn, 0)
 	s.sndNxt, s.sndMax = s.iss.add(1), s.iss.add(1)
 	s.resetRtoLocked()
 }
@@ -115,7 +113,7 @@ func (s *Sock) tcpRcvSynSentStateProcessLocked(g *segment) bool {
 	if !g.has(flagAck) {
 		// Simultaneous open (RFC 9293 §3.5 figure 7): SYN-RECEIVED, SYN-ACK.
 		s.setStateLocked(StateSynRecv)
-		s.tcpTransmitSkbLocked(s.iss, flagSyn|flagAck, nil)
+		s.tcpTransmitSkbLocked(s.iss, flagSyn|flagAck, 0)
 		return false
 	}
 	s.sndUna = g.ack

@@ -97,8 +97,8 @@ func checkInvariants(t *testing.T, s *Sock) {
 	if s.sndUna.gt(s.sndNxt) || s.sndNxt.gt(s.sndMax) {
 		t.Fatalf("%v: snd.una %d snd.nxt %d snd.max %d", s.state, s.sndUna, s.sndNxt, s.sndMax)
 	}
-	if len(s.rcvBuf) > s.rcvBufSize+65535 {
-		t.Fatalf("%v: receive buffer %d over its size", s.state, len(s.rcvBuf))
+	if s.rcvq.len() > s.rcvBufSize+65535 {
+		t.Fatalf("%v: receive buffer %d over its size", s.state, s.rcvq.len())
 	}
 	for i := 1; i < len(s.ooo); i++ {
 		if s.ooo[i].seq.lt(s.ooo[i-1].seq) {

@@ -3,9 +3,12 @@ package tcp
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
+	"net/netip"
 	"testing"
 
 	"gomenuos/net/checksum"
+	"gomenuos/net/clock"
 	"gomenuos/net/header"
 )
 
@@ -47,5 +50,62 @@ func TestSoftwareSegmentMatchesDeviceCut(t *testing.T) {
 	}
 	if !bytes.Equal(got, data) {
 		t.Fatal("payload differs")
+	}
+}
+
+// lendingIP is a fakeIP whose device segments (GSO) and lends transmit
+// buffers; its GSO output can be made to fail, as when the neighbour went
+// stale between routing and sending.
+type lendingIP struct {
+	*fakeIP
+	gsoFails bool
+	lent     [][]byte // buffers AllocTx lent
+	released [][]byte // buffers given back with ReleaseTx
+	gsoSent  int
+}
+
+func (l *lendingIP) RouteGSO(dst netip.Addr) int { return 60000 }
+func (l *lendingIP) OutputIPv4GSO(src, dst netip.Addr, tos uint8, buf []byte, off, mss int) error {
+	if l.gsoFails {
+		return errors.New("neighbour stale")
+	}
+	l.gsoSent++
+	return nil
+}
+func (l *lendingIP) AllocTx(dst netip.Addr, n int) []byte {
+	b := make([]byte, n)
+	l.lent = append(l.lent, b)
+	return b
+}
+func (l *lendingIP) ReleaseTx(b []byte) { l.released = append(l.released, b) }
+
+// Offloaded segments are built in buffers the device lends; one the
+// device cannot take after all is cut in software and its buffer given
+// back, so the device's pool never leaks.
+func TestLentSegmentBufferReleasedOnFallback(t *testing.T) {
+	v := clock.NewVirtual(epoch)
+	ip := &lendingIP{fakeIP: &fakeIP{addr: addrA, mtu: 1500}}
+	ip.proto = New(ip, v, testConfig())
+	sc := &script{t: t, clock: v, ip: ip.fakeIP, p: ip.proto}
+	s, iss := sc.established(&header.TCPOptions{HasMSS: true, MSS: 1000, HasWS: true, WS: 7})
+	data := bytes.Repeat([]byte("x"), 9000)
+	if _, err := s.Send(data); err != nil {
+		t.Fatal(err)
+	}
+	if ip.gsoSent == 0 || len(ip.lent) < ip.gsoSent || len(ip.released) != 0 {
+		t.Fatalf("%d offloaded segments, %d buffers lent, %d released; want lent buffers, none released",
+			ip.gsoSent, len(ip.lent), len(ip.released))
+	}
+	ip.gsoFails = true
+	ip.lent, ip.sent = nil, nil
+	sc.inject(seg{dport: s.LocalAddr().Port(), seq: peerISS + 1, ack: iss + 1 + 9000, flags: flagAck, wnd: 1000})
+	if _, err := s.Send(data); err != nil {
+		t.Fatal(err)
+	}
+	if len(ip.lent) == 0 || len(ip.released) != len(ip.lent) {
+		t.Fatalf("after failed offloads: %d lent, %d released", len(ip.lent), len(ip.released))
+	}
+	if len(ip.sent) == 0 {
+		t.Fatal("the failed offload was not sent in software")
 	}
 }

@@ -138,8 +138,8 @@ func (s *Sock) newRequestSockLocked(g *segment, cookie bool) *requestSock {
 // tcp_select_initial_window).
 func (s *Sock) reqInitWindowLocked(r *requestSock) {
 	r.rcvWS = 0
-	for r.wsOK && r.rcvWS < 14 && 65535<<r.rcvWS < s.rcvBufSize {
-		r.rcvWS++
+	if r.wsOK {
+		r.rcvWS = s.rcvWScale()
 	}
 	r.rcvWnd = uint32(min(s.rcvBufSize, 65535<<r.rcvWS))
 }
@@ -226,7 +226,7 @@ func (r *requestSock) tcpV4SendSynackLocked() {
 	f := header.TCPFields{SrcPort: r.tuple.lport, DstPort: r.tuple.rport, Seq: uint32(r.iss),
 		Ack: uint32(r.irs.add(1)), Flags: flagSyn | flagAck, Window: uint16(min(r.rcvWnd, 65535)), Options: &o}
 	p.traceSend(r.listener, r.tuple.laddr, r.tuple.raddr, &f, 0, trace.SiteSendSynack)
-	p.emitLocked(r.tuple.laddr, r.tuple.raddr, &f, nil)
+	p.emitLocked(r.tuple.laddr, r.tuple.raddr, &f)
 }
 
 // tcpCheckReqLocked processes a segment that matches a request sock: it
@@ -324,6 +324,7 @@ func (c *Sock) inheritOptionsLocked(l *Sock) {
 	c.keepIdle, c.keepIntvl, c.keepCnt = l.keepIdle, l.keepIntvl, l.keepCnt
 	c.lingerOn, c.linger = l.lingerOn, l.linger
 	c.rcvBufSize, c.sndBufSize, c.userMSS = l.rcvBufSize, l.sndBufSize, l.userMSS
+	c.rcvBufLocked, c.sndBufLocked = l.rcvBufLocked, l.sndBufLocked
 	c.ccName = l.ccName
 }
 

@@ -17,42 +17,65 @@ const (
 	flagAck = header.TCPFlagAck
 )
 
-// emitLocked builds one segment and queues it for IP (the common tail of
-// Linux's tcp_transmit_skb, tcp_v4_send_reset and tcp_v4_send_ack).
-func (p *Proto) emitLocked(src, dst netip.Addr, f *header.TCPFields, data []byte) {
-	p.emitGSOLocked(src, dst, f, data, 0)
+// emitLocked builds one segment without text and queues it for IP (the
+// common tail of Linux's tcp_v4_send_reset and tcp_v4_send_ack).
+func (p *Proto) emitLocked(src, dst netip.Addr, f *header.TCPFields) {
+	b, _ := newSegment(f, 0)
+	p.queueSegmentLocked(src, dst, f, b, 0, 0)
 }
 
-// emitGSOLocked is emitLocked for a segment of more than one MSS that the
-// device will cut into gsoMSS-byte pieces: its checksum field holds only
-// the folded pseudo-header sum (Linux: tcp_v4_send_check for
-// CHECKSUM_PARTIAL). gsoMSS 0 means an ordinary segment.
-func (p *Proto) emitGSOLocked(src, dst netip.Addr, f *header.TCPFields, data []byte, gsoMSS int) {
+// newSegment allocates a segment buffer with MaxHeaderRoom of headroom,
+// writes the header of f into it and returns it with the place for n
+// octets of text.
+func newSegment(f *header.TCPFields, n int) (b, text []byte) {
 	optLen := 0
 	if f.Options != nil {
 		optLen = f.Options.Len()
 	}
-	buf := make([]byte, MaxHeaderRoom+header.TCPMinimumSize+optLen+len(data))
-	seg := buf[MaxHeaderRoom:]
-	n := header.EncodeTCP(seg, f)
-	copy(seg[n:], data)
+	b = make([]byte, MaxHeaderRoom+header.TCPMinimumSize+optLen+n)
+	hl := header.EncodeTCP(b[MaxHeaderRoom:], f)
+	return b, b[MaxHeaderRoom+hl:]
+}
+
+// newGSOSegmentLocked is newSegment for a segment the device will cut
+// (more than one MSS of the send queue's text at seq): its buffer is lent
+// by the device when it can (sent without a copy), and starts 0-7 bytes
+// in so that the text lands 8-byte aligned like its source in the send
+// queue and the copy runs at REP MOVSQ speed (net/buf.Copy).
+func (s *Sock) newGSOSegmentLocked(f *header.TCPFields, seq seqnum, n int) (b, text []byte) {
+	hl := header.TCPMinimumSize + f.Options.Len()
+	src := s.sndq.addr(seq.sub(s.sndBufSeq))
+	pad := int((src - uintptr(MaxHeaderRoom+hl)) & 7)
+	b = s.proto.allocTx(s.raddr, pad+MaxHeaderRoom+hl+n)[pad:]
+	header.EncodeTCP(b[MaxHeaderRoom:], f)
+	return b, b[MaxHeaderRoom+hl:]
+}
+
+// queueSegmentLocked checksums the segment in b (n octets of text) and
+// queues it for IP. With gsoMSS > 0 it is a segment of more than one MSS
+// that the device will cut into gsoMSS-byte pieces: its checksum field
+// holds only the folded pseudo-header sum (Linux: tcp_v4_send_check for
+// CHECKSUM_PARTIAL).
+func (p *Proto) queueSegmentLocked(src, dst netip.Addr, f *header.TCPFields, b []byte, n, gsoMSS int) {
+	seg := b[MaxHeaderRoom:]
 	if gsoMSS > 0 {
 		ph := checksum.PseudoHeaderIPv4(src.As4(), dst.As4(), 6, uint16(len(seg)))
 		binary.BigEndian.PutUint16(seg[16:], checksum.Fold(ph))
-		p.MIB.OutSegs.Add(uint64((len(data) + gsoMSS - 1) / gsoMSS))
+		p.MIB.OutSegs.Add(uint64((n + gsoMSS - 1) / gsoMSS))
 	} else {
 		header.SetTCPChecksum(seg, src.As4(), dst.As4())
 		p.MIB.OutSegs.Add(1)
 	}
-	p.outq = append(p.outq, outSeg{src: src, dst: dst, buf: buf, gsoMSS: gsoMSS})
+	p.outq = append(p.outq, outSeg{src: src, dst: dst, buf: b, gsoMSS: gsoMSS})
 	if f.Flags&flagRst != 0 {
 		p.MIB.OutRsts.Add(1)
 	}
 }
 
-// tcpTransmitSkbLocked sends one segment of this connection: it fills in
-// ACK, window and options from the socket (Linux: tcp_transmit_skb).
-func (s *Sock) tcpTransmitSkbLocked(seq seqnum, flags uint8, data []byte) {
+// tcpTransmitSkbLocked sends one segment of this connection carrying the
+// n octets of the send queue at seq: it fills in ACK, window and options
+// from the socket (Linux: tcp_transmit_skb).
+func (s *Sock) tcpTransmitSkbLocked(seq seqnum, flags uint8, n int) {
 	var opts header.TCPOptions
 	var wnd uint16
 	if flags&flagSyn != 0 {
@@ -67,12 +90,19 @@ func (s *Sock) tcpTransmitSkbLocked(seq seqnum, flags uint8, data []byte) {
 		f.Ack = uint32(s.rcvNxt)
 		s.ackSentLocked()
 	}
-	s.proto.traceSend(s, s.laddr, s.raddr, &f, len(data), trace.SiteTransmitSkb)
-	if len(data) > s.sndMSS {
-		s.proto.emitGSOLocked(s.laddr, s.raddr, &f, data, s.sndMSS)
-		return
+	s.proto.traceSend(s, s.laddr, s.raddr, &f, n, trace.SiteTransmitSkb)
+	var b, text []byte
+	gsoMSS := 0
+	if n > s.sndMSS {
+		gsoMSS = s.sndMSS
+		b, text = s.newGSOSegmentLocked(&f, seq, n)
+	} else {
+		b, text = newSegment(&f, n)
 	}
-	s.proto.emitLocked(s.laddr, s.raddr, &f, data)
+	if n > 0 {
+		s.sndq.copyOut(text, seq.sub(s.sndBufSeq))
+	}
+	s.proto.queueSegmentLocked(s.laddr, s.raddr, &f, b, n, gsoMSS)
 }
 
 // synOptionsLocked fills the options of our SYN or SYN-ACK (Linux:
@@ -120,7 +150,7 @@ func (s *Sock) tsValLocked() uint32 { return s.proto.tcpTimeStamp() + s.tsOffset
 // tcpSelectWindowLocked returns the window field to announce and records
 // the new right edge (Linux: tcp_select_window / __tcp_select_window).
 func (s *Sock) tcpSelectWindowLocked() uint16 {
-	free := max(s.rcvBufSize-len(s.rcvBuf), 0)
+	free := max(s.rcvBufSize-s.rcvq.len(), 0)
 	cur := max(s.rcvWup.add(int(s.rcvWnd)).sub(s.rcvNxt), 0)
 	wnd := free
 	switch {
@@ -151,7 +181,7 @@ func (s *Sock) ackSentLocked() {
 
 // tcpSendAckLocked sends a bare ACK (Linux: tcp_send_ack).
 func (s *Sock) tcpSendAckLocked() {
-	s.tcpTransmitSkbLocked(s.tcpAcceptableSeqLocked(), flagAck, nil)
+	s.tcpTransmitSkbLocked(s.tcpAcceptableSeqLocked(), flagAck, 0)
 }
 
 // tcpAcceptableSeqLocked is the sequence number for a bare ACK: the
@@ -183,11 +213,11 @@ func (p *Proto) tcpV4SendResetLocked(seg *segment) {
 		f.Ack = uint32(seg.seq.add(seg.seqLen()))
 	}
 	p.traceSend(nil, seg.dst, seg.src, &f, 0, trace.SiteSendReset)
-	p.emitLocked(seg.dst, seg.src, &f, nil)
+	p.emitLocked(seg.dst, seg.src, &f)
 }
 
 // sendResetLocked aborts our side of a connection with a RST (Linux:
 // tcp_send_active_reset).
 func (s *Sock) sendResetLocked() {
-	s.tcpTransmitSkbLocked(s.tcpAcceptableSeqLocked(), flagRst|flagAck, nil)
+	s.tcpTransmitSkbLocked(s.tcpAcceptableSeqLocked(), flagRst|flagAck, 0)
 }

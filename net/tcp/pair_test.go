@@ -123,8 +123,8 @@ func (s *Sock) debugString() string {
 	s.proto.lock()
 	defer s.proto.unlock()
 	return fmt.Sprintf("now=%v rtxDeadline=%v rto=%v ", s.proto.now(), s.rtxT.deadline, s.rtt.rto) + fmt.Sprintf("una=%d nxt=%d max=%d sndWnd=%d bufSeq=%d buf=%d fin=%v finAcked=%v rcvNxt=%d rcvWnd=%d rcvWup=%d rcvBuf=%d ooo=%d cwnd=%d ca=%d rtx=%v/%d persist=%v delack=%v retrans=%d backoff=%d out=%d sacked=%d lost=%d retr=%d mss=%d",
-		s.sndUna, s.sndNxt, s.sndMax, s.sndWnd, s.sndBufSeq, len(s.sndBuf), s.finQueued, s.finAcked,
-		s.rcvNxt, s.rcvWnd, s.rcvWup, len(s.rcvBuf), len(s.ooo), s.cwnd, s.caState, s.rtxT.armed, s.xmitTimer,
+		s.sndUna, s.sndNxt, s.sndMax, s.sndWnd, s.sndBufSeq, s.sndq.len(), s.finQueued, s.finAcked,
+		s.rcvNxt, s.rcvWnd, s.rcvWup, s.rcvq.len(), len(s.ooo), s.cwnd, s.caState, s.rtxT.armed, s.xmitTimer,
 		s.persistT.armed, s.delackT.armed, s.retrans, s.backoff, s.rtxq.packetsOut(), s.rtxq.sackedOut, s.rtxq.lostOut, s.rtxq.retransOut, s.sndMSS)
 }
 

@@ -107,7 +107,7 @@ func (s *Sock) procLineLocked(now time.Time) string {
 	case s.keepT.armed:
 		timer, when = 2, s.keepT.deadline.Sub(now)
 	}
-	rxq := len(s.rcvBuf)
+	rxq := s.rcvq.len()
 	if s.state == StateListen {
 		rxq = len(s.listen.acceptQ)
 	}
@@ -116,7 +116,7 @@ func (s *Sock) procLineLocked(now time.Time) string {
 		ssthresh = -1
 	}
 	return fmt.Sprintf("%s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x %d %d %d %d %d",
-		local, remote, uint8(s.state), len(s.sndBuf), rxq, timer, clockT(when), s.retrans,
+		local, remote, uint8(s.state), s.sndq.len(), rxq, timer, clockT(when), s.retrans,
 		s.uid, s.probesOut, s.inode, 1, 0, clockT(s.rtt.rto), clockT(tcpDelackMin), 0, s.cwnd, ssthresh)
 }
 

@@ -37,7 +37,9 @@ type Config struct {
 	Retries2       int           // tcp_retries2
 	SynCookies     bool          // tcp_syncookies = 1: cookies when the SYN queue overflows
 	Somaxconn      int           // net.core.somaxconn
-	RcvBuf, SndBuf int           // default SO_RCVBUF / SO_SNDBUF
+	RcvBuf, SndBuf int           // initial SO_RCVBUF / SO_SNDBUF (Linux: tcp_rmem[1], tcp_wmem[1])
+	RcvBufMax      int           // autotuning's limit (Linux: tcp_rmem[2])
+	SndBufMax      int           // autotuning's limit (Linux: tcp_wmem[2])
 	KeepIdle       time.Duration // tcp_keepalive_time
 	KeepIntvl      time.Duration // tcp_keepalive_intvl
 	KeepCnt        int           // tcp_keepalive_probes
@@ -55,6 +57,7 @@ func DefaultConfig() Config {
 	return Config{
 		TimeWait: 60 * time.Second, MaxTimeWait: 16384, SynRetries: 6, SynackRetries: 5, Retries2: 15,
 		SynCookies: true, Somaxconn: 4096, RcvBuf: 256 << 10, SndBuf: 256 << 10,
+		RcvBufMax: 6 << 20, SndBufMax: 4 << 20,
 		KeepIdle: 2 * time.Hour, KeepIntvl: 75 * time.Second, KeepCnt: 9,
 		Timestamps: true, SACK: true, WindowScaling: true, Congestion: "cubic",
 		EphemeralLo: 32768, EphemeralHi: 60999,
@@ -76,18 +79,20 @@ type Proto struct {
 	start time.Time
 	MIB   MIB
 
-	mu       sync.Mutex
-	bhash    map[uint16]*bindBucket  // Linux: tcp_hashinfo.bhash
-	ehash    map[fourTuple]*Sock     // Linux: tcp_hashinfo.ehash
-	lhash    map[uint16][]*Sock      // Linux: tcp_hashinfo.lhash2
-	outq     []outSeg                // segments queued under mu
-	wakes    []func()                // wake-ups queued under mu
-	flushing bool                    // one goroutine drains outq at a time
-	keys     secrets                 // ISN, timestamp, cookie and port keys
-	perturb  [portPerturbSize]uint32 // RFC 6056 §3.3.4 table (Linux: table_perturb)
-	socks    map[*Sock]struct{}      // every live socket, for /proc/net/tcp
-	twCount  int                     // sockets in TIME_WAIT
-	ccs      map[string]func() CongestionControl
+	mu        sync.Mutex
+	bhash     map[uint16]*bindBucket  // Linux: tcp_hashinfo.bhash
+	ehash     map[fourTuple]*Sock     // Linux: tcp_hashinfo.ehash
+	lhash     map[uint16][]*Sock      // Linux: tcp_hashinfo.lhash2
+	outq      []outSeg                // segments queued under mu
+	wakes     []func()                // wake-ups queued under mu
+	flushing  bool                    // one goroutine drains outq at a time
+	keys      secrets                 // ISN, timestamp, cookie and port keys
+	perturb   [portPerturbSize]uint32 // RFC 6056 §3.3.4 table (Linux: table_perturb)
+	socks     map[*Sock]struct{}      // every live socket, for /proc/net/tcp
+	twCount   int                     // sockets in TIME_WAIT
+	batch     int                     // depth of BeginBatch calls (batch.go)
+	batchAcks []*Sock                 // sockets whose ACK waits for EndBatch
+	ccs       map[string]func() CongestionControl
 
 	challengeSecond int64  // the second challengeCount belongs to
 	challengeCount  uint32 // challenge ACKs left this second (Linux: tcp_challenge_count)
@@ -105,6 +110,31 @@ type outSeg struct {
 type gsoIP interface {
 	RouteGSO(dst netip.Addr) int
 	OutputIPv4GSO(src, dst netip.Addr, tos uint8, buf []byte, off, mss int) error
+}
+
+// txAllocIP is the optional part of the IP layer that lends buffers in a
+// device's DMA memory (net/stack implements it).
+type txAllocIP interface {
+	AllocTx(dst netip.Addr, n int) []byte
+	ReleaseTx(b []byte)
+}
+
+// allocTx returns a buffer of n bytes for a segment towards dst: one the
+// device lends when it does, else a new one.
+func (p *Proto) allocTx(dst netip.Addr, n int) []byte {
+	if a, ok := p.ip.(txAllocIP); ok {
+		if b := a.AllocTx(dst, n); b != nil {
+			return b
+		}
+	}
+	return make([]byte, n)
+}
+
+// releaseTx gives back a lent buffer whose segment was not sent as is.
+func (p *Proto) releaseTx(b []byte) {
+	if a, ok := p.ip.(txAllocIP); ok {
+		a.ReleaseTx(b)
+	}
 }
 
 // routeGSO is how much payload one segment towards dst may carry when the
@@ -186,6 +216,7 @@ func (p *Proto) output(o outSeg) {
 	for _, seg := range softwareSegment(o.buf[MaxHeaderRoom:], o.src, o.dst, o.gsoMSS) {
 		_ = p.ip.OutputIPv4(o.src, o.dst, 6, 0, seg, MaxHeaderRoom)
 	}
+	p.releaseTx(o.buf)
 }
 
 // tcpTimeStamp returns the TSval clock: milliseconds since the instance

@@ -3,6 +3,7 @@ package tcp
 import (
 	"slices"
 
+	"gomenuos/net/buf"
 	"gomenuos/net/header"
 )
 
@@ -53,10 +54,14 @@ func (s *Sock) tcpDataQueueLocked(g *segment) {
 		s.tcpOfoQueueLocked(seq, data, fin)
 		return
 	}
-	s.rcvBuf = append(s.rcvBuf, data...)
+	s.tcpRcvRttMeasureTsLocked(g)
+	s.rcvq.push(data)
 	s.rcvNxt = s.rcvNxt.add(len(data))
 	if len(data) > 0 {
-		s.segsSinceAck++
+		// A segment GRO or the host merged counts as the full-sized
+		// segments it holds (Linux: more than rcv_mss since the last
+		// ACK means ACK now, in __tcp_ack_snd_check).
+		s.segsSinceAck += max(1, len(data)/max(s.advMSS, 1))
 		if len(s.ooo) > 0 {
 			s.ackNow = true // RFC 5681 §4.2: a segment filling a gap is ACKed at once
 		}
@@ -88,7 +93,7 @@ func (s *Sock) tcpOfoQueueLocked(seq seqnum, data []byte, fin bool) {
 			break
 		}
 	}
-	o := oooSeg{seq: seq, data: slices.Clone(data), fin: fin}
+	o := oooSeg{seq: seq, data: buf.Append(nil, data), fin: fin}
 	i, _ := slices.BinarySearchFunc(s.ooo, seq, func(e oooSeg, t seqnum) int { return e.seq.sub(t) })
 	s.ooo = slices.Insert(s.ooo, i, o)
 	s.lastOOO = o.seq
@@ -115,7 +120,7 @@ func (s *Sock) tcpOfoDrainLocked() {
 		o := s.ooo[0]
 		s.ooo = s.ooo[1:]
 		if d := s.rcvNxt.sub(o.seq); d < len(o.data) {
-			s.rcvBuf = append(s.rcvBuf, o.data[d:]...)
+			s.rcvq.push(o.data[d:])
 			s.rcvNxt = o.end()
 			s.wakeLocked()
 		}
@@ -168,7 +173,11 @@ func (s *Sock) tcpAckSndCheckLocked() {
 		return
 	}
 	switch {
-	case s.ackNow || s.segsSinceAck >= 2:
+	case s.ackNow:
+		s.tcpSendAckLocked()
+	case s.segsSinceAck >= 2 && s.tcpDeferAckLocked():
+		// batch.go: sent at the end of the device's burst
+	case s.segsSinceAck >= 2:
 		s.tcpSendAckLocked()
 	case s.segsSinceAck > 0 && s.quickAcks > 0:
 		s.quickAcks--
@@ -186,7 +195,7 @@ func (s *Sock) tcpCleanupRbufLocked() {
 		return
 	}
 	cur := int(s.rcvWindowLocked())
-	free := s.rcvBufSize - len(s.rcvBuf)
+	free := s.rcvBufSize - s.rcvq.len()
 	if free >= 2*cur && free-cur >= s.advMSS {
 		s.tcpSendAckLocked()
 	}
@@ -198,13 +207,10 @@ func (s *Sock) tcpRecvmsgLocked(b []byte, peek bool) (int, error) {
 	if s.state == StateListen {
 		return 0, ErrNotConnected
 	}
-	if len(s.rcvBuf) > 0 {
-		n := copy(b, s.rcvBuf)
+	if s.rcvq.len() > 0 {
+		n := s.rcvq.read(b, peek)
 		if !peek {
-			s.rcvBuf = s.rcvBuf[n:]
-			if len(s.rcvBuf) == 0 {
-				s.rcvBuf = nil
-			}
+			s.tcpRcvSpaceAdjustLocked(n)
 			s.tcpCleanupRbufLocked()
 		}
 		return n, nil

@@ -4,7 +4,7 @@ import "gomenuos/net/header"
 
 // unsentLocked is the number of queued octets not yet sent.
 func (s *Sock) unsentLocked() int {
-	return s.sndBufSeq.add(len(s.sndBuf)).sub(s.sndNxt)
+	return s.sndBufSeq.add(s.sndq.len()).sub(s.sndNxt)
 }
 
 // canXmit reports whether the state lets queued data and FIN go out.
@@ -35,7 +35,7 @@ func (s *Sock) tcpWriteXmitLocked() {
 // tcpXmitOneLocked sends one new segment at SND.NXT if the windows allow;
 // a loss probe ignores cwnd (RFC 8985 §7.3).
 func (s *Sock) tcpXmitOneLocked(probe bool) bool {
-	dataEnd := s.sndBufSeq.add(len(s.sndBuf))
+	dataEnd := s.sndBufSeq.add(s.sndq.len())
 	unsent := dataEnd.sub(s.sndNxt)
 	finPending := s.finQueued && s.sndNxt.leq(dataEnd) && s.sndNxt == s.sndMax
 	if unsent <= 0 && !finPending {
@@ -123,10 +123,8 @@ func (s *Sock) tcpSendSegmentLocked(seq seqnum, n int, fin bool) {
 // tcpXmitDataLocked puts [seq, seq+n) of the send buffer (plus FIN) on the
 // wire, counting what PRR needs.
 func (s *Sock) tcpXmitDataLocked(seq seqnum, n int, fin bool) {
-	off := seq.sub(s.sndBufSeq)
-	data := s.sndBuf[off : off+n]
 	flags := flagAck
-	if seq.add(n) == s.sndBufSeq.add(len(s.sndBuf)) && n > 0 {
+	if seq.add(n) == s.sndBufSeq.add(s.sndq.len()) && n > 0 {
 		flags |= flagPsh
 	}
 	if fin {
@@ -135,7 +133,7 @@ func (s *Sock) tcpXmitDataLocked(seq seqnum, n int, fin bool) {
 	if s.caState == caRecovery || s.caState == caCWR {
 		s.prrOut += uint32(max((n+s.sndMSS-1)/max(s.sndMSS, 1), 1))
 	}
-	s.tcpTransmitSkbLocked(seq, flags, data)
+	s.tcpTransmitSkbLocked(seq, flags, n)
 }
 
 // tcpRetransmitSkbLocked resends segment i of the retransmission queue,
@@ -195,12 +193,12 @@ func (s *Sock) tcpSendmsgLocked(b []byte) (int, error) {
 		// neither connected nor connecting, a fresh socket included.
 		return 0, ErrPipe
 	}
-	space := s.sndBufSize - len(s.sndBuf)
+	space := s.sndBufSize - s.sndq.len()
 	if space <= 0 {
 		return 0, ErrWouldBlock
 	}
 	n := min(space, len(b))
-	s.sndBuf = append(s.sndBuf, b[:n]...)
+	s.sndq.append(b[:n])
 	s.tcpWriteXmitLocked()
 	return n, nil
 }

@@ -37,9 +37,12 @@ type Sock struct {
 	linger     time.Duration
 	rcvBufSize int
 	sndBufSize int
-	userMSS    int // TCP_MAXSEG; 0 = from route
+	// Set by SO_RCVBUF / SO_SNDBUF: the size no longer autotunes (Linux:
+	// SOCK_RCVBUF_LOCK, SOCK_SNDBUF_LOCK).
+	rcvBufLocked, sndBufLocked bool
+	userMSS                    int // TCP_MAXSEG; 0 = from route
 
-	// Send sequence space (RFC 9293 §3.3.1). sndBuf holds the octets from
+	// Send sequence space (RFC 9293 §3.3.1). sndq holds the octets from
 	// sndBufSeq on: unacknowledged ones first, then unsent ones.
 	iss       seqnum
 	sndUna    seqnum
@@ -49,7 +52,7 @@ type Sock struct {
 	maxSndWnd uint32
 	sndWl1    seqnum
 	sndWl2    seqnum
-	sndBuf    []byte
+	sndq      sndQueue
 	sndBufSeq seqnum
 	finQueued bool // shutdown(SHUT_WR) or close: FIN follows the data
 	sndMSS    int  // effective MSS for our segments (Linux: mss_cache)
@@ -63,10 +66,11 @@ type Sock struct {
 	rcvNxt     seqnum
 	rcvWup     seqnum
 	rcvWnd     uint32
-	rcvBuf     []byte // in-order octets not yet read
+	rcvq       rcvQueue // in-order octets not yet read
+	rcvSpace   rcvSpace // receive buffer autotuning
 	ooo        []oooSeg
 	lastOOO    seqnum // start of the latest out-of-order arrival (first SACK block)
-	finRcvd    bool   // peer's FIN consumed: reads return EOF after rcvBuf
+	finRcvd    bool   // peer's FIN consumed: reads return EOF after rcvq
 	rcvShut    bool   // SHUT_RD
 	sndWS      uint8
 	rcvWS      uint8
@@ -121,6 +125,7 @@ type Sock struct {
 	segsSinceAck int
 	quickAcks    int // immediate ACKs left (Linux: icsk_ack.quick)
 	ackNow       bool
+	ackDeferred  bool // queued for the end of the receive burst (batch.go)
 	probesOut    int
 	lastRecvAt   time.Time
 	finAcked     bool
@@ -175,6 +180,7 @@ func (s *Sock) setStateLocked(st State) {
 		// Linux: tcp_init_transfer enters quickack mode, so a new
 		// connection's first segments are not held back by delayed ACKs.
 		s.quickAcks = tcpMaxQuickAcks
+		s.tcpInitBufferSpaceLocked()
 	}
 	if old == StateEstablished || old == StateCloseWait {
 		if st != StateCloseWait {
@@ -259,6 +265,6 @@ func (s *Sock) resetLocked(err error) {
 	if s.state == StateEstablished || s.state == StateCloseWait {
 		s.proto.MIB.EstabResets.Add(1)
 	}
-	s.sndBuf = nil
+	s.sndq.reset()
 	s.tcpDoneLocked()
 }

@@ -19,7 +19,7 @@ func TestPassiveOpenRequestSock(t *testing.T) {
 	l := sc.listener(8)
 	sc.inject(seg{dport: 80, seq: peerISS, flags: flagSyn, opts: fullOpts})
 	synack := sc.expect(flags(flagSyn|flagAck), ackIs(peerISS+1),
-		optsAre(header.TCPOptions{HasMSS: true, MSS: 1460, HasWS: true, WS: 3, SACKPermitted: true, HasTS: true, TSEcr: 100}))
+		optsAre(header.TCPOptions{HasMSS: true, MSS: 1460, HasWS: true, WS: 7, SACKPermitted: true, HasTS: true, TSEcr: 100}))
 	// Only a request sock exists until the final ACK: nothing to accept.
 	if _, err := l.Accept(); err != ErrWouldBlock {
 		t.Fatalf("Accept before final ACK = %v", err)
@@ -126,7 +126,7 @@ func TestSynCookieKeepsOptionsInTimestamp(t *testing.T) {
 	sc.expect(flags(flagSyn | flagAck))
 	sc.inject(seg{sport: 6001, dport: 80, seq: 7777, flags: flagSyn, opts: fullOpts})
 	sa := sc.expect(flags(flagSyn|flagAck), optsAre(header.TCPOptions{HasMSS: true, MSS: 1460,
-		HasWS: true, WS: 3, SACKPermitted: true, HasTS: true, TSEcr: 100}))
+		HasWS: true, WS: 7, SACKPermitted: true, HasTS: true, TSEcr: 100}))
 	var o header.TCPOptions
 	must(t, header.ParseTCPOptions(sa.Options(), &o))
 	if o.TSVal&0x3f != 7|0x10 {
@@ -169,7 +169,7 @@ func TestActiveOpenOptions(t *testing.T) {
 	sc := newScript(t)
 	s := sc.p.NewSock()
 	_ = s.Connect(netip.AddrPortFrom(addrB, peerPort))
-	sc.expect(flags(flagSyn), optsAre(header.TCPOptions{HasMSS: true, MSS: 1460, HasWS: true, WS: 3, SACKPermitted: true, HasTS: true}))
+	sc.expect(flags(flagSyn), optsAre(header.TCPOptions{HasMSS: true, MSS: 1460, HasWS: true, WS: 7, SACKPermitted: true, HasTS: true}))
 	if sc.p.MIB.ActiveOpens.Load() != 1 {
 		t.Fatal("ActiveOpens not counted")
 	}

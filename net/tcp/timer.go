@@ -146,11 +146,11 @@ func (s *Sock) tcpRetransmitTimerLocked() {
 	switch s.state {
 	case StateSynSent:
 		s.tcpEnterLossLocked()
-		s.tcpTransmitSkbLocked(s.iss, flagSyn, nil)
+		s.tcpTransmitSkbLocked(s.iss, flagSyn, 0)
 		s.proto.MIB.RetransSegs.Add(1)
 	case StateSynRecv:
 		s.tcpEnterLossLocked()
-		s.tcpTransmitSkbLocked(s.iss, flagSyn|flagAck, nil)
+		s.tcpTransmitSkbLocked(s.iss, flagSyn|flagAck, 0)
 		s.proto.MIB.RetransSegs.Add(1)
 	default:
 		// Everything not SACKed is lost; the head goes now, the rest as
@@ -214,7 +214,7 @@ func (s *Sock) tcpProbeTimerLocked() {
 		return
 	}
 	// Linux: tcp_xmit_probe_skb sends SND.UNA-1 so the peer must answer.
-	s.tcpTransmitSkbLocked(s.sndUna-1, flagAck, nil)
+	s.tcpTransmitSkbLocked(s.sndUna-1, flagAck, 0)
 	s.probesOut++
 	s.backoff++
 	s.proto.MIB.TCPWinProbe.Add(1)
@@ -249,7 +249,7 @@ func (s *Sock) tcpKeepaliveTimerLocked() {
 		s.tcpDoneLocked()
 		return
 	}
-	s.tcpTransmitSkbLocked(s.sndUna-1, flagAck, nil)
+	s.tcpTransmitSkbLocked(s.sndUna-1, flagAck, 0)
 	s.probesOut++
 	s.resetKeepaliveLocked(s.keepIntvl)
 }

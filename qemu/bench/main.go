@@ -1,8 +1,11 @@
 // Command bench prints the figures `make bench` reports that need a booted
 // guest: host wall time from QEMU start to the first prompt (median of N
-// boots), the kernel ELF's size, and the output of the guest's own figure
+// boots), the kernel ELF's size, the output of the guest's own figure
 // commands (any of -guest that `help` lists, e.g. a `stats` command that
-// prints guest boot time, touched RAM, syscall counts and switch rates).
+// prints guest boot time, touched RAM, syscall counts and switch rates),
+// and the network figures. With -peer, a Linux guest under the same QEMU
+// is measured beside ours, alternating, and each row shows both and the
+// ratio (peer.go).
 package main
 
 import (
@@ -24,31 +27,67 @@ func main() {
 	boots := flag.Int("n", 5, "boots to time")
 	guest := flag.String("guest", "stats", "comma-separated guest commands to run if help lists them")
 	netFigs := flag.Bool("net", true, "measure the network figures (net.go)")
+	flag.StringVar(&only, "only", "", "comma-separated sections to run (boot, size, guest, loopback, user, tap, impaired); all when empty")
+	profileDir := flag.String("profile", "", "instead of benchmarking, profile bulk TCP with the guest's runtime/pprof into this directory (make profile)")
+	flag.StringVar(&profileNet, "profilenet", "tap", "the network make profile measures: tap (root; else user) or user")
+	flag.StringVar(&vsDir, "vs", "", "instead of the Linux peer, measure our image in this build directory beside ours (A/B)")
+	peerOn := flag.Bool("peer", true, "measure the Linux peer (qemu/linuxpeer) beside ours")
 	userFigs := flag.Int("user", 5, "rounds of the user-space figures against the Linux peer (user.go); 0 skips them")
 	flag.Parse()
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
 		fail(err)
 	}
-	if err := bootTimes(dir, *boots); err != nil {
-		fail(err)
+	var peer *peerImage
+	if *peerOn && *profileDir == "" && vsDir == "" {
+		var err error
+		if peer, err = preparePeer(dir); err != nil {
+			fail(fmt.Errorf("linux peer: %w", err))
+		}
+		fmt.Printf("peer: %s (Debian's cloud kernel, busybox and our static programs: qemu/linuxpeer)\n", peer.version())
 	}
-	if err := elfSize(dir); err != nil {
-		fail(err)
+	if *profileDir != "" {
+		if err := profileGuest(dir, *profileDir); err != nil {
+			fail(err)
+		}
+		return
 	}
-	if err := guestFigures(dir, strings.Split(*guest, ",")); err != nil {
-		fail(err)
+	if want("boot") {
+		if err := bootTimes(dir, peer, *boots); err != nil {
+			fail(err)
+		}
 	}
-	if *userFigs > 0 {
+	if want("size") {
+		if err := elfSize(dir); err != nil {
+			fail(err)
+		}
+	}
+	if want("guest") {
+		if err := guestFigures(dir, strings.Split(*guest, ",")); err != nil {
+			fail(err)
+		}
+	}
+	if *userFigs > 0 && want("ubench") {
 		if err := userFigures(dir, *userFigs); err != nil {
+			fail(err)
+		}
+		if err := ubenchNetFigures(dir, *userFigs); err != nil {
 			fail(err)
 		}
 	}
 	if *netFigs {
-		if err := netFigures(dir); err != nil {
+		if err := netFigures(dir, peer); err != nil {
 			fail(err)
 		}
 	}
+}
+
+// only holds the -only flag: the sections to run.
+var only string
+
+// want reports whether -only selects section (every section when empty).
+func want(section string) bool {
+	return only == "" || slices.Contains(strings.Split(only, ","), section)
 }
 
 func fail(err error) {
@@ -56,19 +95,25 @@ func fail(err error) {
 	os.Exit(1)
 }
 
-// bootTimes boots n times and prints host wall time to the prompt.
-func bootTimes(dir string, n int) error {
-	var times []time.Duration
+// bootTimes boots n times (alternating with the peer's) and prints host
+// wall time from QEMU start to the prompt, in ms.
+func bootTimes(dir string, peer *peerImage, n int) error {
+	f := figure{name: fmt.Sprintf("boot to MenuOS>> (host wall ms, %d boots)", n), lowerBetter: true}
 	for range n {
 		d, err := bootOnce(dir)
 		if err != nil {
 			return err
 		}
-		times = append(times, d)
+		f.ours = append(f.ours, float64(d.Milliseconds()))
+		if peer != nil {
+			if d, err = peerBootOnce(peer); err != nil {
+				return fmt.Errorf("Linux peer: %w", err)
+			}
+			f.peer = append(f.peer, float64(d.Milliseconds()))
+		}
 	}
-	slices.Sort(times)
-	fmt.Printf("boot to MenuOS>> (host wall, median of %d): %d ms  [min %d, max %d]\n",
-		n, times[n/2].Milliseconds(), times[0].Milliseconds(), times[n-1].Milliseconds())
+	printHeader(peer != nil)
+	f.print()
 	return nil
 }
 

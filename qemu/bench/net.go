@@ -1,34 +1,34 @@
 package main
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"net"
+	"os"
 	"regexp"
 	"slices"
 	"strconv"
 	"time"
 
-	"gomenuos/kernel/netcmd"
 	"gomenuos/qemu/harness"
 	"gomenuos/qemu/relay"
 )
 
-// Network figures, each the median of netRuns with the spread. Bulk rates
-// are timed on the host, as the Linux guest's measurement times them: the
-// host's sink from accept to EOF (guest→host), the host's source from
-// connect until the guest closed after reading everything (host→guest).
-// No peer figure is printed from a constant: compare with a Linux guest
-// measured alternately in the same window (docs/performance.md).
+// Network figures, each the median of netRuns with the spread. With a Linux
+// peer (-peer), its guest runs beside ours and every measurement
+// alternates between the two, round after round, in the same window, timed
+// by the same host code: bulk rates on the host's clock, as the host's sink
+// sees them from accept to EOF (guest→host) and as the host's source sees
+// them from connect until the guest closed after reading everything
+// (host→guest). No peer figure ever comes from a constant.
 const (
 	netRuns      = 5
-	bulkBytes    = 64 << 20 // per run, as the Linux guest's measurement
+	bulkBytes    = 64 << 20 // per run
 	impairBytes  = 4 << 20  // per run through the impairing relay
 	sinkPort     = 6000
 	hiPort       = 5003
 	connRounds   = 300 // connections per connect/close measurement
+	loopRounds   = 2000
 	guestTimeout = 5 * time.Minute
 )
 
@@ -40,222 +40,189 @@ var (
 	netbenchRe = regexp.MustCompile(`netbench: (\d+) round trips in \S+: (\d+)/s, (\d+) errors`)
 )
 
-// netFigures prints the network table; a root-only part (tap) is reported
-// as skipped without root.
-func netFigures(dir string) error {
-	fmt.Printf("network (median of %d runs; bulk: %d MiB per run, host-side clock):\n", netRuns, bulkBytes>>20)
-	if err := loopbackFigure(dir); err != nil {
-		return fmt.Errorf("loopback: %w", err)
+// netFigures prints the network table; root-only parts (tap, the relay)
+// are reported as skipped without root.
+func netFigures(dir string, peer *peerImage) error {
+	fmt.Printf("network (median of %d runs [min, max]; bulk: %d MiB per run, host-side clock", netRuns, bulkBytes>>20)
+	if peer != nil {
+		fmt.Printf("; each run alternating gomenuos and the Linux peer")
 	}
-	if err := userNetFigures(dir); err != nil {
-		return fmt.Errorf("user-net: %w", err)
+	fmt.Printf("):\n")
+	printHeader(peer != nil)
+	for _, s := range []struct {
+		name string
+		fn   func(string, *peerImage) error
+	}{{"loopback", loopbackFigure}, {"user", userNetFigures}, {"tap", tapFigures}} {
+		if !want(s.name) {
+			continue
+		}
+		if err := s.fn(dir, peer); err != nil {
+			return fmt.Errorf("%s: %w", s.name, err)
+		}
 	}
-	if err := tapFigures(dir); err != nil {
-		return fmt.Errorf("tap: %w", err)
-	}
-	if err := impairedFigures(dir); err != nil {
-		return fmt.Errorf("impaired: %w", err)
+	if want("impaired") {
+		if err := impairedFigures(dir); err != nil {
+			return fmt.Errorf("impaired: %w", err)
+		}
 	}
 	return nil
 }
 
-func report(name string, samples []float64) {
-	slices.Sort(samples)
-	med := samples[len(samples)/2]
-	fmt.Printf("  %-52s %8.1f  [min %.1f, max %.1f]\n", name, med, samples[0], samples[len(samples)-1])
+// figure is one row: our samples and the peer's (nil without a peer).
+// The ratio is ours over the peer's: above 1 we are faster, except for
+// times (lowerBetter), where it is the peer's over ours.
+type figure struct {
+	name        string
+	ours, peer  []float64
+	lowerBetter bool
 }
 
-func bootNet(cfg harness.Config) (*harness.Machine, error) {
-	cfg.Timeout = 10 * time.Minute
-	m, err := harness.Start(cfg)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := m.Expect(prompt, 30*time.Second); err != nil {
-		m.Kill()
-		return nil, err
-	}
-	return m, nil
+func spread(s []float64) (med, lo, hi float64) {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s[len(s)/2], s[0], s[len(s)-1]
 }
 
-func loopbackFigure(dir string) error {
-	m, err := bootNet(harness.Config{BuildDir: dir})
+func printHeader(peer bool) {
+	if peer {
+		fmt.Printf("  %-46s %-24s %-24s %s\n", "", "gomenuos", "Linux peer", "speed ratio")
+	}
+}
+
+func (f figure) print() {
+	m, lo, hi := spread(f.ours)
+	fmt.Printf("  %-46s %-24s", f.name, fmt.Sprintf("%8.1f [%.1f, %.1f]", m, lo, hi))
+	if len(f.peer) > 0 {
+		pm, plo, phi := spread(f.peer)
+		r := m / pm
+		if f.lowerBetter {
+			r = pm / m
+		}
+		fmt.Printf(" %-24s %.2f×", fmt.Sprintf("%8.1f [%.1f, %.1f]", pm, plo, phi), r)
+	}
+	fmt.Println()
+}
+
+// alternate boots ours (and the peer's, when there is one) with the
+// bootX functions, then runs each measurement on ours and on the peer in
+// turn, netRuns rounds, and prints one row per measurement.
+func alternate(ours func() (*guest, error), peer func() (*guest, error), names []string,
+	measures func(g *guest) []func() (float64, error)) error {
+	o, err := ours()
 	if err != nil {
 		return err
 	}
-	defer m.Kill()
-	var rates []float64
+	defer o.close()
+	gs := []*guest{o}
+	if peer != nil {
+		p, err := peer()
+		if err != nil {
+			return fmt.Errorf("Linux peer: %w", err)
+		}
+		defer p.close()
+		gs = append(gs, p)
+	}
+	rows := make([]figure, len(names))
+	ms := make([][]func() (float64, error), len(gs))
+	for i, g := range gs {
+		ms[i] = measures(g)
+	}
 	for range netRuns {
-		out, err := run(m, "netbench 2000")
-		if err != nil {
-			return err
+		for j := range names {
+			for i, g := range gs {
+				v, err := ms[i][j]()
+				if err != nil {
+					return fmt.Errorf("%s, %s: %w", g.name, names[j], err)
+				}
+				if i == 0 {
+					rows[j].ours = append(rows[j].ours, v)
+				} else {
+					rows[j].peer = append(rows[j].peer, v)
+				}
+			}
 		}
-		sm := netbenchRe.FindStringSubmatch(out)
-		if sm == nil || sm[3] != "0" {
-			return fmt.Errorf("netbench printed %q", out)
-		}
-		rates = append(rates, atof(sm[2]))
 	}
-	report("loopback connect/send/recv/close (/s)", rates)
-	return nil
-}
-
-func userNetFigures(dir string) error {
-	fwd, err := harness.FreePort()
-	if err != nil {
-		return err
-	}
-	m, err := bootNet(harness.Config{BuildDir: dir,
-		ExtraArgs: harness.UserNet(fmt.Sprintf("tcp:127.0.0.1:%d-:%d", fwd, sinkPort))})
-	if err != nil {
-		return err
-	}
-	defer m.Kill()
-	listen := func() (net.Listener, error) { return net.Listen("tcp", "127.0.0.1:0") }
-	dial := func() (net.Conn, error) {
-		return net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", fwd), 10*time.Second)
-	}
-	return bulkFigures(m, "user-net", "10.0.2.2", bulkBytes, listen, dial)
-}
-
-// bulkFigures measures netRuns transfers of size bytes each way, guest→host
-// and host→guest alternately, and reports the rates.
-func bulkFigures(m *harness.Machine, label, hostIP string, size int64, listen func() (net.Listener, error), dial func() (net.Conn, error)) error {
-	var out, in []float64
-	for range netRuns {
-		l, err := listen()
-		if err != nil {
-			return err
-		}
-		r, err := guestToHost(m, l, hostIP, size)
-		l.Close()
-		if err != nil {
-			return err
-		}
-		out = append(out, r)
-		if r, err = hostToGuest(m, dial, size); err != nil {
-			return err
-		}
-		in = append(in, r)
-	}
-	report(label+" guest→host bulk TCP (MB/s)", out)
-	report(label+" host→guest bulk TCP (MB/s)", in)
-	return nil
-}
-
-// guestToHost runs `tcpsource -n` in the guest against l; the host checks
-// every byte is the stream's first 64 KiB repeated and times from accept
-// to EOF.
-func guestToHost(m *harness.Machine, l net.Listener, hostIP string, size int64) (float64, error) {
-	type result struct {
-		d   time.Duration
-		err error
-	}
-	got := make(chan result, 1)
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			got <- result{err: err}
-			return
-		}
-		defer c.Close()
-		start := time.Now()
-		c.SetDeadline(start.Add(guestTimeout))
-		err = checkRepeated(c, size)
-		got <- result{time.Since(start), err}
-	}()
-	m.Send(fmt.Sprintf("tcpsource -n %s %d %d\r", hostIP, l.Addr().(*net.TCPAddr).Port, size))
-	if _, _, err := m.ExpectRegexp(sentRe, guestTimeout); err != nil {
-		return 0, err
-	}
-	r := <-got
-	if r.err != nil {
-		return 0, r.err
-	}
-	_, err := m.Expect(prompt, 10*time.Second)
-	return float64(size) / r.d.Seconds() / 1e6, err
-}
-
-// checkRepeated reads r to EOF: size bytes of the block tcpsource -n sends.
-func checkRepeated(r io.Reader, size int64) error {
-	block := make([]byte, 64<<10)
-	netcmd.NewBulkStream().Read(block)
-	buf := make([]byte, len(block))
-	var n int64
-	for n < size {
-		k := min(int64(len(buf)), size-n)
-		if _, err := io.ReadFull(r, buf[:k]); err != nil {
-			return fmt.Errorf("after %d bytes: %w", n, err)
-		}
-		if !bytes.Equal(buf[:k], block[:k]) {
-			return fmt.Errorf("bytes %d..%d differ from what tcpsource -n sends", n, n+k)
-		}
-		n += k
-	}
-	if k, _ := r.Read(buf[:1]); k != 0 {
-		return fmt.Errorf("more than %d bytes", size)
+	for j, r := range rows {
+		r.name = names[j]
+		r.print()
 	}
 	return nil
 }
 
-// hostToGuest runs `tcpsink -n` in the guest and sends it the stream,
-// timing from connect until the guest, having read all, closes.
-func hostToGuest(m *harness.Machine, dial func() (net.Conn, error), size int64) (float64, error) {
-	m.Send(fmt.Sprintf("tcpsink -n %d\r", sinkPort))
-	if _, err := m.Expect("tcpsink: listening", 10*time.Second); err != nil {
-		return 0, err
+// vsDir is the -vs flag: another build of ours to measure in the peer's
+// place (an A/B comparison of two builds, alternating like the peer).
+var vsDir string
+
+// pick returns the second machine's boot function: our other build with
+// -vs, else the Linux peer's, else nil.
+func pick(p *peerImage, linux func(*peerImage) (*guest, error), ours func(string) (*guest, error)) func() (*guest, error) {
+	if vsDir != "" {
+		return func() (*guest, error) {
+			g, err := ours(vsDir)
+			if g != nil {
+				g.name = "gomenuos@" + vsDir
+			}
+			return g, err
+		}
 	}
-	start := time.Now()
-	c, err := dial()
-	if err != nil {
-		return 0, err
-	}
-	defer c.Close()
-	c.SetDeadline(start.Add(guestTimeout))
-	if _, err = io.CopyN(c, netcmd.NewBulkStream(), size); err != nil {
-		return 0, err
-	}
-	if err := c.(*net.TCPConn).CloseWrite(); err != nil {
-		return 0, err
-	}
-	if _, err := io.Copy(io.Discard, c); err != nil {
-		return 0, err
-	}
-	d := time.Since(start)
-	_, sm, err := m.ExpectRegexp(receivedRe, guestTimeout)
-	if err != nil {
-		return 0, err
-	}
-	if sm[1] != strconv.FormatInt(size, 10) {
-		return 0, fmt.Errorf("guest received %s bytes, want %d", sm[1], size)
-	}
-	_, err = m.Expect(prompt, 10*time.Second)
-	return float64(size) / d.Seconds() / 1e6, err
+	return peerBoot(p, linux)
 }
 
-func tapFigures(dir string) error {
-	ns, err := relay.NewNetns("gmbench")
-	if err != nil {
-		fmt.Printf("  tap figures skipped: %v\n", err)
+// peerBoot returns the peer's boot function, nil without a peer.
+func peerBoot(p *peerImage, boot func(*peerImage) (*guest, error)) func() (*guest, error) {
+	if p == nil {
 		return nil
 	}
-	defer ns.Close()
-	m, err := bootInNetns(dir, ns, harness.TapNet(ns.Tap))
-	if err != nil {
-		return err
+	return func() (*guest, error) { return boot(p) }
+}
+
+func loopbackFigure(dir string, peer *peerImage) error {
+	ours := func() (*guest, error) { return bootOurs(dir, nil, "", nil) }
+	return alternate(ours, pick(peer, peerOnUserNet, func(d string) (*guest, error) { return bootOurs(d, nil, "", nil) }),
+		[]string{"loopback connect/send/recv/close (/s)"},
+		func(g *guest) []func() (float64, error) {
+			return []func() (float64, error){func() (float64, error) { return g.cmds.loopback(g, loopRounds) }}
+		})
+}
+
+func bulkMeasures(g *guest) []func() (float64, error) {
+	return []func() (float64, error){
+		func() (float64, error) { return g.sendBulk(bulkBytes) },
+		func() (float64, error) { return g.receiveBulk(bulkBytes) },
 	}
-	defer m.Kill()
-	listen, dialTo := netnsEnds(ns)
-	if err := bulkFigures(m, "tap", relay.NetnsHostIP, bulkBytes, listen, dialTo(sinkPort)); err != nil {
-		return err
+}
+
+func userNetFigures(dir string, peer *peerImage) error {
+	return alternate(func() (*guest, error) { return oursOnUserNet(dir) }, pick(peer, peerOnUserNet, oursOnUserNet),
+		[]string{"user-net guest→host bulk TCP (MB/s)", "user-net host→guest bulk TCP (MB/s)"}, bulkMeasures)
+}
+
+func tapFigures(dir string, peer *peerImage) error {
+	if os.Geteuid() != 0 {
+		fmt.Printf("  tap figures skipped: network namespaces need root\n")
+		return nil
 	}
-	return connectFigure(m, dialTo(hiPort))
+	return alternate(func() (*guest, error) { return oursOnTap(dir) }, pick(peer, peerOnTap, oursOnTap),
+		[]string{"tap guest→host bulk TCP (MB/s)", "tap host→guest bulk TCP (MB/s)",
+			"tap host→guest connect/send/recv/close (/s)"},
+		func(g *guest) []func() (float64, error) {
+			started := false
+			return append(bulkMeasures(g), func() (float64, error) {
+				if !started {
+					if err := g.startHi(hiPort); err != nil {
+						return 0, err
+					}
+					started = true
+				}
+				return g.connectRate(hiPort, connRounds)
+			})
+		})
 }
 
 // impairedFigures measures bulk TCP through the relay at each loss rate
 // with the same seeded reordering and duplication, each way: guest→host
-// is our TCP sending to Linux's, host→guest Linux's sending to ours, in
-// the same run.
+// is our TCP sending to the host's Linux TCP, host→guest the host's Linux
+// TCP sending to ours, in the same run.
 func impairedFigures(dir string) error {
 	for _, loss := range []float64{0.005, 0.01, 0.05} {
 		if err := impairedFigure(dir, loss); err != nil {
@@ -271,7 +238,6 @@ func impairedFigure(dir string, loss float64) error {
 		fmt.Printf("  impaired figures skipped: %v\n", err)
 		return nil
 	}
-	defer ns.Close()
 	var udp *net.UDPConn
 	var tap *relay.TapPort
 	err = ns.Do(func() (err error) {
@@ -282,31 +248,39 @@ func impairedFigure(dir string, loss float64) error {
 		return err
 	})
 	if err != nil {
+		ns.Close()
 		return err
 	}
 	const qemuPort = 40000 // free: nothing else runs in the namespace
 	imp := relay.Impair{Loss: loss, Reorder: 0.05, Dup: 0.05, Seed: 1}
 	r := relay.Start(&relay.UDPPort{Conn: udp, Peer: &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1), Port: qemuPort}}, tap, imp)
 	defer r.Close()
-	m, err := bootInNetns(dir, ns, []string{"-netdev", fmt.Sprintf(
+	g, err := bootOurs(dir, ns, "ip="+relay.NetnsGuestIP+"/24 gw="+relay.NetnsHostIP, []string{"-netdev", fmt.Sprintf(
 		"dgram,id=%s,local.type=inet,local.host=127.0.0.1,local.port=%d,remote.type=inet,remote.host=127.0.0.1,remote.port=%d",
 		harness.NetID, qemuPort, udp.LocalAddr().(*net.UDPAddr).Port),
 		"-device", "virtio-net-pci,netdev=" + harness.NetID + ",romfile="})
 	if err != nil {
+		ns.Close()
 		return err
 	}
-	defer m.Kill()
-	listen, dialTo := netnsEnds(ns)
+	onNetns(g, ns)
+	defer g.close()
 	label := fmt.Sprintf("%.1f%% loss, 5%% reorder+dup:", loss*100)
-	return bulkFigures(m, label, relay.NetnsHostIP, impairBytes, listen, dialTo(sinkPort))
-}
-
-// bootInNetns boots the guest inside ns at 10.0.3.2/24 with netArgs.
-func bootInNetns(dir string, ns *relay.Netns, netArgs []string) (*harness.Machine, error) {
-	cfg := harness.Config{BuildDir: dir, Cmdline: "ip=" + relay.NetnsGuestIP + "/24 gw=" + relay.NetnsHostIP,
-		ExtraArgs: netArgs}
-	cfg.Command = ns.Command(cfg.Args())
-	return bootNet(cfg)
+	var out, in []float64
+	for range netRuns {
+		v, err := g.sendBulk(impairBytes)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+		if v, err = g.receiveBulk(impairBytes); err != nil {
+			return err
+		}
+		in = append(in, v)
+	}
+	figure{name: label + " gomenuos → host Linux (MB/s)", ours: out}.print()
+	figure{name: label + " host Linux → gomenuos (MB/s)", ours: in}.print()
+	return nil
 }
 
 // netnsEnds returns the host's listen and dial functions inside ns.
@@ -325,39 +299,6 @@ func netnsEnds(ns *relay.Netns) (func() (net.Listener, error), func(port int) fu
 		}
 	}
 	return listen, dialTo
-}
-
-// connectFigure starts `tcphi` in the guest and times connRounds
-// sequential connect/send/recv/close from the host, netRuns times.
-func connectFigure(m *harness.Machine, dial func() (net.Conn, error)) error {
-	m.Send(fmt.Sprintf("tcphi %d &\r", hiPort))
-	if _, err := m.Expect(fmt.Sprintf("tcphi: listening on port %d", hiPort), 10*time.Second); err != nil {
-		return err
-	}
-	var rates []float64
-	buf := make([]byte, 16)
-	for range netRuns {
-		start := time.Now()
-		for i := range connRounds {
-			c, err := dial()
-			if err != nil {
-				return fmt.Errorf("connection %d: %w", i, err)
-			}
-			c.SetDeadline(time.Now().Add(10 * time.Second))
-			_, err = c.Write([]byte("hello"))
-			var n int
-			if err == nil {
-				n, err = io.ReadFull(c, buf[:2])
-			}
-			c.Close()
-			if err != nil || string(buf[:n]) != "hi" {
-				return fmt.Errorf("connection %d: %q %v", i, buf[:n], err)
-			}
-		}
-		rates = append(rates, connRounds/time.Since(start).Seconds())
-	}
-	report("tap host→guest connect/send/recv/close (/s)", rates)
-	return nil
 }
 
 func atof(s string) float64 {

@@ -55,6 +55,9 @@ type Config struct {
 	Append    string   // more kernel command line (peer.ip=..., peer.gw=...)
 	ExtraArgs []string // NIC and the like, as for gomenuos
 	Timeout   time.Duration
+	// Wrap, if set, rewrites the QEMU command line, e.g. to run it inside
+	// a network namespace (relay.Netns.Command).
+	Wrap func(argv []string) []string
 }
 
 // Start boots the peer and waits for its shell.
@@ -70,6 +73,9 @@ func Start(cfg Config) (*harness.Machine, error) {
 		"-append", strings.TrimSpace("console=ttyS0 quiet " + cfg.Append),
 		"-serial", "stdio", "-monitor", "none"}
 	args = append(args, cfg.ExtraArgs...)
+	if cfg.Wrap != nil {
+		args = cfg.Wrap(args)
+	}
 	timeout := cfg.Timeout
 	if timeout == 0 {
 		timeout = 10 * time.Minute

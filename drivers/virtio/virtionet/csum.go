@@ -21,12 +21,22 @@ const (
 //
 // Linux: skb_checksum_help
 func completeCsum(frame []byte, h netHdr) error {
+	if err := checkCsumRange(frame, h); err != nil {
+		return err
+	}
+	start, field := int(h.csumStart), int(h.csumStart)+int(h.csumOffset)
+	sum := checksum.Checksum(frame[start:], 0)
+	binary.BigEndian.PutUint16(frame[field:], sum)
+	return nil
+}
+
+// checkCsumRange checks that a partial checksum's start and field lie in
+// the frame.
+func checkCsumRange(frame []byte, h netHdr) error {
 	start, field := int(h.csumStart), int(h.csumStart)+int(h.csumOffset)
 	if start < ethHdrLen || field+2 > len(frame) {
 		return ErrCsumRange
 	}
-	sum := checksum.Checksum(frame[start:], 0)
-	binary.BigEndian.PutUint16(frame[field:], sum)
 	return nil
 }
 

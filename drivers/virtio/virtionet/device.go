@@ -4,12 +4,10 @@ import (
 	"errors"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"gomenuos/drivers/hw"
 	"gomenuos/drivers/pci"
 	"gomenuos/drivers/virtio"
-	"gomenuos/net/clock"
 	"gomenuos/net/header"
 	"gomenuos/net/link"
 )
@@ -43,14 +41,11 @@ type Options struct {
 	// NoTSO leaves GUEST_TSO4 and HOST_TSO4 unnegotiated: every frame
 	// either way fits the MTU.
 	NoTSO bool
-	// Clock times transmit bursts (default clock.Real()).
-	Clock clock.Clock
 }
 
 // Device is one virtio-net NIC, a link.Device.
 //
-// Lock contract: txMu guards txq, txPool, gsoPool, txBig, lastTx and
-// unkicked. rxq and rxPool belong to the
+// Lock contract: txMu guards txq, txPool, gsoPool, txBig and unkicked. rxq and rxPool belong to the
 // receive goroutine once Attach has started it (Probe fills them before).
 // recv is written once by Attach (guarded by attached) before the goroutine
 // starts. Stats are
@@ -75,12 +70,11 @@ type Device struct {
 	gsoPool *dmaPool      // 64 KiB slots for TransmitGSO (nil without HOST_TSO4)
 	txBig   []bool        // per head: its slot is in gsoPool
 	txSpace chan struct{} // poked by the receive goroutine on each interrupt
-	// Deferred transmit notification (kickOrDeferLocked): lastTx and
-	// unkicked are guarded by txMu; kickCh wakes the kicker goroutine.
-	lastTx   time.Time
-	unkicked bool
+	// Deferred transmit notification (kickOrDeferLocked): unkicked (bytes
+	// queued since the last kick) is guarded by txMu; kickCh wakes the
+	// kicker goroutine.
+	unkicked int
 	kickCh   chan struct{}
-	clock    clock.Clock
 
 	recv     link.Receiver
 	attached atomic.Bool
@@ -101,11 +95,8 @@ func Probe(pd *pci.Device, mem hw.Memory, irqs hw.IRQAllocator, opts Options) (*
 	if err != nil {
 		return nil, err
 	}
-	d := &Device{name: opts.Name, v: v, mtu: defaultMTU, features: f, clock: opts.Clock,
+	d := &Device{name: opts.Name, v: v, mtu: defaultMTU, features: f,
 		txSpace: make(chan struct{}, 1), kickCh: make(chan struct{}, 1)}
-	if d.clock == nil {
-		d.clock = clock.Real()
-	}
 	if d.name == "" {
 		d.name = "eth0"
 	}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -15,7 +16,6 @@ import (
 	"gomenuos/drivers/virtio/virtionet"
 	"gomenuos/drivers/virtio/virtiotest"
 	"gomenuos/net/checksum"
-	"gomenuos/net/clock"
 	"gomenuos/net/header"
 	"gomenuos/net/link"
 )
@@ -444,7 +444,9 @@ func TestCoalescedSegmentsNeedTSO4AndNeedsCsum(t *testing.T) {
 	n.put(whole[4096:])
 	n.put(append(hdr(0, 1, 0, 0, 1), ethFrame("no-csum")...)) // GSO without NEEDS_CSUM
 	n.fake.Interrupt(0)
-	n.expectFrames(big)
+	// Its text comes from the host's memory: it keeps its partial
+	// checksum (CHECKSUM_PARTIAL), which FeatureRxChecksum covers.
+	n.expectFrames(partial(big))
 	if n.dev.Stats.RxGSO.Load() != 1 || n.dev.Stats.RxBadHdr.Load() != 1 {
 		t.Fatalf("coalesced %d, bad headers %d", n.dev.Stats.RxGSO.Load(), n.dev.Stats.RxBadHdr.Load())
 	}
@@ -467,9 +469,10 @@ func TestSecondAttachPanics(t *testing.T) {
 	n.dev.Attach(chanReceiver(n.rx))
 }
 
+// Frames queued back to back share one notification, sent by the kicker
+// once the sender lets it run; a burst past the budget notifies at once.
 func TestBurstLeavesKickToKicker(t *testing.T) {
-	vc := clock.NewVirtual(time.Unix(0, 0))
-	n := newNICOpts(t, allFeatures, 8, 8, false, virtionet.Options{Clock: vc})
+	n := newNIC(t, allFeatures|virtionet.FeatureHostTSO4, 64, 64)
 	<-n.fake.Notified() // the receive kick from Probe
 	kickedNow := func() bool {
 		select {
@@ -479,12 +482,12 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 			return false
 		}
 	}
-	if err := n.dev.Transmit(ethFrame("1")); err != nil || !kickedNow() {
-		t.Fatalf("first frame: err %v, not kicked before Transmit returned", err)
-	}
-	// Same instant: part of a burst, so the kicker notifies, later.
-	if err := n.dev.Transmit(ethFrame("2")); err != nil {
-		t.Fatal(err)
+	runtime.LockOSThread() // keep the kicker from running in parallel
+	defer runtime.UnlockOSThread()
+	for _, f := range []string{"1", "2", "3"} {
+		if err := n.dev.Transmit(ethFrame(f)); err != nil || kickedNow() {
+			t.Fatalf("frame %s: err %v, or kicked before its sender yielded", f, err)
+		}
 	}
 	select {
 	case q := <-n.fake.Notified():
@@ -492,16 +495,29 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 			t.Fatalf("kicker notified queue %d", q)
 		}
 	case <-time.After(2 * time.Second):
-		t.Fatal("deferred kick never sent: the device would never see frame 2")
+		t.Fatal("deferred kick never sent: the device would never see the frames")
 	}
-	vc.Advance(time.Second) // idle: the next frame starts a new burst
-	if err := n.dev.Transmit(ethFrame("3")); err != nil || !kickedNow() {
-		t.Fatalf("frame after a pause: err %v, not kicked at once", err)
+	if kickedNow() {
+		t.Fatal("three frames, more than one notification")
 	}
 	for _, want := range []string{"1", "2", "3"} {
 		if got := n.take(); string(got[12+14:]) != want {
 			t.Fatalf("device got % x, want frame %s", got, want)
 		}
+	}
+	// Offloaded frames of 60 KB: the third reaches the 128 KiB budget.
+	big := partial(tcpFrame(string(bytes.Repeat([]byte("s"), 60000))))
+	kicks := 0
+	for range 3 {
+		if err := n.dev.TransmitGSO(big, 34, 1448); err != nil {
+			t.Fatal(err)
+		}
+		if kickedNow() {
+			kicks++
+		}
+	}
+	if kicks != 1 {
+		t.Fatalf("%d immediate notifications for 180 KB queued; want 1, at the budget", kicks)
 	}
 }
 
@@ -536,5 +552,51 @@ func TestTransmitGSOHeaderAndLimits(t *testing.T) {
 	plain := newNIC(t, allFeatures, 8, 8)
 	if err := plain.dev.TransmitGSO(big, 34, 1448); !errors.Is(err, virtionet.ErrNoTSO) || plain.dev.GSOMaxSize() != 0 {
 		t.Fatalf("without HOST_TSO4: %v, max %d", err, plain.dev.GSOMaxSize())
+	}
+}
+
+// A frame built in a slot AllocFrame lent reaches the device from where it
+// lies, behind its header, uncopied; the slot is lent again once the device
+// used it, or once ReleaseFrame gives it back unsent. The pool runs dry
+// instead of growing: the stack then allocates and Transmit copies.
+func TestAllocFrameSendsInPlace(t *testing.T) {
+	n := newNIC(t, allFeatures|virtionet.FeatureHostTSO4, 8, 8)
+	big := partial(tcpFrame(string(bytes.Repeat([]byte("p"), 10000))))
+	b := n.dev.AllocFrame(40 + len(big))
+	if b == nil {
+		t.Fatal("no frame lent")
+	}
+	frame := b[40:]
+	copy(frame, big)
+	if err := n.dev.TransmitGSO(frame, 34, 1448); err != nil {
+		t.Fatal(err)
+	}
+	want := append(hdr(1, 1, 34, 16, 0), big...)
+	binary.LittleEndian.PutUint16(want[2:], 54)
+	binary.LittleEndian.PutUint16(want[4:], 1448)
+	if got := n.take(); !bytes.Equal(got, want) {
+		t.Fatalf("device got header % x, want % x", got[:12], want[:12])
+	}
+	if n.dev.Stats.TxInPlace.Load() != 1 {
+		t.Fatalf("%d frames sent in place, want 1", n.dev.Stats.TxInPlace.Load())
+	}
+	var lent [][]byte
+	for {
+		b := n.dev.AllocFrame(60000)
+		if b == nil {
+			break
+		}
+		lent = append(lent, b)
+	}
+	if len(lent) < 2 {
+		t.Fatalf("%d slots lent after the first came back, want them all", len(lent))
+	}
+	n.dev.ReleaseFrame(lent[0][100:])
+	n.dev.ReleaseFrame(make([]byte, 100)) // not lent: ignored
+	if n.dev.AllocFrame(60000) == nil {
+		t.Fatal("a released slot is not lent again")
+	}
+	if n.dev.AllocFrame(60000) != nil {
+		t.Fatal("ReleaseFrame of a buffer the device never lent freed a slot")
 	}
 }

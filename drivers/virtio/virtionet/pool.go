@@ -1,6 +1,10 @@
 package virtionet
 
-import "gomenuos/drivers/hw"
+import (
+	"unsafe"
+
+	"gomenuos/drivers/hw"
+)
 
 // slotSize is one DMA buffer: a virtio_net_hdr plus the largest frame
 // (1500-byte MTU + Ethernet header + a VLAN tag) fits with room to spare.
@@ -8,7 +12,7 @@ import "gomenuos/drivers/hw"
 const (
 	slotSize    = 2048
 	gsoSlotSize = 68 << 10
-	gsoSlots    = 16
+	gsoSlots    = 32
 )
 
 // dmaPool is n fixed-size slots carved out of one DMA allocation, with a
@@ -49,3 +53,21 @@ func (p *dmaPool) put(s int) { p.free = append(p.free, s) }
 func (p *dmaPool) buf(s int) []byte { return p.mem[s*p.size : (s+1)*p.size] }
 
 func (p *dmaPool) slotPhys(s int) uint64 { return p.phys + uint64(s*p.size) }
+
+// slotAt returns the slot b starts in and b's offset in it, if b lies
+// inside one slot of the pool.
+func (p *dmaPool) slotAt(b []byte) (slot, off int, ok bool) {
+	if len(b) == 0 {
+		return 0, 0, false
+	}
+	base := uintptr(unsafe.Pointer(unsafe.SliceData(p.mem)))
+	a := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
+	if a < base || a >= base+uintptr(len(p.mem)) {
+		return 0, 0, false
+	}
+	slot, off = int(a-base)/p.size, int(a-base)%p.size
+	if off+len(b) > p.size {
+		return 0, 0, false
+	}
+	return slot, off, true
+}

@@ -18,6 +18,8 @@ type Stats struct {
 	RxCsumCompleted, RxCsumValid atomic.Uint64
 	// Coalesced TCP segments larger than the MTU (VIRTIO_NET_F_GUEST_TSO4).
 	RxGSO atomic.Uint64
+	// Frames sent from the slot they were built in (AllocFrame), uncopied.
+	TxInPlace atomic.Uint64
 	// Interrupts taken by the receive goroutine and notifications sent.
 	Interrupts, Kicks atomic.Uint64
 }
@@ -46,14 +48,14 @@ func (s *Stats) WriteTo(w io.Writer) (int64, error) {
 			"RX errors %d  dropped %d  (short %d oversize %d header %d missing-bufs %d bad-used %d csum %d)\n"+
 			"RX csum completed %d  device-validated %d  coalesced %d\n"+
 			"TX packets %d  bytes %d\n"+
-			"TX errors %d  dropped %d\n"+
+			"TX errors %d  dropped %d  sent in place %d\n"+
 			"interrupts %d  kicks %d\n",
 		s.RxPackets.Load(), s.RxBytes.Load(),
 		s.RxErrors.Load(), s.RxDropped.Load(), s.RxShort.Load(), s.RxOversize.Load(), s.RxBadHdr.Load(),
 		s.RxMissingBufs.Load(), s.RxBadUsed.Load(), s.RxBadCsum.Load(),
 		s.RxCsumCompleted.Load(), s.RxCsumValid.Load(), s.RxGSO.Load(),
 		s.TxPackets.Load(), s.TxBytes.Load(),
-		s.TxErrors.Load(), s.TxDropped.Load(),
+		s.TxErrors.Load(), s.TxDropped.Load(), s.TxInPlace.Load(),
 		s.Interrupts.Load(), s.Kicks.Load())
 	return int64(n), err
 }

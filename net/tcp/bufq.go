@@ -1,0 +1,158 @@
+package tcp
+
+import (
+	"unsafe"
+
+	"gomenuos/net/buf"
+)
+
+// The socket's byte queues. Both avoid what a single growing []byte costs
+// per segment: each append after a read or an ACK reallocated the buffer
+// and copied everything still in it.
+
+// rcvQueue holds in-order text for the reader (Linux: sk_receive_queue).
+// Its pieces alias the segments that carried them: a received segment's
+// buffer belongs to TCP (Proto.Rcv), so text is queued without a copy and
+// copied once, into the reader's buffer.
+type rcvQueue struct {
+	pieces [][]byte // pieces[head:] are queued, oldest first
+	head   int
+	n      int // octets queued
+}
+
+func (q *rcvQueue) len() int { return q.n }
+
+// push queues b, which the queue now shares with its sender.
+func (q *rcvQueue) push(b []byte) {
+	if len(b) == 0 {
+		return
+	}
+	if q.head > 0 && q.head == len(q.pieces) {
+		q.pieces, q.head = q.pieces[:0], 0
+	}
+	q.pieces = append(q.pieces, b)
+	q.n += len(b)
+}
+
+// read copies up to len(dst) octets into dst and, unless peek, consumes
+// them.
+func (q *rcvQueue) read(dst []byte, peek bool) int {
+	copied := 0
+	for i := q.head; i < len(q.pieces) && copied < len(dst); i++ {
+		p := q.pieces[i]
+		k := buf.Copy(dst[copied:], p)
+		copied += k
+		if peek {
+			continue
+		}
+		if k < len(p) {
+			q.pieces[i] = p[k:]
+			break
+		}
+		q.pieces[i] = nil
+		q.head++
+	}
+	if !peek {
+		q.n -= copied
+		if q.head == len(q.pieces) {
+			q.pieces, q.head = q.pieces[:0], 0
+		}
+	}
+	return copied
+}
+
+// sndChunk is the size of the send queue's blocks: an offloaded segment
+// (at most 64 KiB of payload) spans at most two.
+const sndChunk = 64 << 10
+
+// sndQueue holds the octets from sndBufSeq on (Linux: sk_write_queue):
+// unacknowledged ones first, then unsent ones, in fixed blocks that are
+// filled in turn and recycled once acknowledged. Segments copy their
+// payload out of it (copyOut), so nothing else holds on to a block.
+type sndQueue struct {
+	blocks [][]byte // blocks[0][off:] is the oldest octet; each has cap sndChunk
+	off    int
+	n      int
+	spare  []byte // one acknowledged block kept for the next append
+}
+
+func (q *sndQueue) len() int { return q.n }
+
+// append queues a copy of b.
+func (q *sndQueue) append(b []byte) {
+	for len(b) > 0 {
+		last := len(q.blocks) - 1
+		if last < 0 || len(q.blocks[last]) == sndChunk {
+			q.blocks = append(q.blocks, q.newBlock())
+			last++
+		}
+		blk := q.blocks[last]
+		k := min(sndChunk-len(blk), len(b))
+		blk = blk[:len(blk)+k]
+		buf.Copy(blk[len(blk)-k:], b[:k])
+		q.blocks[last] = blk
+		b = b[k:]
+		q.n += k
+	}
+}
+
+func (q *sndQueue) newBlock() []byte {
+	if b := q.spare; b != nil {
+		q.spare = nil
+		return b[:0]
+	}
+	return make([]byte, 0, sndChunk)
+}
+
+// trim drops the n oldest octets.
+func (q *sndQueue) trim(n int) {
+	n = min(n, q.n)
+	q.n -= n
+	for n > 0 {
+		left := len(q.blocks[0]) - q.off
+		if n < left {
+			q.off += n
+			return
+		}
+		n -= left
+		q.spare = q.blocks[0]
+		k := copy(q.blocks, q.blocks[1:]) // a few blocks: keep the slice's capacity
+		q.blocks[k] = nil
+		q.blocks = q.blocks[:k]
+		q.off = 0
+	}
+	if q.n == 0 && len(q.blocks) == 1 && len(q.blocks[0]) == q.off {
+		q.spare, q.blocks, q.off = q.blocks[0], q.blocks[:0], 0
+	}
+}
+
+// copyOut copies the octets at [off, off+len(dst)) of the queue into dst.
+func (q *sndQueue) copyOut(dst []byte, off int) {
+	off += q.off
+	for _, blk := range q.blocks {
+		if len(dst) == 0 {
+			return
+		}
+		if off >= len(blk) {
+			off -= len(blk)
+			continue
+		}
+		k := buf.Copy(dst, blk[off:])
+		dst, off = dst[k:], 0
+	}
+}
+
+// addr is the address of the octet at off (for alignment only).
+func (q *sndQueue) addr(off int) uintptr {
+	off += q.off
+	for _, blk := range q.blocks {
+		if off < len(blk) {
+			return uintptr(unsafe.Pointer(unsafe.SliceData(blk))) + uintptr(off)
+		}
+		off -= len(blk)
+	}
+	return 0
+}
+
+// reset drops everything.
+func (q *sndQueue) reset() { *q = sndQueue{} }

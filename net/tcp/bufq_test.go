@@ -1,0 +1,94 @@
+package tcp
+
+import (
+	"bytes"
+	"math/rand/v2"
+	"testing"
+)
+
+// The receive queue hands out exactly the octets pushed, in order, across
+// piece boundaries, whatever the read sizes; a peek consumes nothing.
+func TestRcvQueueReadsInOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	var q rcvQueue
+	var want, got []byte
+	for i := 0; i < 2000; i++ {
+		if rng.IntN(2) == 0 {
+			p := make([]byte, rng.IntN(3000))
+			for j := range p {
+				p[j] = byte(rng.Uint32())
+			}
+			q.push(p)
+			want = append(want, p...)
+			continue
+		}
+		dst := make([]byte, rng.IntN(5000))
+		peeked := make([]byte, len(dst))
+		np := q.read(peeked, true)
+		n := q.read(dst, false)
+		if np != n || !bytes.Equal(peeked[:np], dst[:n]) {
+			t.Fatalf("peek gave %d octets, the read after it %d (or other ones)", np, n)
+		}
+		got = append(got, dst[:n]...)
+		if q.len() != len(want)-len(got) {
+			t.Fatalf("len %d, want %d", q.len(), len(want)-len(got))
+		}
+	}
+	rest := make([]byte, q.len())
+	got = append(got, rest[:q.read(rest, false)]...)
+	if !bytes.Equal(got, want) || q.len() != 0 {
+		t.Fatalf("read %d octets (queue says %d left), pushed %d; contents differ: %v", len(got), q.len(), len(want), !bytes.Equal(got, want))
+	}
+}
+
+// The send queue returns any range of what was appended and not yet
+// trimmed, across its 64 KiB blocks, and reuses acknowledged blocks.
+func TestSndQueueCopyOutAndTrim(t *testing.T) {
+	rng := rand.New(rand.NewPCG(3, 4))
+	var q sndQueue
+	var model []byte
+	for i := 0; i < 3000; i++ {
+		switch rng.IntN(3) {
+		case 0:
+			p := make([]byte, rng.IntN(40000))
+			for j := range p {
+				p[j] = byte(rng.Uint32())
+			}
+			q.append(p)
+			model = append(model, p...)
+		case 1:
+			n := rng.IntN(len(model) + 1)
+			q.trim(n)
+			model = model[n:]
+		case 2:
+			if len(model) == 0 {
+				continue
+			}
+			off := rng.IntN(len(model))
+			n := rng.IntN(min(len(model)-off, 65535) + 1)
+			dst := make([]byte, n)
+			q.copyOut(dst, off)
+			if !bytes.Equal(dst, model[off:off+n]) {
+				t.Fatalf("copyOut(%d, %d) differs", off, n)
+			}
+		}
+		if q.len() != len(model) {
+			t.Fatalf("len %d, want %d", q.len(), len(model))
+		}
+	}
+}
+
+// Sending and acknowledging a steady stream allocates no new blocks once
+// the queue has reached its working size.
+func TestSndQueueRecyclesBlocks(t *testing.T) {
+	var q sndQueue
+	chunk := make([]byte, sndChunk)
+	q.append(chunk)
+	allocs := testing.AllocsPerRun(50, func() {
+		q.append(chunk)
+		q.trim(sndChunk)
+	})
+	if allocs > 0 {
+		t.Fatalf("%v allocations per appended and acknowledged block", allocs)
+	}
+}
