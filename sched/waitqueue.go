@@ -95,6 +95,11 @@ func (wq *WaitQueue) Len() int {
 // waitEvent is the loop of Linux's ___wait_event: queue, check, sleep,
 // repeat. A nil timeout channel never fires.
 func (wq *WaitQueue) waitEvent(t *Task, cond func() bool, exclusive bool, timeout <-chan time.Time, deadline time.Time) error {
+	// Linux's wait_event checks the condition before it prepares to
+	// wait: most calls never sleep, and then allocate nothing.
+	if cond() {
+		return nil
+	}
 	w := &waiter{wake: make(chan struct{}, 1), exclusive: exclusive, task: t}
 	defer wq.finishWait(w)
 	timedOut := false

@@ -224,8 +224,7 @@ func (t *Thread) doExecveatCommon(file string, argv, envp []string) error {
 func (t *Thread) install(im *image, prog *program) {
 	p := t.Proc
 	p.mu.Lock()
-	old := p.mm
-	p.mm = im.mm
+	old := p.mmPtr.Swap(im.mm)
 	p.setCommLocked(prog.path)
 	p.cmdline = prog.argv
 	p.exe = prog.real

@@ -38,6 +38,7 @@ type Thread struct {
 	restoreMask bool   // goroutine: put savedMask back after the handler (Linux: TIF_RESTORE_SIGMASK)
 
 	exitNow atomic.Bool // leave at the next chance (exit_group, fatal signal)
+	scratch []byte      // goroutine: reused I/O buffer (see buffer)
 }
 
 // newThread returns a thread of p with registers regs; the caller adds it
