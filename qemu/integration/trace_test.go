@@ -16,16 +16,18 @@ import (
 
 // The seed's SystemTap demo on our kernel, from the Go shell's replyhi
 // and hello: probes on our counterparts of *@net/socket.c print the tree
-// from __sock_create through sock_alloc to sock_map_fd, each task with its
-// own indentation, and count every call exactly.
+// from sock_create through __sock_create and sock_alloc to sock_map_fd,
+// each task with its own indentation, and count every call exactly.
 func TestQEMUTraceSocketPath(t *testing.T) {
 	res := traceSocketRun(t)
 	want := []string{
 		// replyhi, in the shell's goroutine: socket(), then the fd.
-		"replyhi: -> __sock_create [inet.(*Net).sockCreate]",
-		"replyhi:  -> sock_alloc [inet.(*Net).sockAlloc]",
-		"replyhi:  <- sock_alloc [inet.(*Net).sockAlloc]",
-		"replyhi: <- __sock_create [inet.(*Net).sockCreate]",
+		"replyhi: -> sock_create [inet.(*Net).Socket]",
+		"replyhi:  -> __sock_create [inet.(*Net).sockCreate]",
+		"replyhi:   -> sock_alloc [inet.(*Net).sockAlloc]",
+		"replyhi:   <- sock_alloc [inet.(*Net).sockAlloc]",
+		"replyhi:  <- __sock_create [inet.(*Net).sockCreate]",
+		"replyhi: <- sock_create [inet.(*Net).Socket]",
 		"replyhi: -> sock_map_fd [inet.(*Socket).sockMapFd]",
 		"replyhi:  -> sock_map_fd [sockfs.MapFd]",
 		"replyhi:   -> sock_alloc_file [sockfs.AllocFile]",
@@ -33,10 +35,12 @@ func TestQEMUTraceSocketPath(t *testing.T) {
 		"replyhi:  <- sock_map_fd [sockfs.MapFd]",
 		"replyhi: <- sock_map_fd [inet.(*Socket).sockMapFd]",
 		// hello's socket.
-		"hello: -> __sock_create [inet.(*Net).sockCreate]",
-		"hello:  -> sock_alloc [inet.(*Net).sockAlloc]",
-		"hello:  <- sock_alloc [inet.(*Net).sockAlloc]",
-		"hello: <- __sock_create [inet.(*Net).sockCreate]",
+		"hello: -> sock_create [inet.(*Net).Socket]",
+		"hello:  -> __sock_create [inet.(*Net).sockCreate]",
+		"hello:   -> sock_alloc [inet.(*Net).sockAlloc]",
+		"hello:   <- sock_alloc [inet.(*Net).sockAlloc]",
+		"hello:  <- __sock_create [inet.(*Net).sockCreate]",
+		"hello: <- sock_create [inet.(*Net).Socket]",
 		// replyhi's server job accepts: the child's socket.
 		"replyhi: -> sock_alloc [inet.(*Net).sockAlloc]",
 		"replyhi: <- sock_alloc [inet.(*Net).sockAlloc]",
@@ -56,7 +60,7 @@ func TestQEMUTraceSocketPath(t *testing.T) {
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Fatalf("probe tree:\n%s\nwant:\n%s\ntrace:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"), res.Trace)
 	}
-	if ids[0] != ids[10] || ids[14] == ids[0] {
+	if ids[0] != ids[12] || ids[18] == ids[0] {
 		t.Errorf("task ids %v: replyhi and hello typed at the shell share its goroutine, the server job has its own", ids)
 	}
 	// Times count from the first event and never go back.
@@ -74,6 +78,7 @@ func TestQEMUTraceSocketPath(t *testing.T) {
 	table := strings.ReplaceAll(res.Counts, "\n", "\r\n")
 	for fn, want := range map[string]int{
 		"sock_alloc [inet.(*Net).sockAlloc]":     3,
+		"sock_create [inet.(*Net).Socket]":       2,
 		"__sock_create [inet.(*Net).sockCreate]": 2,
 		"sock_alloc_file [sockfs.AllocFile]":     1,
 		"sock_map_fd [sockfs.MapFd]":             1,
@@ -405,9 +410,9 @@ func TestQEMUTraceUserProcess(t *testing.T) {
 
 // The seed's demo as the course runs it: a program's socket() system call
 // (the C MenuOS's replyhi and hello) under the *@net/socket.c probes
-// prints the tree from __sys_socket through __sock_create and sock_alloc
-// to sock_map_fd, in the process's name and id; replyhi's forked server
-// shows its accept.
+// prints the tree from __sys_socket through sock_create, __sock_create
+// and sock_alloc to sock_map_fd, in the process's name and id; replyhi's
+// forked server shows its accept.
 func TestQEMUTraceUserSocket(t *testing.T) {
 	specs, err := ktrace.ReadSpecs("../ktrace/socket.stp")
 	if err != nil {
@@ -422,12 +427,12 @@ func TestQEMUTraceUserSocket(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The calls each process made, in order, with their depth: Linux's
-	// __sys_socket → __sock_create → sock_alloc, then sock_map_fd →
-	// sock_alloc_file (the exported sock_create wrapper is inlined).
+	// __sys_socket → sock_create → __sock_create → sock_alloc, then
+	// sock_map_fd → sock_alloc_file.
 	calls := map[int64][]call{}
 	var pids []int64
 	for _, e := range res.Events {
-		if !e.Probe || e.Return || e.Func == "__sys_socket [inet.(*Net).Socket]" {
+		if !e.Probe || e.Return {
 			continue
 		}
 		if e.Comm != "menu" {
@@ -441,9 +446,9 @@ func TestQEMUTraceUserSocket(t *testing.T) {
 	if len(pids) != 2 {
 		t.Fatalf("probe hits from processes %v, want the menu and replyhi's server:\n%s", pids, res.Trace)
 	}
-	socket := []call{{"__sys_socket [proc.(*Thread).sysSocket]", 0}, {"__sock_create [inet.(*Net).sockCreate]", 1},
-		{"sock_alloc [inet.(*Net).sockAlloc]", 2}, {"sock_map_fd [proc.(*Thread).sockMapFd]", 1},
-		{"sock_alloc_file [sockfs.AllocFile]", 2}}
+	socket := []call{{"__sys_socket [proc.(*Thread).sysSocket]", 0}, {"sock_create [inet.(*Net).Socket]", 1},
+		{"__sock_create [inet.(*Net).sockCreate]", 2}, {"sock_alloc [inet.(*Net).sockAlloc]", 3},
+		{"sock_map_fd [proc.(*Thread).sockMapFd]", 1}, {"sock_alloc_file [sockfs.AllocFile]", 2}}
 	accept := []call{{"sock_alloc [inet.(*Net).sockAlloc]", 1}, {"sock_map_fd [proc.(*Thread).sockMapFd]", 1},
 		{"sock_alloc_file [sockfs.AllocFile]", 2}}
 	// Other socket.c counterparts (bind, listen, sockfd_lookup, ...) come
