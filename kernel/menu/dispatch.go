@@ -77,6 +77,7 @@ func (s *Shell) newTask(name string) *sched.Task {
 // runForeground runs cmd with a fresh task that Ctrl-C interrupts.
 func (s *Shell) runForeground(cmd Command, args []string) error {
 	task := s.newTask(cmd.Name)
+	trace.SetComm(cmd.Name) // the task name traces show for the shell's goroutine now (Linux: comm after exec)
 	s.con.SetForeground(task.Interrupt)
 	c := &Ctx{Out: s.con, Task: task, Shell: s, status: -1}
 	err := runCommand(cmd, c, args)
@@ -103,7 +104,6 @@ func (s *Shell) runForeground(cmd Command, args []string) error {
 // runCommand calls cmd.Run, turning a panic into an error so one broken
 // command cannot take the shell down.
 func runCommand(cmd Command, c *Ctx, args []string) (err error) {
-	trace.SetComm(cmd.Name) // the task name a trace shows (Linux: comm after exec)
 	defer func() {
 		if r := recover(); r != nil {
 			err = fmt.Errorf("panic: %v", r)
