@@ -17,7 +17,7 @@ GOENV   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 
 export GOMENUOS_BUILD := $(abspath $(BUILD))
 
-.PHONY: all image run run-tap fuzz debug gdb lab test unit integration bench profile clean generate deps FORCE
+.PHONY: all image run run-tap fuzz debug gdb lab trace test unit integration bench profile clean generate deps FORCE
 
 all: image
 
@@ -58,7 +58,12 @@ $(BUILD)/rootfs/bin/menu: user/menu/*.c user/menu/*.h | $(BUILD)
 	@mkdir -p $(@D)
 	$(USER_CC) $(USER_CFLAGS) -fno-omit-frame-pointer -o $@ user/menu/*.c
 
-$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/menu $(BUILD)/rootfs/bin/busybox FORCE | $(BUILD)
+# The tracer reads the Linux map at run time (docs/tracing.md).
+$(BUILD)/rootfs/boot/linux-map.md: docs/linux-map.md | $(BUILD)
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/menu $(BUILD)/rootfs/bin/busybox $(BUILD)/rootfs/boot/linux-map.md FORCE | $(BUILD)
 	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs $(BUILD)/rootfs
 
 # make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 (or the
@@ -84,7 +89,16 @@ gdb: deps
 	@qemu/run.sh gdb
 
 # make lab: the gdb TCP lab unattended (docs/gdb-lab.md).
-lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD)
+lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD) -pictures $(BUILD)/lab
+
+# make trace: boot, place probes (PROBES: a file of SystemTap-style specs;
+# SPEC: one more on the command line), run SCRIPT's shell commands, print
+# the trace and draw each TCP connection and the context switches as SVG
+# in $(BUILD)/trace (docs/tracing.md).
+PROBES ?= qemu/ktrace/socket.stp
+SCRIPT ?= menu; replyhi; hello; quit
+trace: deps image
+	$(GO) run ./qemu/ktrace/cmd/trace -build $(BUILD) -f $(PROBES) $(if $(SPEC),-e '$(SPEC)') -c "$(SCRIPT)" -o $(BUILD)/trace
 
 # The host tools the build, the tests and the README's commands use, on a
 # fresh Debian machine (QEMU, gdb, gcc, musl-gcc for user/, busybox-static

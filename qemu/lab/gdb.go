@@ -36,7 +36,9 @@ const (
 )
 
 // startGDB attaches gdb to QEMU's stub on port with the kernel's symbols.
-func startGDB(root, kernel string, port int, timeout time.Duration) (*gdbProc, error) {
+// With detach, gdb lets the guest run on when it ends (instead of leaving
+// it stopped), for what the lab does after gdb.
+func startGDB(root, kernel string, port int, timeout time.Duration, detach bool) (*gdbProc, error) {
 	if _, err := exec.LookPath("gdb"); err != nil {
 		return nil, ErrNoGDB
 	}
@@ -49,6 +51,9 @@ func startGDB(root, kernel string, port int, timeout time.Duration) (*gdbProc, e
 		"-ex", "tcp-lab-trace json",
 		"-ex", "continue",
 		"-ex", "tcp-lab-summary"}
+	if detach {
+		args = append(args, "-ex", "detach")
+	}
 	g := &gdbProc{cmd: exec.Command("gdb", args...), done: make(chan struct{}), lastHit: time.Now()}
 	// Its own process group, so a terminal's Ctrl-C reaches it only
 	// through us; it dies with us.

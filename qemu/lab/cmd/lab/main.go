@@ -21,9 +21,10 @@ func main() {
 	build := flag.String("build", harness.BuildDir(), "image directory (boot.elf, kernel.elf, initramfs.cpio)")
 	timeout := flag.Duration("timeout", lab.DefaultTimeout, "bound on the whole run")
 	verbose := flag.Bool("v", false, "also print gdb's own output")
+	pictures := flag.String("pictures", "", "directory for SVG pictures of each TCP connection and the context switches")
 	flag.Parse()
 	fmt.Printf("gdb lab: QEMU waits for gdb (-S); gdb -batch with %s traces the TCP functions; typing replyhi, then hello\n", lab.ScriptPath)
-	res, err := lab.Run(lab.Config{BuildDir: *build, Timeout: *timeout})
+	res, err := lab.Run(lab.Config{BuildDir: *build, Timeout: *timeout, Pictures: *pictures})
 	if res != nil {
 		for _, w := range res.Warnings {
 			fmt.Fprintln(os.Stderr, w)
@@ -35,6 +36,9 @@ func main() {
 		}
 		fmt.Printf("\n%d hits in %.1fs (gdb stub on 127.0.0.1:%d); QEMU stopped\n",
 			len(res.Hits), res.Elapsed.Seconds(), res.Port)
+		for _, f := range res.Files {
+			fmt.Println("wrote", f)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
