@@ -121,7 +121,6 @@ type Sock struct {
 	delackT      sockTimer
 	persistT     sockTimer
 	keepT        sockTimer
-	twT          sockTimer
 	segsSinceAck int
 	quickAcks    int // immediate ACKs left (Linux: icsk_ack.quick)
 	ackNow       bool
@@ -134,10 +133,11 @@ type Sock struct {
 	listen *listenQueue
 	parent *Sock // listener a child came from, until accepted
 
-	err     error // pending hard error (Linux: sk_err)
-	softErr error // last ICMP error (Linux: sk_err_soft)
-	done    bool  // tcpDone ran: no more TCP state
-	orphan  bool  // closed by the user
+	err     error         // pending hard error (Linux: sk_err)
+	softErr error         // last ICMP error (Linux: sk_err_soft)
+	done    bool          // tcpDone ran: no more TCP state
+	orphan  bool          // closed by the user
+	tw      *timewaitSock // the connection's TIME_WAIT, once it entered it (timewait.go)
 	wake    func()
 	inode   uint64
 	uid     uint32
@@ -186,12 +186,6 @@ func (s *Sock) setStateLocked(st State) {
 			m.CurrEstab.Add(^uint64(0))
 		}
 	}
-	if old == StateTimeWait {
-		s.proto.twCount--
-	}
-	if st == StateTimeWait {
-		s.proto.twCount++
-	}
 	s.state = st
 	s.wakeLocked()
 }
@@ -227,6 +221,9 @@ func (s *Sock) SetInode(ino uint64, uid uint32) {
 func (s *Sock) State() State {
 	s.proto.lock()
 	defer s.proto.unlock()
+	if s.tw != nil && s.tw.live {
+		return StateTimeWait // the connection lives on as a timewait sock
+	}
 	return s.state
 }
 
@@ -247,7 +244,6 @@ func (s *Sock) clearTimersLocked() {
 	s.delackT.stop()
 	s.persistT.stop()
 	s.keepT.stop()
-	s.twT.stop()
 }
 
 // destroyLocked forgets a closed, orphaned socket (Linux: inet_csk_destroy_sock).
