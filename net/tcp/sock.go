@@ -54,11 +54,12 @@ type Sock struct {
 	sndWl2    seqnum
 	sndq      sndQueue
 	sndBufSeq seqnum
-	finQueued bool // shutdown(SHUT_WR) or close: FIN follows the data
-	sndMSS    int  // effective MSS for our segments (Linux: mss_cache)
-	gsoMax    int  // payload of one offloaded segment, a multiple of sndMSS; 0 = no GSO
-	advMSS    int  // MSS we announce
-	peerMSS   int  // MSS the peer announced
+	sndSml    seqnum // end of the last small segment sent (Linux: snd_sml, Minshall's Nagle)
+	finQueued bool   // shutdown(SHUT_WR) or close: FIN follows the data
+	sndMSS    int    // effective MSS for our segments (Linux: mss_cache)
+	gsoMax    int    // payload of one offloaded segment, a multiple of sndMSS; 0 = no GSO
+	advMSS    int    // MSS we announce
+	peerMSS   int    // MSS the peer announced
 
 	// Receive sequence space. rcvWup + rcvWnd is the right edge we last
 	// announced (Linux: rcv_wup, rcv_wnd).
