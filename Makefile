@@ -1,8 +1,9 @@
 # gomenuos — see README.md.
-#   make run     boot to the MenuOS>> prompt (installs QEMU if missing)
+#   make run     boot to the MenuOS>> prompt (installs the host tools if missing)
 #   make test    host unit tests + QEMU integration tests
 #   make bench   benchmarks (print figures)
-#   make debug / make gdb   boot waiting for gdb on :1234 / attach gdb
+#   make debug / make gdb   boot waiting for gdb (on :1234 when free) / attach gdb
+#   make deps    install the host tools all of these use (scripts/deps.sh)
 
 GO      ?= go
 BUILD   ?= build
@@ -25,7 +26,7 @@ image: deps $(BUILD)/boot.elf $(BUILD)/kernel.elf $(BUILD)/initramfs.cpio
 $(BUILD):
 	mkdir -p $(BUILD)
 
-$(BUILD)/boot.elf: boot/multiboot.S boot/loader.c boot/link.ld | $(BUILD)
+$(BUILD)/boot.elf: boot/multiboot.S boot/loader.c boot/link.ld | $(BUILD) deps
 	gcc $(CFLAGS32) -c boot/multiboot.S -o $(BUILD)/multiboot.o
 	gcc $(CFLAGS32) -c boot/loader.c -o $(BUILD)/loader.o
 	ld -m elf_i386 -z noexecstack --no-warn-rwx-segments -T boot/link.ld \
@@ -60,33 +61,37 @@ $(BUILD)/rootfs/bin/menu: user/menu/*.c user/menu/*.h | $(BUILD)
 $(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/menu $(BUILD)/rootfs/bin/busybox FORCE | $(BUILD)
 	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs $(BUILD)/rootfs
 
-# make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 → guest
-# 5001 (after `replyhi` in the guest: printf hello | nc -q1 127.0.0.1 5001).
+# make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 (or the
+# free port run.sh prints; HOSTFWD_PORT= to choose) → guest 5001 (after
+# `replyhi` in the guest: printf hello | nc -N 127.0.0.1 5001).
 run: deps image
-	@NET=$${NET:-user} HOSTFWD="$${HOSTFWD-tcp:127.0.0.1:5001-:5001}" qemu/run.sh run
+	@qemu/run.sh run
 
 # make run-tap: the guest (10.0.3.2) on a tap inside network namespace
 # gomenuos, whose side (10.0.3.1) is a real Linux peer:
-#   ip netns exec gomenuos sh -c 'printf hello | nc -q1 10.0.3.2 5001'
+#   ip netns exec gomenuos sh -c 'printf hello | nc -N 10.0.3.2 5001'
 run-tap: deps image
 	@qemu/netns.sh up
 	@ip netns exec gomenuos env NET=tap:gmtap0 CMDLINE="ip=10.0.3.2/24 gw=10.0.3.1 $(CMDLINE)" qemu/run.sh run
 
+# make debug: the guest of make run with its CPU stopped and QEMU's gdb stub
+# on 127.0.0.1:1234 (or the free port run.sh prints; GDB_PORT= to choose);
+# make gdb attaches to it (run.sh keeps the port in $(BUILD)/gdb.port).
 debug: deps image
 	@qemu/run.sh debug
 
-gdb:
+gdb: deps
 	@qemu/run.sh gdb
 
 # make lab: the gdb TCP lab unattended (docs/gdb-lab.md).
 lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD)
 
-# Tools the build and tests need on a fresh Debian machine: QEMU, gdb,
-# musl-gcc for user/, busybox-static for the root file system.
+# The host tools the build, the tests and the README's commands use, on a
+# fresh Debian machine (QEMU, gdb, gcc, musl-gcc for user/, busybox-static
+# for the root file system, nc, ping, ip, tcpdump): one apt-get for
+# whatever is missing, nothing when all are there.
 deps:
-	@command -v qemu-system-x86_64 >/dev/null 2>&1 && command -v gdb >/dev/null 2>&1 && \
-		command -v musl-gcc >/dev/null 2>&1 && test -x $(BUSYBOX) || \
-		{ apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q qemu-system-x86 gdb musl-tools busybox-static; }
+	@BUSYBOX=$(BUSYBOX) scripts/deps.sh
 
 unit:
 	$(GO) vet ./...

@@ -7,6 +7,7 @@ import (
 	"sort"
 	"syscall"
 
+	"gomenuos/drivers/uart"
 	"gomenuos/kernel/linux"
 	"gomenuos/kernel/menu"
 	"gomenuos/kernel/profcmd"
@@ -56,6 +57,8 @@ func kstatCmd(c *menu.Ctx, args []string) error {
 		linux.UptimeNS()/1_000_000, sw, pre, sig)
 	c.Printf("page faults %d, pages unmapped %d, RAM used %d KiB of %d KiB (peak %d KiB)\n",
 		faults, unmapped, (total-free)>>10, total>>10, linux.PeakMemory()>>10)
+	tx, rx, overruns, throttles := uart.Counts()
+	c.Printf("console: %d bytes sent, %d received, %d overruns, ring full %d times\n", tx, rx, overruns, throttles)
 	counts := linux.SyscallCounts()
 	nrs := make([]int, 0, len(counts))
 	for nr := range counts {

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"time"
 
 	"gomenuos/arch/x86"
 	"gomenuos/drivers/char"
 	"gomenuos/drivers/tty"
+	"gomenuos/drivers/uart"
 	"gomenuos/fs"
 	"gomenuos/fs/devfs"
 	"gomenuos/fs/initramfs"
@@ -66,6 +68,9 @@ func procfsSources() {
 		}
 		return out
 	})
+	if err := procfs.Register("tty/driver/serial", showSerial); err != nil {
+		panic(err)
+	}
 	procfs.SetThreads(func() []procfs.Thread {
 		var out []procfs.Thread
 		for _, t := range linux.Threads() {
@@ -73,6 +78,17 @@ func procfsSources() {
 		}
 		return out
 	})
+}
+
+// showSerial is /proc/tty/driver/serial: COM1's byte counts, and its
+// overruns when there were any (Linux: uart_line_info).
+func showSerial(w io.Writer) {
+	tx, rx, overruns, _ := uart.Counts()
+	fmt.Fprintf(w, "serinfo:1.0 driver revision:\n0: uart:16550A port:%08X irq:%d tx:%d rx:%d", uart.COM1, uart.IRQ, tx, rx)
+	if overruns > 0 {
+		fmt.Fprintf(w, " oe:%d", overruns)
+	}
+	fmt.Fprintln(w)
 }
 
 // registerFSCommands adds the file and device commands (ls, cat, echo,

@@ -72,14 +72,14 @@ func main() {
 }
 
 // startConsole wires COM1's receive interrupt to the line discipline: the
-// IRQ's top half (trap context) moves bytes into the UART's ring and wakes
-// the bottom half, this goroutine, through the runtime's netpoller.
+// IRQ's top half (trap context, receiving since early boot) moves bytes
+// into the UART's ring and wakes the bottom half, this goroutine, through
+// the runtime's netpoller. Its first Read takes what was typed during boot.
 func startConsole(con *tty.TTY) error {
 	irq, err := linux.OpenIRQ(uart.IRQ, uart.TopHalf)
 	if err != nil {
 		return err
 	}
-	uart.EnableRxInterrupt()
 	go func() {
 		buf := make([]byte, 256)
 		for {

@@ -2,7 +2,7 @@
 # qemu/netns.sh up|down: a network namespace holding a tap device for the
 # guest and a real Linux peer: the namespace side of the tap is 10.0.3.1/24,
 # the guest is 10.0.3.2. `NET=tap make run` uses it; inside the namespace:
-#   ip netns exec gomenuos nc -q1 10.0.3.2 5001    (after replyhi in the guest)
+#   ip netns exec gomenuos nc -N 10.0.3.2 5001    (after replyhi in the guest)
 #   ip netns exec gomenuos tcpdump -i gmtap0
 # Needs root. Traffic never leaves the namespace.
 set -eu

@@ -21,8 +21,10 @@ type Task struct {
 	name string
 
 	mu          sync.Mutex
-	interrupted bool                     // a "signal" is pending (Linux: signal_pending)
-	sleeping    map[chan<- struct{}]bool // wake channels of the waits the task is in
+	interrupted bool              // a "signal" is pending (Linux: signal_pending)
+	sleeping    []chan<- struct{} // wake channels of the waits the task is in (rarely more than one)
+
+	ksleep *kernelSleep // set by SleepInKernel: waits are futex waits of the task's thread
 }
 
 var lastTaskID atomic.Uint64
@@ -45,8 +47,8 @@ func (t *Task) Interrupt() {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.interrupted = true
-	for wake := range t.sleeping {
-		kick(wake)
+	for _, wake := range t.sleeping {
+		kickTask(t, wake)
 	}
 }
 
@@ -71,13 +73,16 @@ func (t *Task) ClearInterrupt() {
 func (t *Task) setSleeping(wake chan<- struct{}, asleep bool) (interrupted bool) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	i := 0
+	for i < len(t.sleeping) && t.sleeping[i] != wake {
+		i++
+	}
 	switch {
-	case asleep && t.sleeping == nil:
-		t.sleeping = map[chan<- struct{}]bool{wake: true}
-	case asleep:
-		t.sleeping[wake] = true
-	default:
-		delete(t.sleeping, wake)
+	case asleep && i == len(t.sleeping):
+		t.sleeping = append(t.sleeping, wake)
+	case !asleep && i < len(t.sleeping):
+		t.sleeping[i] = t.sleeping[len(t.sleeping)-1]
+		t.sleeping = t.sleeping[:len(t.sleeping)-1]
 	}
 	return t.interrupted
 }

@@ -38,14 +38,14 @@ type waiter struct {
 // (ErrRestartSys). With t == nil the wait cannot be interrupted.
 // Linux: wait_event_interruptible.
 func (wq *WaitQueue) WaitEventInterruptible(t *Task, cond func() bool) error {
-	return wq.waitEvent(t, cond, false, nil)
+	return wq.waitEvent(t, cond, false, nil, time.Time{})
 }
 
 // WaitEventInterruptibleExclusive is WaitEventInterruptible as an exclusive
 // waiter: a wake-up wakes only as many exclusive waiters as it is asked to.
 // Linux: wait_event_interruptible_exclusive.
 func (wq *WaitQueue) WaitEventInterruptibleExclusive(t *Task, cond func() bool) error {
-	return wq.waitEvent(t, cond, true, nil)
+	return wq.waitEvent(t, cond, true, nil, time.Time{})
 }
 
 // WaitEventInterruptibleTimeout sleeps until cond() is true, t is
@@ -57,7 +57,7 @@ func (wq *WaitQueue) WaitEventInterruptibleTimeout(t *Task, cond func() bool, ti
 	deadline := time.Now().Add(timeout)
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
-	if err := wq.waitEvent(t, cond, false, timer.C); err != nil {
+	if err := wq.waitEvent(t, cond, false, timer.C, deadline); err != nil {
 		return 0, err
 	}
 	return max(time.Until(deadline), time.Nanosecond), nil
@@ -94,7 +94,12 @@ func (wq *WaitQueue) Len() int {
 
 // waitEvent is the loop of Linux's ___wait_event: queue, check, sleep,
 // repeat. A nil timeout channel never fires.
-func (wq *WaitQueue) waitEvent(t *Task, cond func() bool, exclusive bool, timeout <-chan time.Time) error {
+func (wq *WaitQueue) waitEvent(t *Task, cond func() bool, exclusive bool, timeout <-chan time.Time, deadline time.Time) error {
+	// Linux's wait_event checks the condition before it prepares to
+	// wait: most calls never sleep, and then allocate nothing.
+	if cond() {
+		return nil
+	}
 	w := &waiter{wake: make(chan struct{}, 1), exclusive: exclusive, task: t}
 	defer wq.finishWait(w)
 	timedOut := false
@@ -111,11 +116,7 @@ func (wq *WaitQueue) waitEvent(t *Task, cond func() bool, exclusive bool, timeou
 		if timedOut {
 			return ErrTimedOut
 		}
-		select {
-		case <-w.wake:
-		case <-timeout:
-			timedOut = true
-		}
+		timedOut = sleepOn(t, w.wake, timeout, deadline)
 	}
 }
 
@@ -159,7 +160,7 @@ func (wq *WaitQueue) wakeUpNr(nr int) {
 	for w := wq.head; w != nil; {
 		next := w.next
 		wq.removeLocked(w)
-		kick(w.wake)
+		kickTask(w.task, w.wake)
 		if w.exclusive {
 			nr--
 			if nr == 0 {
@@ -233,7 +234,9 @@ func WaitMany(t *Task, qs []*WaitQueue, cond func() bool, timeout time.Duration)
 		}
 	}()
 	var timer <-chan time.Time
+	var deadline time.Time
 	if timeout >= 0 {
+		deadline = time.Now().Add(timeout)
 		tm := time.NewTimer(timeout)
 		defer tm.Stop()
 		timer = tm.C
@@ -256,9 +259,7 @@ func WaitMany(t *Task, qs []*WaitQueue, cond func() bool, timeout time.Duration)
 		if interrupted {
 			return ErrRestartSys
 		}
-		select {
-		case <-wake:
-		case <-timer:
+		if sleepOn(t, wake, timer, deadline) {
 			if cond() {
 				return nil
 			}

@@ -61,25 +61,3 @@ func InitPIT(hz int) {
 	Outb(0x40, uint8(div))
 	Outb(0x40, uint8(div>>8))
 }
-
-// CalibrateTSC measures TSC ticks per second against PIT channel 2 over
-// about 10 ms (polled; interrupts may be off).
-func CalibrateTSC() uint64 {
-	const ms = 10
-	count := PITHz * ms / 1000
-	gate := Inb(0x61)
-	Outb(0x61, gate&^0x02|0x01) // speaker off, gate on
-	Outb(0x43, 0xB0)            // channel 2, lobyte/hibyte, mode 0
-	Outb(0x42, uint8(count))
-	Outb(0x42, uint8(count>>8))
-	// Restart the count by toggling the gate.
-	g := Inb(0x61)
-	Outb(0x61, g&^0x01)
-	Outb(0x61, g|0x01)
-	start := Rdtsc()
-	for Inb(0x61)&0x20 == 0 {
-	}
-	end := Rdtsc()
-	Outb(0x61, gate)
-	return (end - start) * 1000 / ms
-}

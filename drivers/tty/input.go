@@ -54,9 +54,12 @@ func (t *TTY) editLocked() (line, bool) {
 
 // receiveCharLocked edits with one byte and reports a completed line.
 func (t *TTY) receiveCharLocked(c byte) (line, bool) {
+	if !t.editing {
+		t.startLineLocked()
+	}
 	wasCR := t.lastCR
 	t.lastCR = c == '\r'
-	if t.escLen > 0 {
+	if t.esc != nil {
 		t.escapeLocked(c)
 		return line{}, false
 	}
@@ -68,41 +71,94 @@ func (t *TTY) receiveCharLocked(c byte) (line, bool) {
 		return t.newlineLocked(), true
 	case c == ctrlC:
 		// ^C at the prompt: the reader starts over with a new prompt.
+		t.endLocked()
 		t.echo([]byte("^C\n"))
 		t.resetLineLocked()
 		return line{canceled: true}, true
-	case c == del || c == bs:
-		t.eraserLocked()
-	case c == ctrlU:
-		for len(t.cur) > 0 {
-			t.eraserLocked()
-		}
 	case c == esc:
-		t.escLen = 1
-	case c == '\t':
-		t.addLocked([]byte{' '})
-	case c < 0x20 || c == ctrlD:
-		// Other control characters (Ctrl-D included) are ignored.
+		t.esc = append(make([]byte, 0, maxEsc), c)
+	case c < 0x20 || c == del:
+		t.controlLocked(c)
 	case c < utf8.RuneSelf:
-		t.addLocked([]byte{c})
+		t.insertLocked([]byte{c})
 	default:
 		t.utf8Locked(c)
 	}
 	return line{}, false
 }
 
-// escapeLocked swallows an escape sequence (arrow keys send ESC [ A): ESC
-// then either '[' with parameter bytes up to a final byte, or one byte.
-// Sequences are cut at 16 bytes so garbage cannot hide input for long.
+// controlLocked acts on a control character; those without a meaning
+// here (Ctrl-D included) are ignored.
+func (t *TTY) controlLocked(c byte) {
+	switch c {
+	case del, bs:
+		t.eraserLocked()
+	case ctrlA:
+		t.homeLocked()
+	case ctrlE:
+		t.endLocked()
+	case ctrlB:
+		t.leftLocked()
+	case ctrlF:
+		t.rightLocked()
+	case ctrlK:
+		t.killToEndLocked()
+	case ctrlU:
+		t.killToStartLocked()
+	case ctrlW:
+		t.killWordLocked()
+	case ctrlL:
+		t.clearScreenLocked()
+	case ctrlP:
+		t.historyLocked(-1)
+	case ctrlN:
+		t.historyLocked(+1)
+	case tab:
+		t.completeLocked()
+	}
+}
+
+// maxEsc cuts escape sequences, so garbage cannot hide input for long.
+const maxEsc = 16
+
+// escapeLocked collects an escape sequence: ESC, then '[' (CSI) with
+// parameter bytes up to a final byte, or 'O' (SS3) and one byte, or any
+// other single byte. A complete sequence is a key (keyLocked); the state
+// lives in t.esc, so a sequence split across reads completes on the next.
 func (t *TTY) escapeLocked(c byte) {
-	t.escLen++
+	t.esc = append(t.esc, c)
+	n := len(t.esc)
 	switch {
-	case t.escLen == 2 && (c == '[' || c == 'O'):
+	case n == 2 && (c == '[' || c == 'O'):
 		return // CSI or SS3: more to come
-	case t.escLen > 2 && c >= 0x20 && c <= 0x3f && t.escLen < 16:
+	case n > 2 && t.esc[1] == '[' && c >= 0x20 && c <= 0x3f && n < maxEsc:
 		return // CSI parameter or intermediate byte
 	}
-	t.escLen = 0
+	seq := string(t.esc)
+	t.esc = nil
+	t.keyLocked(seq)
+}
+
+// keys maps the escape sequences of editing keys (xterm's and the Linux
+// console's spellings) to the control character doing the same.
+var keys = map[string]byte{
+	"\x1b[A": ctrlP, "\x1bOA": ctrlP, // Up
+	"\x1b[B": ctrlN, "\x1bOB": ctrlN, // Down
+	"\x1b[C": ctrlF, "\x1bOC": ctrlF, // Right
+	"\x1b[D": ctrlB, "\x1bOD": ctrlB, // Left
+	"\x1b[H": ctrlA, "\x1bOH": ctrlA, "\x1b[1~": ctrlA, "\x1b[7~": ctrlA, // Home
+	"\x1b[F": ctrlE, "\x1bOF": ctrlE, "\x1b[4~": ctrlE, "\x1b[8~": ctrlE, // End
+}
+
+// keyLocked acts on a complete escape sequence; unknown ones are ignored.
+func (t *TTY) keyLocked(seq string) {
+	if seq == "\x1b[3~" { // Delete
+		t.deleteLocked()
+		return
+	}
+	if c, ok := keys[seq]; ok {
+		t.controlLocked(c)
+	}
 }
 
 // utf8Locked collects a multi-byte UTF-8 character; an invalid byte or a
@@ -117,7 +173,7 @@ func (t *TTY) utf8Locked(c byte) {
 			continue
 		}
 		if !unicode.IsControl(r) { // C1 controls (U+0080..U+009F)
-			t.addLocked(t.utf8buf[:n])
+			t.insertLocked(append([]byte(nil), t.utf8buf[:n]...))
 		}
 		t.utf8buf = t.utf8buf[n:]
 	}
@@ -126,37 +182,17 @@ func (t *TTY) utf8Locked(c byte) {
 	}
 }
 
-// addLocked appends a character to the line and echoes it, or drops it and
-// flags the line when it would pass MaxLine.
-func (t *TTY) addLocked(ch []byte) {
-	if len(t.cur)+len(ch) > MaxLine {
-		t.curLong = true
-		return
-	}
-	t.cur = append(t.cur, ch...)
-	t.echo(ch)
-}
-
-// eraserLocked removes the last character and rubs it out on the screen.
-// Linux: eraser.
-func (t *TTY) eraserLocked() {
-	t.utf8buf = nil
-	if len(t.cur) == 0 {
-		return
-	}
-	_, n := utf8.DecodeLastRune(t.cur)
-	t.cur = t.cur[:len(t.cur)-n]
-	t.echo([]byte("\b \b"))
-}
-
-// newlineLocked completes the current line.
+// newlineLocked completes the current line and enters it in the history.
 func (t *TTY) newlineLocked() line {
+	t.endLocked()
 	t.echo([]byte("\n"))
 	l := line{text: string(t.cur), tooLong: t.curLong}
+	t.hist.add(l.text)
 	t.resetLineLocked()
 	return l
 }
 
 func (t *TTY) resetLineLocked() {
-	t.cur, t.curLong, t.utf8buf, t.escLen = t.cur[:0], false, nil, 0
+	t.cur, t.pos, t.curLong, t.utf8buf, t.esc, t.editing = t.cur[:0], 0, false, nil, nil, false
+	t.hist.reset()
 }

@@ -33,7 +33,7 @@ func (w backgroundWriter) Write(p []byte) (int, error) {
 	t := w.t
 	t.outMu.Lock()
 	defer t.outMu.Unlock()
-	saved, redraw := append([]byte(nil), t.col...), t.colOK && len(t.col) > 0
+	saved, redraw, back := append([]byte(nil), t.col...), t.colOK && len(t.col) > 0, t.back
 	if len(t.col) > 0 || !t.colOK {
 		if err := t.outputLocked([]byte("\n")); err != nil {
 			return 0, err
@@ -51,6 +51,11 @@ func (w backgroundWriter) Write(p []byte) (int, error) {
 		if err := t.outputLocked(saved); err != nil {
 			return 0, err
 		}
+		// Put the cursor back where the line being edited has it.
+		if _, err := t.out.Write(steps(back)); err != nil {
+			return 0, err
+		}
+		t.back = back
 	}
 	return len(p), nil
 }
@@ -82,7 +87,7 @@ func (t *TTY) outputLocked(p []byte) error {
 func (t *TTY) trackLocked(c byte) {
 	switch {
 	case c == '\n':
-		t.col, t.colOK = t.col[:0], true
+		t.col, t.colOK, t.back = t.col[:0], true, 0
 	case c == '\b':
 		if len(t.col) > 0 {
 			_, n := utf8.DecodeLastRune(t.col)

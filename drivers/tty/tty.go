@@ -1,11 +1,21 @@
 // Package tty is the console's line discipline (Linux: drivers/tty/n_tty.c,
-// canonical mode): the UART's bottom half feeds it raw bytes with Input, it
+// canonical mode) with the line editing a Linux console user gets from
+// bash's readline: the UART's bottom half feeds it raw bytes with Input, it
 // echoes and edits the current line, and ReadLine hands completed lines to
 // the shell. Unlike n_tty, which edits and echoes as bytes arrive, editing
 // and echo happen when the shell reads (as readline does), so type-ahead
 // and piped input are echoed after the prompt, not into a command's
-// output. Only Ctrl-C acts at once. All console output goes through it too, so echo, foreground
-// output and background jobs never interleave mid-write.
+// output. Only Ctrl-C acts at once. All console output goes through it too,
+// so echo, foreground output and background jobs never interleave
+// mid-write.
+//
+// Editing keys (edit.go): Left/Right (or Ctrl-B/Ctrl-F), Home/End (or
+// Ctrl-A/Ctrl-E), Backspace, Delete, Ctrl-K (kill to the end), Ctrl-U
+// (kill to the start), Ctrl-W (kill the word before the cursor), Ctrl-L
+// (clear the screen), Up/Down (or Ctrl-P/Ctrl-N) through the history
+// (history.go), Tab to complete (complete.go). Escape sequences may arrive
+// split across reads. Input that only types lines (a pipe) is echoed
+// exactly as it was typed.
 package tty
 
 import (
@@ -34,11 +44,21 @@ var (
 
 // Control characters with a meaning here (Linux: the c_cc defaults).
 const (
+	ctrlA = 0x01 // start of line (readline's beginning-of-line)
+	ctrlB = 0x02 // back one character
 	ctrlC = 0x03 // VINTR
 	ctrlD = 0x04 // VEOF: ignored, so an empty prompt never reads EOF
+	ctrlE = 0x05 // end of line
+	ctrlF = 0x06 // forward one character
 	bs    = 0x08 // VERASE alternative
-	ctrlU = 0x15 // VKILL
-	esc   = 0x1b // starts an escape sequence, which is swallowed
+	tab   = 0x09 // complete
+	ctrlK = 0x0b // kill to the end of the line
+	ctrlL = 0x0c // clear the screen
+	ctrlN = 0x0e // next history line
+	ctrlP = 0x10 // previous history line
+	ctrlU = 0x15 // VKILL: kill to the start of the line
+	ctrlW = 0x17 // VWERASE: kill the word before the cursor
+	esc   = 0x1b // starts an escape sequence (arrow and editing keys)
 	del   = 0x7f // VERASE
 )
 
@@ -51,25 +71,32 @@ type line struct {
 
 // TTY is one console's line discipline.
 //
-// Lock contract: mu guards the input side (raw, cur, curLong, utf8buf,
-// escLen, lastCR, intr). outMu guards the output side (out, col). Order: mu
-// before outMu (echo happens while editing); the interrupt hook is called
-// with neither held.
+// Lock contract: mu guards the input side (raw, cur, pos, editing, prompt,
+// curLong, utf8buf, esc, lastCR, intr, hist, complete). outMu guards the
+// output side (out, col, colOK, back). Order: mu before outMu (echo happens
+// while editing). The interrupt hook is called with neither held, the
+// completer with mu held (it must not use the console).
 type TTY struct {
-	mu      sync.Mutex
-	raw     []byte // received, not yet edited (type-ahead)
-	cur     []byte // the line being edited
-	curLong bool   // cur overflowed MaxLine
-	utf8buf []byte // an incomplete UTF-8 sequence
-	escLen  int    // >0: inside an escape sequence, bytes seen so far
-	lastCR  bool   // the previous byte was CR: a following LF is the same newline
-	intr    func() // non-nil while a foreground command runs
-	readers sched.WaitQueue
+	mu       sync.Mutex
+	raw      []byte    // received, not yet edited (type-ahead)
+	cur      []byte    // the line being edited
+	pos      int       // the cursor: a byte offset in cur, on a character boundary
+	editing  bool      // a line has started: prompt is set
+	prompt   []byte    // what the screen line held before the line (the shell's prompt)
+	curLong  bool      // cur overflowed MaxLine
+	utf8buf  []byte    // an incomplete UTF-8 sequence
+	esc      []byte    // an escape sequence being received (ESC first), or nil
+	lastCR   bool      // the previous byte was CR: a following LF is the same newline
+	intr     func()    // non-nil while a foreground command runs
+	hist     history   // lines entered, for Up and Down
+	complete Completer // Tab's source of candidates; nil: Tab does nothing
+	readers  sched.WaitQueue
 
 	outMu sync.Mutex
 	out   io.Writer
 	col   []byte // text of the current output line since the last newline
 	colOK bool   // col is exact (false after an overlong line: no redraw)
+	back  int    // the cursor stands this many characters left of col's end
 }
 
 // New returns a line discipline echoing and writing to out (the UART).

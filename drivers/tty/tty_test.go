@@ -68,9 +68,9 @@ func TestLineEditing(t *testing.T) {
 		{"BS erases", "hx\x08elp\n", "help", "hx\b \belp\r\n"},
 		{"erase at empty line is silent", "\x7f\x7fok\n", "ok", "ok\r\n"},
 		{"Ctrl-U kills the line", "abc\x15ok\n", "ok", "abc\b \b\b \b\b \bok\r\n"},
-		{"tab becomes a space", "a\tb\n", "a b", "a b\r\n"},
-		{"Ctrl-D and other controls ignored", "\x04\x01\x00ok\x07\n", "ok", "ok\r\n"},
-		{"arrow keys swallowed", "\x1b[A\x1b[1;5Cok\x1bOD\n", "ok", "ok\r\n"},
+		{"tab without a completer does nothing", "a\tb\n", "ab", "ab\r\n"},
+		{"Ctrl-D and other controls ignored", "\x04\x00ok\x07\x1a\n", "ok", "ok\r\n"},
+		{"unknown escape sequences swallowed", "\x1b[1;5Cok\x1b[Z\x1bx\n", "ok", "ok\r\n"},
 		{"UTF-8 kept, erased whole", "é\x7fü\n", "ü", "é\b \bü\r\n"},
 		{"invalid UTF-8 dropped", "a\xff\xc3b\n", "ab", "ab\r\n"},
 	} {
@@ -275,6 +275,7 @@ func TestConcurrentWritersDoNotInterleave(t *testing.T) {
 func FuzzInput(f *testing.F) {
 	f.Add([]byte("help\r\n"), false)
 	f.Add([]byte("\x1b[\x03\xff\xc3\x7f\x15\x04"), true)
+	f.Add([]byte("hé\x1b[D\x1b[Dx\x7f\x1b[3~\x0b\x17\x01\x05\x1b[A\x1b[B\x0c\t\r"), false)
 	f.Fuzz(func(t *testing.T, in []byte, fg bool) {
 		tt, _ := newTTY()
 		if fg {
@@ -295,6 +296,9 @@ func FuzzInput(f *testing.F) {
 		}
 		if len(tt.cur) > MaxLine || len(tt.raw) != 0 {
 			t.Fatalf("line %d bytes, %d raw left", len(tt.cur), len(tt.raw))
+		}
+		if tt.pos < 0 || tt.pos > len(tt.cur) || !utf8.Valid(tt.cur[:tt.pos]) {
+			t.Fatalf("cursor %d in %q is not on a character boundary", tt.pos, tt.cur)
 		}
 	})
 }

@@ -1,6 +1,8 @@
 package procfs
 
 import (
+	"fmt"
+	"io"
 	"strconv"
 
 	"gomenuos/fs"
@@ -8,9 +10,10 @@ import (
 )
 
 // The per-task part of /proc: /proc/self, /proc/<id> for every task with a
-// descriptor table (0 is the kernel's), and /proc/<id>/fd/<n> links naming
-// each open file (Linux: fs/proc/base.c, fs/proc/fd.c). Their inodes are
-// made afresh at each lookup, as Linux's are.
+// descriptor table (0 is the kernel's), /proc/<id>/comm (the task's name)
+// and /proc/<id>/fd/<n> links naming each open file (Linux:
+// fs/proc/base.c, fs/proc/fd.c). Their inodes are made afresh at each
+// lookup, as Linux's are. ps lists exactly these directories.
 
 // rootDirOps is /proc itself: the registered entries, then self and the
 // task directories (Linux: proc_root_lookup, proc_root_readdir).
@@ -96,7 +99,7 @@ func (selfLink) Readlink(t *sched.Task, _ *fs.Inode) (string, error) {
 	return strconv.FormatUint(t.ID(), 10), nil
 }
 
-// taskDir is /proc/<id>, holding only fd.
+// taskDir is /proc/<id>: comm and fd.
 type taskDir struct {
 	dirOps
 	id uint64
@@ -107,15 +110,33 @@ func newTaskDir(id uint64) *fs.Inode {
 }
 
 func (d taskDir) Lookup(_ *fs.Inode, name string) (*fs.Inode, error) {
-	if name != "fd" {
-		return nil, fs.ENOENT
+	switch name {
+	case "comm":
+		tf, ok := fs.FilesByID(d.id)
+		if !ok {
+			return nil, fs.ENOENT // the task has exited
+		}
+		comm := "kernel"
+		if tf.Task != nil {
+			comm = tf.Task.Name()
+		}
+		return fs.NewInode(sb, fs.ModeReg|0o444, nil, seqFops{func(w io.Writer) { fmt.Fprintln(w, comm) }}), nil
+	case "fd":
+		return newDirInode(0o500, fdDir(d)), nil
 	}
-	return newDirInode(0o500, fdDir(d)), nil
+	return nil, fs.ENOENT
 }
 
 func (d taskDir) Readdir(dir *fs.Inode) ([]fs.Dirent, error) {
-	fd, _ := d.Lookup(dir, "fd")
-	return []fs.Dirent{{Name: "fd", Inode: fd}}, nil
+	var ents []fs.Dirent
+	for _, name := range []string{"comm", "fd"} {
+		i, err := d.Lookup(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		ents = append(ents, fs.Dirent{Name: name, Inode: i})
+	}
+	return ents, nil
 }
 
 // fdDir is /proc/<id>/fd: one link per open descriptor

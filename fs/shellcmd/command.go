@@ -41,7 +41,7 @@ func Commands() []Command {
 		{"rmdir", "remove empty directories: rmdir DIR...", Rmdir},
 		{"rm", "remove files: rm FILE...", Rm},
 		{"fds", "list open file descriptors of all tasks", Fds},
-		{"ps", "list kernel threads", Ps},
+		{"ps", "list tasks (/proc/PID): ps [-L] (-L: kernel threads)", Ps},
 		{"wakelat", "wait-queue wake-up latency: wakelat [ROUNDS]", Wakelat},
 	}
 }

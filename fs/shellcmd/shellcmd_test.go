@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
 
 	"gomenuos/fs"
 	"gomenuos/fs/procfs"
@@ -143,11 +146,51 @@ func TestLsProcSelfFdAndFds(t *testing.T) {
 	}
 }
 
-func TestPs(t *testing.T) {
+func TestPsThreads(t *testing.T) {
 	procfs.SetThreads(func() []procfs.Thread {
 		return []procfs.Thread{{TID: 1, State: "running", CPUTime: 2 * time.Second, Name: "main"}}
 	})
-	expect(t, sh(t, nil, "ps"), "  TID STATE           TIME NAME\n    1 running           2s main\n")
+	expect(t, sh(t, nil, "ps", "-L"), "  TID STATE           TIME NAME\n    1 running           2s main\n")
+	expect(t, sh(t, nil, "ps", "-x"), "ps: usage: ps [-L]\n")
+}
+
+// TestPsIsProc: ps lists exactly the task directories `ls /proc` lists,
+// with their names, and every one of them opens (comm and fd).
+func TestPsIsProc(t *testing.T) {
+	shell := sched.NewTask("shell")
+	fs.FilesOf(shell)
+	t.Cleanup(func() { fs.ExitFiles(shell) })
+	job := sched.NewTask("replyhi")
+	fs.ShareFiles(job, shell)
+	t.Cleanup(func() { fs.ExitFiles(job) })
+	ps := sched.NewTask("ps")
+	fs.ShareFiles(ps, shell)
+	t.Cleanup(func() { fs.ExitFiles(ps) })
+
+	got := sh(t, ps, "ps")
+	want := fmt.Sprintf("  PID CMD\n    0 kernel\n%5d shell\n%5d replyhi\n%5d ps\n", shell.ID(), job.ID(), ps.ID())
+	assert.Equal(t, want, got)
+
+	var listed []string
+	for _, name := range strings.Fields(sh(t, ps, "ls", "/proc")) {
+		if _, err := strconv.Atoi(name); err == nil {
+			listed = append(listed, name)
+		}
+	}
+	var pids []string
+	for _, l := range strings.Split(strings.TrimSpace(got), "\n")[1:] {
+		pids = append(pids, strings.Fields(l)[0])
+	}
+	assert.Equal(t, listed, pids, "ls /proc and ps list different tasks")
+	for _, id := range listed {
+		assert.NotContains(t, sh(t, ps, "ls", "-l", "/proc/"+id+"/fd"), "ls:", "/proc/%s/fd", id)
+		assert.NotContains(t, sh(t, ps, "cat", "/proc/"+id+"/comm"), "cat:", "/proc/%s/comm", id)
+	}
+	// A task that has ended is gone from both.
+	fs.ExitFiles(job)
+	assert.NotContains(t, sh(t, ps, "ps"), "replyhi")
+	assert.Equal(t, "ls: /proc/"+strconv.FormatUint(job.ID(), 10)+": No such file or directory\n",
+		sh(t, ps, "ls", "/proc/"+strconv.FormatUint(job.ID(), 10)))
 }
 
 // endless is a device that never runs dry (like /dev/zero).

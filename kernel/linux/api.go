@@ -138,6 +138,9 @@ func PageFaults() (faults, unmapped uint64) { return mm.Stats.PageFaults, mm.Sta
 // PeakMemory returns the most frames ever in use, in bytes.
 func PeakMemory() uint64 { return uint64(mm.Stats.PeakUsed) * 4096 }
 
+// TSCCalibration returns how early boot measured the TSC's rate.
+func TSCCalibration() x86.TSCCalibration { return Boot.TSC }
+
 // BootTimes returns TSC ticks per second and the TSC at runtime entry.
 func BootTimes() (hz, runtime uint64) { return Boot.TSCHz, Boot.RuntimeTSC }
 

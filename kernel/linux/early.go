@@ -39,8 +39,9 @@ var Boot struct {
 	Cmdline     [512]byte
 	CmdlineLen  int
 	TSCHz       uint64
-	EntryTSC    uint64 // TSC at kernel entry
-	RuntimeTSC  uint64 // TSC when the runtime was entered
+	TSC         x86.TSCCalibration // how TSCHz was measured
+	EntryTSC    uint64             // TSC at kernel entry
+	RuntimeTSC  uint64             // TSC when the runtime was entered
 }
 
 type multibootInfo struct {
@@ -72,7 +73,10 @@ func early() uintptr {
 	x86.WriteCR3(uint64(mm.KernelRoot()))
 	x86.InitPIC()
 	x86.InitVirtualWire()
-	Boot.TSCHz = x86.CalibrateTSC()
+	startConsoleInput()
+	Boot.TSC = x86.CalibrateTSC()
+	Boot.TSCHz = Boot.TSC.Hz
+	logTSC(&Boot.TSC)
 	initClock(Boot.TSCHz)
 	x86.InitPIT(HZ)
 	x86.UnmaskIRQ(0)
@@ -81,6 +85,16 @@ func early() uintptr {
 	sp := buildProcessStack()
 	Boot.RuntimeTSC = x86.Rdtsc()
 	return sp
+}
+
+// startConsoleInput has COM1's receive interrupt fill the UART's ring from
+// here on, while the runtime starts: bytes typed ahead wait there for the
+// console goroutine. uart.TopHalf is a static function value (no
+// allocation), and no write barrier exists before the runtime runs.
+func startConsoleInput() {
+	irqTop[uart.IRQ] = uart.TopHalf
+	uart.EnableRxInterrupt()
+	x86.UnmaskIRQ(uart.IRQ)
 }
 
 func parseMultiboot(mbi *multibootInfo) {

@@ -82,6 +82,9 @@ func New(con Console, powerOff func(), clock func() time.Time) *Shell {
 	for _, c := range builtins() {
 		s.mustRegister(c)
 	}
+	if c, ok := con.(interface{ SetCompleter(tty.Completer) }); ok {
+		c.SetCompleter(s.complete) // Tab
+	}
 	return s
 }
 

@@ -89,11 +89,10 @@ func (e *Env) serve(l *inet.Socket, files *fs.FDTable, fd int, out io.Writer, t 
 	defer files.Close(fd)
 	buf := make([]byte, 1024)
 	for {
-		conn, err := l.Accept(t)
+		conn, peer, err := l.AcceptFrom(t)
 		if err != nil {
 			return err
 		}
-		peer, _ := conn.GetPeerName()
 		n, err := conn.Recv(t, buf)
 		if err != nil {
 			fmt.Fprintf(out, "replyhi: recv: %v\n", err)

@@ -222,8 +222,7 @@ func (t *Thread) doExecveatCommon(file string, argv, envp []string) error {
 func (t *Thread) install(im *image, prog *program) {
 	p := t.Proc
 	p.mu.Lock()
-	old := p.mm
-	p.mm = im.mm
+	old := p.mmPtr.Swap(im.mm)
 	p.setCommLocked(prog.path)
 	p.cmdline = prog.argv
 	p.exe = prog.real
@@ -246,7 +245,7 @@ func (t *Thread) install(im *image, prog *program) {
 	t.altSP, t.altSize, t.altOff = 0, 0, true
 	t.sigMu.Unlock()
 	t.clearTID = 0
-	t.task = sched.NewTask(p.Comm())
+	t.task = newUserTask(p.Comm())
 	t.ctx.Regs = im.regs
 	t.ctx.GSBase = 0
 }

@@ -76,8 +76,8 @@ func (t *Thread) doExit() {
 func (p *Process) exitProcess(status int) {
 	p.itimerStop()
 	p.mu.Lock()
-	m, files := p.mm, p.files
-	p.mm, p.files = nil, nil
+	m, files := p.mmPtr.Swap(nil), p.files
+	p.files = nil
 	if p.vforkDone != nil && !p.execDone {
 		close(p.vforkDone)
 	}

@@ -123,15 +123,18 @@ func setChildRegs(c, parent *Thread, ca cloneArgs) {
 func (t *Thread) copyProcess(pid int, ca cloneArgs) (*Thread, error) {
 	p := t.Proc
 	p.mu.Lock()
-	pm, pfiles, psig := p.mm, p.files, p.sig
+	pm, pfiles, psig := p.mmPtr.Load(), p.files, p.sig
 	np := &Process{PID: pid, comm: p.comm, cmdline: p.cmdline, exe: p.exe, cwd: p.cwd, umask: p.umask,
 		ctty: p.ctty, start: nowNS(), exitSignal: ca.exitSignal}
 	p.mu.Unlock()
-	var err error
 	if ca.flags&cloneVM != 0 {
-		np.mm = pm.Get()
-	} else if np.mm, err = pm.DupMM(); err != nil {
-		return nil, err
+		np.mmPtr.Store(pm.Get())
+	} else {
+		m, err := pm.DupMM()
+		if err != nil {
+			return nil, err
+		}
+		np.mmPtr.Store(m)
 	}
 	if ca.flags&cloneFiles != 0 {
 		np.files = pfiles // shared table (CLONE_FILES)

@@ -50,7 +50,7 @@ type Process struct {
 	exe      string
 	cwd      string
 	umask    uint32
-	mm       *mm.MM
+	mmPtr    atomic.Pointer[mm.MM] // the address space; nil once exited (readers need no lock)
 	files    *fs.FDTable
 	sig      *sigHand    // handlers, shared with CLONE_SIGHAND
 	pending  sigPending  // process-directed pending signals
@@ -174,11 +174,7 @@ func (p *Process) Files() *fs.FDTable {
 }
 
 // MM is the address space (nil once the process has exited).
-func (p *Process) MM() *mm.MM {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.mm
-}
+func (p *Process) MM() *mm.MM { return p.mmPtr.Load() }
 
 // IDs returns the parent's PID, the process group and the session.
 func (p *Process) IDs() (ppid, pgid, sid int) {

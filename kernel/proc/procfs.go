@@ -58,7 +58,7 @@ func (p *Process) info() procfs.ProcInfo {
 	p.mu.Lock()
 	pi.Comm, pi.Cmdline, pi.Exe, pi.Cwd = p.comm, p.cmdline, p.exe, p.cwd
 	pi.Threads, pi.Files = len(p.threads), p.files
-	m := p.mm
+	m := p.mmPtr.Load()
 	pi.SigPnd = p.pending.set
 	if p.ctty {
 		pi.TTY = 5<<8 | 1

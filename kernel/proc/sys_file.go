@@ -164,7 +164,7 @@ func (t *Thread) readFile(f *fs.File, buf, n uintptr, at int64) (uintptr, error)
 	if !t.Proc.MM().CheckAccess(buf, min(n, maxIO), true) {
 		return 0, syscall.EFAULT
 	}
-	k := make([]byte, min(n, maxIO))
+	k := t.buffer(min(n, maxIO))
 	var got int
 	var err error
 	if at >= 0 {
@@ -186,7 +186,7 @@ func (t *Thread) readFile(f *fs.File, buf, n uintptr, at int64) (uintptr, error)
 func (t *Thread) writeFile(f *fs.File, buf, n uintptr, at int64) (uintptr, error) {
 	done := uintptr(0)
 	for done < n || n == 0 {
-		k := make([]byte, min(n-done, maxIO))
+		k := t.buffer(min(n-done, maxIO))
 		if err := t.Proc.MM().CopyFromUser(k, buf+done); err != nil {
 			if done > 0 {
 				return done, nil
@@ -212,6 +212,22 @@ func (t *Thread) writeFile(f *fs.File, buf, n uintptr, at int64) (uintptr, error
 		}
 	}
 	return done, nil
+}
+
+// scratchMax is the largest I/O buffer a thread keeps between calls.
+const scratchMax = 64 << 10
+
+// buffer returns n bytes of scratch space for copying between user memory
+// and a file: the thread's own for calls up to 64 KiB, so a read or write
+// allocates nothing (files never keep the slice they are given).
+func (t *Thread) buffer(n uintptr) []byte {
+	if n > scratchMax {
+		return make([]byte, n)
+	}
+	if uintptr(len(t.scratch)) < n {
+		t.scratch = make([]byte, max(n, 4096))
+	}
+	return t.scratch[:n]
 }
 
 // ioErr turns a file error into the syscall's: EPIPE sends SIGPIPE, an

@@ -3,18 +3,16 @@ package proc
 import (
 	"crypto/rand"
 	"encoding/binary"
-	"runtime"
 	"syscall"
 
 	"gomenuos/kernel/mm"
-	"gomenuos/sched"
 )
 
 // Identity, limits and process attributes (Linux: kernel/sys.c,
 // arch/x86/kernel/process_64.c, kernel/sched/core.c).
 
 func init() {
-	register(24, "sched_yield", func(*Thread, args) (uintptr, error) { runtime.Gosched(); return 0, nil })
+	register(24, "sched_yield", sysSchedYield)
 	register(39, "getpid", func(t *Thread, _ args) (uintptr, error) { return uintptr(t.Proc.PID), nil })
 	register(63, "uname", sysUname)
 	register(97, "getrlimit", func(t *Thread, a args) (uintptr, error) { return 0, t.getrlimit(int(a[0]), a[1]) })
@@ -65,6 +63,15 @@ func init() {
 }
 
 func sysZero(*Thread, args) (uintptr, error) { return 0, nil }
+
+// sysSchedYield gives the CPU to the next runnable thread: the kernel
+// scheduler's yield, made by the thread itself (Linux: do_sched_yield).
+// runtime.Gosched would be wrong here: it makes the Go scheduler hand the
+// locked goroutine's P around instead of yielding the thread.
+func sysSchedYield(*Thread, args) (uintptr, error) {
+	syscall.RawSyscall(syscall.SYS_SCHED_YIELD, 0, 0, 0)
+	return 0, nil
+}
 
 // sysSetID accepts setting the only identity there is (root).
 func sysSetID(*Thread, args) (uintptr, error) { return 0, nil }
@@ -310,5 +317,3 @@ func sysSetsid(t *Thread, _ args) (uintptr, error) {
 	p.mu.Unlock()
 	return uintptr(p.PID), nil
 }
-
-var _ = sched.VectorKick

@@ -215,7 +215,9 @@ func (t *Thread) sysAccept4(fd int, addr, lenAddr uintptr, flags int) (uintptr, 
 	if err != nil {
 		return 0, sockErr(err)
 	}
-	peer, _ := ns.GetPeerName()
+	// accept(2)'s address is known even when the peer reset the connection
+	// before accept returned (getpeername says ENOTCONN by then).
+	peer := ns.Sock().PeerAddr()
 	nfd, err := t.sockMapFd(ns, flags)
 	if err != nil {
 		return 0, err

@@ -37,12 +37,13 @@ type Thread struct {
 	restoreMask bool   // goroutine: put savedMask back after the handler (Linux: TIF_RESTORE_SIGMASK)
 
 	exitNow atomic.Bool // leave at the next chance (exit_group, fatal signal)
+	scratch []byte      // goroutine: reused I/O buffer (see buffer)
 }
 
 // newThread returns a thread of p with registers regs; the caller adds it
 // to p.threads and starts it.
 func newThread(p *Process, tid int, regs *x86.TrapFrame) *Thread {
-	t := &Thread{TID: tid, Proc: p, ctx: &sched.UserContext{PID: int32(p.PID), TID: int32(tid)}, task: sched.NewTask(p.comm)}
+	t := &Thread{TID: tid, Proc: p, ctx: &sched.UserContext{PID: int32(p.PID), TID: int32(tid)}, task: newUserTask(p.comm)}
 	if p.parent != nil {
 		t.ctx.PPID = int32(p.parent.PID)
 	}
@@ -50,6 +51,14 @@ func newThread(p *Process, tid int, regs *x86.TrapFrame) *Thread {
 		t.ctx.Regs = *regs
 	}
 	t.altOff = true
+	return t
+}
+
+// newUserTask is a user thread's task: its waits sleep as the thread's own
+// futex waits, so a wake-up makes the kernel switch straight to it.
+func newUserTask(name string) *sched.Task {
+	t := sched.NewTask(name)
+	t.SleepInKernel()
 	return t
 }
 

@@ -37,6 +37,9 @@ var (
 )
 
 // Socket creates a socket (Linux: sock_create).
+// A gdb lab breakpoint: kept out of line so `tcp-lab-trace` stops here.
+//
+//go:noinline
 func (n *Net) Socket(family, typ, proto int) (*Socket, error) {
 	return n.sockCreate(family, typ, proto)
 }
@@ -130,12 +133,18 @@ func (s *Socket) wait(t *sched.Task, timeout time.Duration, cond func() bool) er
 func (s *Socket) Bind(a netip.AddrPort) error { return s.inetBind(a) }
 
 // inetBind: Linux inet_bind → __inet_bind → inet_csk_get_port.
+// A gdb lab breakpoint: kept out of line so `tcp-lab-trace` stops here.
+//
+//go:noinline
 func (s *Socket) inetBind(a netip.AddrPort) error { return s.sk.Bind(a) }
 
 // Listen starts listening (Linux: inet_listen).
 func (s *Socket) Listen(backlog int) error { return s.inetListen(backlog) }
 
 // inetListen: Linux inet_listen → inet_csk_listen_start.
+// A gdb lab breakpoint: kept out of line so `tcp-lab-trace` stops here.
+//
+//go:noinline
 func (s *Socket) inetListen(backlog int) error { return s.sk.Listen(backlog) }
 
 // Accept waits for a connection (Linux: inet_accept → inet_csk_accept).
@@ -166,6 +175,18 @@ func (s *Socket) inetAccept(t *sched.Task, dontWait bool) (*Socket, error) {
 	ns := s.net.sockAlloc()
 	ns.attach(sk)
 	return ns, nil
+}
+
+// AcceptFrom is Accept that also returns the peer's address, as accept(2)
+// fills its address argument: known even when the peer reset the
+// connection before accept returned, when GetPeerName says ENOTCONN
+// (Linux: __sys_accept4 → inet_getname(newsock, addr, 2)).
+func (s *Socket) AcceptFrom(t *sched.Task) (*Socket, netip.AddrPort, error) {
+	ns, err := s.Accept(t)
+	if err != nil {
+		return nil, netip.AddrPort{}, err
+	}
+	return ns, ns.sk.PeerAddr(), nil
 }
 
 // inetCskAccept waits on the listener's queue for a child (Linux:

@@ -10,6 +10,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"gomenuos/net/clock"
 	"gomenuos/net/header"
 	"gomenuos/net/link"
@@ -354,4 +357,30 @@ func TestLoopbackBulk(t *testing.T) {
 	case <-time.After(10 * time.Second):
 		t.Fatal("loopback bulk transfer stalled")
 	}
+}
+
+// TestAcceptFromAfterPeerReset: a client that sends and resets before the
+// server accepts still shows up as its own address in accept's answer,
+// while getpeername on the dead connection says ENOTCONN (Linux's
+// accept(2) and getpeername(2) agree with this).
+func TestAcceptFromAfterPeerReset(t *testing.T) {
+	na, nb := twoStacks(t, link.Impairment{})
+	task := sched.NewTask("t")
+	l := listenOn(t, na, netip.AddrPortFrom(ipA, 5001))
+	c := mustSocket(t, nb)
+	require.NoError(t, c.Connect(task, netip.AddrPortFrom(ipA, 5001)))
+	_, err := c.Send(task, []byte("hello"))
+	require.NoError(t, err)
+	client := c.GetSockName()
+	c.SetLinger(true, 0)
+	require.NoError(t, c.Close(task)) // RST
+	require.Eventually(t, func() bool { return na.TCP().MIB.EstabResets.Load() == 1 },
+		5*time.Second, time.Millisecond, "the server never saw the RST")
+
+	conn, peer, err := l.AcceptFrom(task)
+	require.NoError(t, err)
+	defer conn.Close(task)
+	assert.Equal(t, client, peer)
+	_, err = conn.GetPeerName()
+	assert.ErrorIs(t, err, tcp.ErrNotConnected)
 }

@@ -134,6 +134,16 @@ func (s *Sock) RemoteAddr() (netip.AddrPort, error) {
 	return netip.AddrPortFrom(s.raddr, s.rport), nil
 }
 
+// PeerAddr is the address the socket is or was connected to, whatever its
+// state now: what accept(2) reports even for a connection the peer has
+// already reset (Linux: inet_getname with peer == 2, as __sys_accept4
+// calls it, skips getpeername's state check).
+func (s *Sock) PeerAddr() netip.AddrPort {
+	s.proto.lock()
+	defer s.proto.unlock()
+	return netip.AddrPortFrom(s.raddr, s.rport)
+}
+
 // PollMask is the readiness a socket reports (Linux: tcp_poll's EPOLL bits).
 type PollMask uint32
 

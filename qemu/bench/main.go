@@ -71,6 +71,9 @@ func main() {
 		if err := userFigures(dir, *userFigs); err != nil {
 			fail(err)
 		}
+		if err := ubenchNetFigures(dir, *userFigs); err != nil {
+			fail(err)
+		}
 	}
 	if *netFigs {
 		if err := netFigures(dir, peer); err != nil {

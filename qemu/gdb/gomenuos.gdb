@@ -1,18 +1,20 @@
-# gomenuos.gdb: attach gdb to a guest started by `make debug` (qemu/run.sh
-# debug: QEMU's gdb stub on :1234, CPU stopped). Source it from the repo root:
-#   gdb -x qemu/gdb/gomenuos.gdb        (what `make gdb` runs)
+# gomenuos.gdb: gdb's set-up for a guest started by `make debug` (qemu/run.sh
+# debug: QEMU's gdb stub on a port it prints, CPU stopped). `make gdb` loads
+# the kernel's symbols, attaches and then sources this from the repo root:
+#   gdb -ex 'file build/kernel.elf' -ex 'target remote :1234' -x qemu/gdb/gomenuos.gdb
 # Go names work as breakpoints, quoted when they hold parentheses:
 #   break 'gomenuos/kernel/menu.(*Shell).dispatch'    # a typed shell command
 #   continue
-# and `info goroutines`, `goroutine N bt` come from Go's runtime-gdb.py.
+# `info goroutines` and `goroutine N bt` come from Go's runtime-gdb.py, as
+# goroutines.py fits them to our kernel (it marks the goroutine on the CPU
+# and shows where running goroutines really are).
 
 set pagination off
 set confirm off
 # Let gdb load $GOROOT/src/runtime/runtime-gdb.py, which the kernel ELF's
 # .debug_gdb_scripts section names (run.sh adds `go env GOROOT` the same way).
 add-auto-load-safe-path /usr/local/go
-file build/kernel.elf
-target remote :1234
+source qemu/gdb/goroutines.py
 
 # menu-break: stop when the shell runs the next command line.
 define menu-break

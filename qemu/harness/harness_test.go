@@ -4,12 +4,18 @@ import (
 	"bufio"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
 )
 
 // The test binary doubles as a fake serial console: with fakeEnv set it
@@ -168,11 +174,45 @@ func TestBuildDirFromEnv(t *testing.T) {
 	}
 }
 
-func TestFreePort(t *testing.T) {
-	p, err := FreePort()
-	if err != nil || p <= 0 || p > 65535 {
-		t.Fatalf("FreePort = %d, %v", p, err)
+// TestFreePortDistinct: ports come from below the ephemeral range and are
+// never handed out twice.
+func TestFreePortDistinct(t *testing.T) {
+	seen := map[int]bool{}
+	for range 50 {
+		p, err := FreePort()
+		require.NoError(t, err)
+		require.False(t, seen[p], "port %d handed out twice", p)
+		require.GreaterOrEqual(t, p, portLo)
+		require.Less(t, p, ephemeralLo())
+		seen[p] = true
 	}
+}
+
+// TestReserveSkipsTakenPorts: a port someone listens on, or that another
+// process's harness holds (its lock file locked through another open file
+// description, as another process would), is not reserved.
+func TestReserveSkipsTakenPorts(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	require.NoError(t, err)
+	defer l.Close()
+	ok, err := reserve(l.Addr().(*net.TCPAddr).Port)
+	require.NoError(t, err)
+	assert.False(t, ok, "reserved a port with a listener")
+
+	p, err := FreePort() // makes the lock directory
+	require.NoError(t, err)
+	var q int
+	for q = p + 1; ; q++ { // the next port whose lock nobody holds: hold it
+		f, err := os.OpenFile(filepath.Join(os.TempDir(), "gomenuos-ports", strconv.Itoa(q)), os.O_CREATE|os.O_RDWR, 0o666)
+		require.NoError(t, err)
+		defer f.Close()
+		if syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB) == nil {
+			break
+		}
+	}
+	ok, err = reserve(q)
+	require.NoError(t, err)
+	assert.False(t, ok, "reserved a port another harness holds")
 }
 
 func TestNetArgs(t *testing.T) {

@@ -156,6 +156,10 @@ func (m *Machine) withStderr(err error) error {
 // Output returns everything the guest printed so far.
 func (m *Machine) Output() string { return string(m.out.Bytes()) }
 
+// Stderr returns everything QEMU (or Config.Command) wrote on its stderr
+// so far: its diagnostics, or qemu/run.sh's messages.
+func (m *Machine) Stderr() string { return string(m.errOut.Bytes()) }
+
 // Since returns the time elapsed since the process started.
 func (m *Machine) Since() time.Duration { return time.Since(m.started) }
 

@@ -6,6 +6,7 @@ import (
 	"net"
 	"time"
 
+	"github.com/mdlayher/packet"
 	"golang.org/x/sys/unix"
 )
 
@@ -13,41 +14,40 @@ import (
 // goes out of the tap into QEMU, i.e. to the guest, byte for byte; what
 // it reads is every frame on the tap either way.
 type packetSock struct {
-	fd      int
-	ifindex int
-	mac     net.HardwareAddr // the tap's own address (the Linux side)
+	c   *packet.Conn
+	mac net.HardwareAddr // the tap's own address (the Linux side)
 }
 
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
-
-// openPacket opens the socket inside ns (call from ns.Do).
+// openPacket opens the socket inside ns (call from ns.Do): the socket
+// belongs to the namespace it was made in.
 func openPacket(ifname string) (*packetSock, error) {
 	ifc, err := net.InterfaceByName(ifname)
 	if err != nil {
 		return nil, err
 	}
-	fd, err := unix.Socket(unix.AF_PACKET, unix.SOCK_RAW|unix.SOCK_CLOEXEC, int(htons(unix.ETH_P_ALL)))
+	c, err := packet.Listen(ifc, packet.Raw, unix.ETH_P_ALL, nil)
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Bind(fd, &unix.SockaddrLinklayer{Protocol: htons(unix.ETH_P_ALL), Ifindex: ifc.Index}); err != nil {
-		unix.Close(fd)
-		return nil, err
-	}
-	tv := unix.NsecToTimeval(int64(100 * time.Millisecond))
-	unix.SetsockoptTimeval(fd, unix.SOL_SOCKET, unix.SO_RCVTIMEO, &tv)
-	return &packetSock{fd: fd, ifindex: ifc.Index, mac: ifc.HardwareAddr}, nil
+	return &packetSock{c: c, mac: ifc.HardwareAddr}, nil
 }
 
+// send writes a whole Ethernet frame (its own header says where to).
 func (p *packetSock) send(frame []byte) error {
-	_, err := unix.Write(p.fd, frame)
+	_, err := p.c.WriteTo(frame, &packet.Addr{HardwareAddr: net.HardwareAddr(frame[:6])})
 	return err
 }
 
 // recv reads one frame, or fails after 100 ms without one.
-func (p *packetSock) recv(buf []byte) (int, error) { return unix.Read(p.fd, buf) }
+func (p *packetSock) recv(buf []byte) (int, error) {
+	if err := p.c.SetReadDeadline(time.Now().Add(100 * time.Millisecond)); err != nil {
+		return 0, err
+	}
+	n, _, err := p.c.ReadFrom(buf)
+	return n, err
+}
 
-func (p *packetSock) close() { unix.Close(p.fd) }
+func (p *packetSock) close() { p.c.Close() }
 
 // Frame building: just enough IPv4/TCP/ICMP/ARP to aim at the guest.
 

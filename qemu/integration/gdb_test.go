@@ -13,6 +13,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"gomenuos/qemu/harness"
 )
 
@@ -155,4 +158,43 @@ func goroot(t *testing.T) string {
 		t.Fatalf("go env GOROOT: %v", err)
 	}
 	return strings.TrimSpace(string(out))
+}
+
+// TestQEMUGDBGoroutines: in `make gdb`'s gdb, stopped where replyhi's
+// server accepts, bt prints no Python exception (runtime-gdb.py's printers
+// meet optimized-out slices in the job's frames) and info goroutines marks
+// exactly one goroutine as on the CPU: the server's, at inetCskAccept,
+// where goroutine N bt finds it too.
+func TestQEMUGDBGoroutines(t *testing.T) {
+	dir := harness.BuildDir()
+	require.NoError(t, harness.CheckImage(dir))
+	port, err := harness.FreePort()
+	require.NoError(t, err)
+	m := harness.StartT(t, harness.Config{BuildDir: dir, GDBPort: port, WaitGDB: true, Timeout: 3 * time.Minute})
+	g := startMakeGDB(t, harness.BuildEnv+"="+dir, fmt.Sprintf("GDB_PORT=%d", port))
+	g.send("break 'gomenuos/net/inet.(*Socket).inetCskAccept'", "continue")
+	_, err = m.Expect(banner+prompt, bootTimeout*2)
+	require.NoError(t, err, "guest under gdb did not reach the prompt")
+	m.Send("replyhi\r")
+	g.expect(t, regexp.MustCompile(`^Breakpoint 1, `))
+
+	mark := len(g.drain())
+	g.send("bt", "info goroutines", "echo END-OF-LIST\\n")
+	g.expect(t, regexp.MustCompile(`END-OF-LIST`))
+	out := g.output()[mark:]
+	assert.NotContains(t, out, "Python Exception")
+	assert.Contains(t, out, "args=<optimized out>", "runCommand's frame, whose slice used to raise")
+	stars := regexp.MustCompile(`(?m)^(?:\(gdb\) )*\* (\d+) running  (\S+)$`).FindAllStringSubmatch(out, -1)
+	require.Len(t, stars, 1, "info goroutines should mark one goroutine:\n%s", out)
+	assert.Equal(t, "gomenuos/net/inet.(*Socket).inetCskAccept", stars[0][2])
+
+	mark = len(g.output())
+	g.send("goroutine "+stars[0][1]+" bt 1", "echo END-OF-BT\\n")
+	g.expect(t, regexp.MustCompile(`END-OF-BT`))
+	assert.Regexp(t, `#0 +gomenuos/net/inet\.\(\*Socket\)\.inetCskAccept `, g.output()[mark:])
+
+	g.send("delete", "detach", "quit")
+	g.wait(t)
+	_, err = m.Expect("Please input hello...\r\n", cmdTimeout)
+	assert.NoError(t, err)
 }

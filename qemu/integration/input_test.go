@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+
 	"gomenuos/qemu/harness"
 )
 
@@ -89,4 +91,20 @@ func tail(s string) string {
 		return s[len(s)-80:]
 	}
 	return s
+}
+
+// TestQEMULineEditing: the console edits like a Linux one. Tab completes a
+// command name, Left and a typed character fix a word, Up recalls the
+// last line, Tab completes a path under /proc.
+func TestQEMULineEditing(t *testing.T) {
+	m := boot(t, harness.Config{})
+	version := fmt.Sprintf("gomenuos 0.1 (Go %s, MenuOS-compatible shell)\r\n", runtime.Version())
+	out := run(t, m, "ver\t")
+	assert.True(t, strings.HasSuffix(out, "\r\n"+version+prompt), "Tab completes version: %q", out)
+	out = run(t, m, "\x1b[A")
+	assert.True(t, strings.HasSuffix(out, "\r\n"+version+prompt), "Up runs version again: %q", out)
+	out = run(t, m, "cat /proc/uptme\x1b[D\x1b[Di")
+	assert.Regexp(t, `^cat /proc/uptme\x08\x08ime\x08\x08me\r\n\d+\.\d\d \d+\.\d\d\r\n`+prompt+`$`, out)
+	out = run(t, m, "cat /proc/upt\t")
+	assert.Regexp(t, `\r\n\d+\.\d\d \d+\.\d\d\r\n`+prompt+`$`, out)
 }

@@ -6,6 +6,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
 	"gomenuos/qemu/harness"
 )
 
@@ -179,4 +182,40 @@ func TestQEMUClockThroughVDSO(t *testing.T) {
 	if !strings.Contains(line, " 202:") { // sanity: futex is there
 		t.Fatalf("no syscall counts: %q", line)
 	}
+}
+
+// TestQEMUProcIsPs: with a program running in the background, `ls /proc`
+// and `ps` list the same processes, and every one listed opens: its fd
+// directory and its comm, which names it as ps does.
+func TestQEMUProcIsPs(t *testing.T) {
+	m := boot(t, harness.Config{})
+	run(t, m, "/bin/sleep 600 &")
+	// The job's prompt comes back before the program has been exec'd:
+	// wait until it is a process, then compare.
+	for i := 0; !strings.Contains(run(t, m, "ps"), " sleep\r\n"); i++ {
+		require.Less(t, i, 300, "sleep never showed up in ps")
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	ls := run(t, m, "ls -l /proc")
+	var listed []string
+	for _, g := range regexp.MustCompile(`(?m)^dr-xr-xr-x .* (\d+)\r$`).FindAllStringSubmatch(ls, -1) {
+		listed = append(listed, g[1])
+	}
+	ps := run(t, m, "ps")
+	names := map[string]string{}
+	var pids []string
+	for _, g := range regexp.MustCompile(`(?m)^ *(\d+) (\S+)\r$`).FindAllStringSubmatch(ps, -1) {
+		pids = append(pids, g[1])
+		names[g[1]] = g[2]
+	}
+	assert.Equal(t, listed, pids, "ls /proc:\n%s\nps:\n%s", ls, ps)
+	var comms []string
+	for _, id := range pids {
+		comms = append(comms, names[id])
+		assert.NotContains(t, run(t, m, "ls -l /proc/"+id+"/fd"), "ls:")
+		assert.Equal(t, "cat /proc/"+id+"/comm\r\n"+names[id]+"\r\n"+prompt, run(t, m, "cat /proc/"+id+"/comm"))
+	}
+	assert.Contains(t, comms, "sleep", "ps:\n%s", ps)
+	require.NotEmpty(t, pids)
 }

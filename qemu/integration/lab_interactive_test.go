@@ -18,8 +18,8 @@ import (
 )
 
 // TestQEMULabInteractive is docs/gdb-lab.md's interactive flow, the Linux
-// lab's steps on our kernel: gdb with qemu/gdb/gomenuos.gdb (what `make
-// gdb` runs), `tcp-lab-all`, `continue`, type replyhi and keep
+// lab's steps on our kernel: `make gdb`'s gdb (qemu/run.sh gdb, which
+// sources qemu/gdb/gomenuos.gdb), `tcp-lab-all`, `continue`, type replyhi and keep
 // continuing until the server sleeps in accept, type hello and keep
 // continuing through the handshake; then detach and hello gets its "hi".
 func TestQEMULabInteractive(t *testing.T) {
@@ -33,7 +33,7 @@ func TestQEMULabInteractive(t *testing.T) {
 	}
 	m := harness.StartT(t, harness.Config{BuildDir: dir, GDBPort: port, WaitGDB: true, Timeout: 3 * time.Minute})
 	_, kernel, _ := harness.Image(dir)
-	g := startInteractiveGDB(t, kernel, port)
+	g := startMakeGDB(t, harness.BuildEnv+"="+filepath.Dir(kernel), fmt.Sprintf("GDB_PORT=%d", port))
 
 	g.send("tcp-lab-all", "continue")
 	if _, err := m.Expect(banner+prompt, bootTimeout*2); err != nil {
@@ -88,23 +88,16 @@ type interactiveGDB struct {
 	all   strings.Builder // everything gdb printed (read by the test goroutine only)
 }
 
-// startInteractiveGDB runs gdb on qemu/gdb/gomenuos.gdb from the
-// repository root (as `make gdb` does), pointed at port and kernel.
-func startInteractiveGDB(t *testing.T, kernel string, port int) *interactiveGDB {
+// startMakeGDB runs `qemu/run.sh gdb` (what `make gdb` runs) with env
+// added to the environment (the image directory, GDB_PORT).
+func startMakeGDB(t *testing.T, env ...string) *interactiveGDB {
 	t.Helper()
 	root := repoRoot(t)
-	script := strings.NewReplacer("file build/kernel.elf", "file "+kernel,
-		"target remote :1234", fmt.Sprintf("target remote 127.0.0.1:%d", port)).
-		Replace(string(readRepoFile(t, "qemu/gdb/gomenuos.gdb")))
-	path := filepath.Join(t.TempDir(), "gomenuos.gdb")
-	if err := os.WriteFile(path, []byte(script), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	t.Cleanup(cancel)
 	g := &interactiveGDB{lines: make(chan string, 1024)}
-	g.cmd = exec.CommandContext(ctx, "gdb", "-q", "-nx", "-iex", "add-auto-load-safe-path "+goroot(t), "-x", path)
-	g.cmd.Dir = root
+	g.cmd = exec.CommandContext(ctx, filepath.Join(root, "qemu/run.sh"), "gdb")
+	g.cmd.Env = append(os.Environ(), env...)
 	var err error
 	if g.in, err = g.cmd.StdinPipe(); err != nil {
 		t.Fatal(err)
@@ -163,6 +156,45 @@ func (g *interactiveGDB) continueUntil(t *testing.T, last func(labStop) bool, ma
 	}
 	t.Fatalf("%d stops without the last one: %v", max, names(stops))
 	return nil
+}
+
+// expect reads gdb's lines until one matches re (after gdb's prompts).
+func (g *interactiveGDB) expect(t *testing.T, re *regexp.Regexp) string {
+	t.Helper()
+	timeout := time.After(time.Minute)
+	for {
+		select {
+		case line, ok := <-g.lines:
+			if !ok {
+				t.Fatalf("gdb exited before %v; output:\n%s", re, g.all.String())
+			}
+			g.all.WriteString(line + "\n")
+			l := line
+			for strings.HasPrefix(l, "(gdb) ") {
+				l = l[len("(gdb) "):]
+			}
+			if re.MatchString(l) {
+				return l
+			}
+		case <-timeout:
+			t.Fatalf("gdb printed no %v in a minute; output:\n%s", re, g.all.String())
+		}
+	}
+}
+
+// drain returns what gdb printed so far, including lines not read yet.
+func (g *interactiveGDB) drain() string {
+	for {
+		select {
+		case line, ok := <-g.lines:
+			if !ok {
+				return g.all.String()
+			}
+			g.all.WriteString(line + "\n")
+		default:
+			return g.all.String()
+		}
+	}
 }
 
 // output returns what gdb printed so far.

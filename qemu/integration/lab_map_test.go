@@ -24,7 +24,7 @@ const (
 	mapE2ESection = "## Host↔guest end-to-end tests"
 )
 
-// designNames is DESIGN.md's "Linux parallel" list: each must be in the
+// designNames is docs/design.md's "Linux parallel" list: each must be in the
 // map under its Go name (a Locked suffix or an exported spelling allowed).
 var designNames = []string{"tcpV4Connect", "inetCskAccept", "tcpV4Rcv", "tcpV4DoRcv", "tcpRcvStateProcess",
 	"tcpV4ConnRequest", "tcpCheckReq", "tcpV4SynRecvSock", "tcpChildProcess", "tcpRcvSynSentStateProcess",
@@ -94,13 +94,13 @@ func checkMapRow(t *testing.T, names map[string]bool, r mapRow) {
 }
 
 // TestQEMULinuxMapComplete checks that the map names every function of
-// DESIGN.md's Linux-parallel list, that its gdb lab section covers issue
+// docs/design.md's Linux-parallel list, that its gdb lab section covers issue
 // 5's list, and that it lists exactly the breakpoints of tcplab.py.
 func TestQEMULinuxMapComplete(t *testing.T) {
 	doc := strings.ToLower(string(readRepoFile(t, "docs/linux-map.md")))
 	for _, n := range designNames {
 		if !strings.Contains(doc, strings.ToLower(n)) {
-			t.Errorf("linux-map.md does not name %s (DESIGN.md's Linux parallel)", n)
+			t.Errorf("linux-map.md does not name %s (docs/design.md's Linux parallel)", n)
 		}
 	}
 	rows := gdbLabRows(t)

@@ -2,28 +2,23 @@ package virtionet_test
 
 import (
 	"encoding/binary"
+	"errors"
 	"math/rand"
 	"net"
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/mdlayher/packet"
 )
 
-// htons converts to network order for sockaddr_ll.
-func htons(v uint16) uint16 { return v<<8 | v>>8 }
-
 // rawTap opens an AF_PACKET socket on tap0 of the current namespace.
-func rawTap() (int, *syscall.SockaddrLinklayer, error) {
-	fd, err := syscall.Socket(syscall.AF_PACKET, syscall.SOCK_RAW, int(htons(syscall.ETH_P_ALL)))
-	if err != nil {
-		return -1, nil, err
-	}
+func rawTap() (*packet.Conn, error) {
 	ifc, err := net.InterfaceByName("tap0")
 	if err != nil {
-		syscall.Close(fd)
-		return -1, nil, err
+		return nil, err
 	}
-	return fd, &syscall.SockaddrLinklayer{Protocol: htons(syscall.ETH_P_ALL), Ifindex: ifc.Index}, nil
+	return packet.Listen(ifc, packet.Raw, syscall.ETH_P_ALL, nil)
 }
 
 // stormFrame is a random frame or a mutated copy of a valid TCP one, addressed
@@ -61,14 +56,20 @@ func TestQEMUStackSurvivesFrameStorm(t *testing.T) {
 	rng := rand.New(rand.NewSource(7))
 	var sendErr error
 	<-inNamespace(ns, func() {
-		fd, sa, err := rawTap()
+		c, err := rawTap()
 		if err != nil {
 			sendErr = err
 			return
 		}
-		defer syscall.Close(fd)
-		for i := 0; i < 100000; i++ {
-			for syscall.Sendto(fd, stormFrame(rng, valid), 0, sa) == syscall.ENOBUFS {
+		defer c.Close()
+		to := &packet.Addr{HardwareAddr: nicMAC[:]}
+		for i := 0; i < 100000 && sendErr == nil; i++ {
+			f := stormFrame(rng, valid)
+			for {
+				if _, err := c.WriteTo(f, to); !errors.Is(err, syscall.ENOBUFS) {
+					sendErr = err
+					break
+				}
 			}
 		}
 	})

@@ -1,0 +1,88 @@
+package sched
+
+import (
+	"sync/atomic"
+	"syscall"
+	"time"
+	"unsafe"
+)
+
+// Sleeping in the kernel. A task's waits normally park its goroutine on
+// a channel; the Go scheduler then hands the CPU to another goroutine. A
+// user thread's goroutine is locked to its kernel thread, so a park there
+// costs a relay of Go's scheduler through other threads before the woken
+// thread runs. A task marked with SleepInKernel instead sleeps as a
+// blocking system call: a futex wait on a word of its own, which the
+// kernel serves by blocking the thread in its own scheduler (Linux: a
+// task in TASK_INTERRUPTIBLE); a waker bumps the word and makes a futex
+// wake, and the sleeper's thread runs next, as Linux's would.
+
+// kernelSleep is the word a task sleeps on.
+type kernelSleep struct{ word atomic.Uint32 }
+
+// Futex operations (Linux values, private to the process: the kernel and
+// its Go runtime are one address space).
+const (
+	futexWaitPrivate = 128
+	futexWakePrivate = 129
+)
+
+// SleepInKernel makes t's waits futex waits of its own thread. Call it
+// before the task first waits.
+func (t *Task) SleepInKernel() { t.ksleep = &kernelSleep{} }
+
+// wake makes the sleeper's next or current futex wait return.
+func (k *kernelSleep) wake() {
+	k.word.Add(1)
+	syscall.RawSyscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&k.word)), futexWakePrivate, 1, 0, 0, 0)
+}
+
+// sleep blocks until a token is in wake (true) or the deadline passes
+// (false; the zero deadline never passes). The word is read before the
+// channel is checked, so a wake-up between the check and the wait makes
+// the wait return at once.
+func (k *kernelSleep) sleep(wake <-chan struct{}, deadline time.Time) bool {
+	for {
+		seq := k.word.Load()
+		select {
+		case <-wake:
+			return true
+		default:
+		}
+		var ts *syscall.Timespec
+		if !deadline.IsZero() {
+			d := time.Until(deadline)
+			if d <= 0 {
+				return false
+			}
+			t := syscall.NsecToTimespec(int64(d))
+			ts = &t
+		}
+		syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&k.word)), futexWaitPrivate, uintptr(seq),
+			uintptr(unsafe.Pointer(ts)), 0, 0)
+	}
+}
+
+// kickTask makes a pending wake-up for a waiter of t and, if t sleeps in
+// the kernel, wakes its thread.
+func kickTask(t *Task, wake chan<- struct{}) {
+	kick(wake)
+	if t != nil && t.ksleep != nil {
+		t.ksleep.wake()
+	}
+}
+
+// sleepOn waits for a wake-up of w or a timeout: through the kernel for a
+// task that sleeps there, on the channels otherwise. It reports whether
+// the timeout passed.
+func sleepOn(t *Task, wake <-chan struct{}, timeout <-chan time.Time, deadline time.Time) (timedOut bool) {
+	if t != nil && t.ksleep != nil {
+		return !t.ksleep.sleep(wake, deadline)
+	}
+	select {
+	case <-wake:
+		return false
+	case <-timeout:
+		return true
+	}
+}
