@@ -65,6 +65,9 @@ func (s *Sock) ConnectResult() (done bool, err error) {
 	case StateSynSent, StateSynRecv:
 		return false, nil
 	case StateClose:
+		if s.tw != nil {
+			return true, nil // it connected, and closed through TIME_WAIT
+		}
 		err := s.err
 		if err == nil {
 			err = ErrConnRefused

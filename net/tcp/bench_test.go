@@ -76,7 +76,10 @@ func benchBulk(b *testing.B, imp impair) {
 	}
 }
 
-func BenchmarkBulk(b *testing.B)      { benchBulk(b, impair{delay: 100 * time.Microsecond}) }
+func BenchmarkBulk(b *testing.B) { benchBulk(b, impair{delay: 100 * time.Microsecond}) }
+func BenchmarkBulkLoss05(b *testing.B) {
+	benchBulk(b, impair{delay: 5 * time.Millisecond, loss: 0.005})
+}
 func BenchmarkBulkLoss1(b *testing.B) { benchBulk(b, impair{delay: 5 * time.Millisecond, loss: 0.01}) }
 func BenchmarkBulkLoss5(b *testing.B) { benchBulk(b, impair{delay: 5 * time.Millisecond, loss: 0.05}) }
 

@@ -1,19 +1,37 @@
 package tcp
 
-import (
-	"net/netip"
-	"time"
-)
+import "net/netip"
 
-// bindBucket is every socket holding one local port (Linux:
-// inet_bind_bucket in tcp_hashinfo.bhash).
+// bindBucket is every socket and TIME_WAIT holding one local port (Linux:
+// inet_bind_bucket in tcp_hashinfo.bhash, whose owners list holds both).
 type bindBucket struct {
 	port   uint16
-	owners map[*Sock]struct{} // a set: TIME_WAIT children of a busy listener come and go
+	owners map[*Sock]struct{} // a set; nil while only TIME_WAITs hold the port
+	tws    []*timewaitSock    // each knows its index (bindIdx)
 }
 
-func newBindBucket(port uint16) *bindBucket {
-	return &bindBucket{port: port, owners: map[*Sock]struct{}{}}
+func newBindBucket(port uint16) *bindBucket { return &bindBucket{port: port} }
+
+// addOwner makes s an owner of b.
+func (b *bindBucket) addOwner(s *Sock) {
+	if b.owners == nil {
+		b.owners = map[*Sock]struct{}{}
+	}
+	b.owners[s] = struct{}{}
+}
+
+func (b *bindBucket) empty() bool { return len(b.owners) == 0 && len(b.tws) == 0 }
+
+// dropEmptyBucketLocked forgets b once nobody holds its port, and its
+// owner set once only TIME_WAITs do (a map never shrinks: a client's
+// port in TIME_WAIT would otherwise keep one).
+func (p *Proto) dropEmptyBucketLocked(b *bindBucket) {
+	if len(b.owners) == 0 {
+		b.owners = nil
+	}
+	if b.empty() && p.bhash[b.port] == b {
+		delete(p.bhash, b.port)
+	}
 }
 
 // bindConflictLocked reports whether s may not share b's port (Linux:
@@ -28,15 +46,23 @@ func (s *Sock) bindConflictLocked(b *bindBucket, addr netip.Addr) bool {
 			return true
 		}
 	}
+	for _, tw := range b.tws {
+		if !s.reuseAddr && addrsOverlap(addr, tw.laddr()) {
+			return true
+		}
+	}
 	return false
+}
+
+// addrsOverlap reports whether two local addresses of one port collide:
+// equal, or either the wildcard.
+func addrsOverlap(a, b netip.Addr) bool {
+	return !a.IsValid() || a.IsUnspecified() || !b.IsValid() || b.IsUnspecified() || a == b
 }
 
 // conflictsWithLocked is the per-owner test of bindConflictLocked.
 func (s *Sock) conflictsWithLocked(o *Sock, addr netip.Addr) bool {
-	if addr.IsValid() && !addr.IsUnspecified() && o.laddr.IsValid() && !o.laddr.IsUnspecified() && o.laddr != addr {
-		return false
-	}
-	if s.reuseAddr && o.state == StateTimeWait {
+	if !addrsOverlap(addr, o.laddr) {
 		return false
 	}
 	return !(s.reuseAddr && o.reuseAddr && o.state != StateListen)
@@ -59,7 +85,7 @@ func (s *Sock) inetCskGetPortLocked(addr netip.Addr, port uint16) error {
 	} else if s.bindConflictLocked(b, addr) {
 		return ErrAddrInUse
 	}
-	b.owners[s] = struct{}{}
+	b.addOwner(s)
 	s.bound, s.laddr, s.lport = b, addr, port
 	return nil
 }
@@ -73,7 +99,7 @@ func (p *Proto) pickEphemeralLocked() (uint16, bool) {
 	off := int(randUint32() % uint32(n))
 	for i := range n {
 		port := uint16(lo + (off+i)%n)
-		if b := p.bhash[port]; b == nil || len(b.owners) == 0 {
+		if b := p.bhash[port]; b == nil || b.empty() {
 			return port, true
 		}
 	}
@@ -119,7 +145,7 @@ func (s *Sock) inetHashConnectLocked(src netip.Addr, dst netip.AddrPort) (twSndN
 			b = newBindBucket(port)
 			p.bhash[port] = b
 		}
-		b.owners[s] = struct{}{}
+		b.addOwner(s)
 		s.bound, s.connectBound = b, true
 		*slot += uint32(i) + 2 // Linux: table_perturb[index] += i + 2
 		return twSndNxt, reused, nil
@@ -136,6 +162,11 @@ func (b *bindBucket) connectOnly() bool {
 			return false
 		}
 	}
+	for _, tw := range b.tws {
+		if !tw.connect {
+			return false
+		}
+	}
 	return true
 }
 
@@ -145,24 +176,18 @@ func (b *bindBucket) connectOnly() bool {
 // new connection (Linux: __inet_check_established + tcp_twsk_unique).
 func (s *Sock) checkEstablishedLocked() (twSndNxt seqnum, reused bool, err error) {
 	p := s.proto
-	if tw := p.ehash[s.tuple()]; tw != nil {
-		if !tw.twReusableLocked() {
+	if tw := p.twhash[twKeyOf(s.tuple())]; tw != nil {
+		if !p.twReusableLocked(tw) {
 			return 0, false, ErrAddrNotAvail
 		}
-		twSndNxt, reused = tw.sndMax, true
+		twSndNxt, reused = tw.sndNxt, true
 		p.MIB.TWRecycled.Add(1)
-		tw.tcpDoneLocked()
+		p.inetTwskKillLocked(tw)
 	}
 	if !s.inetEhashInsertLocked() {
 		return 0, false, ErrAddrNotAvail
 	}
 	return twSndNxt, reused, nil
-}
-
-// twReusableLocked: Linux tcp_twsk_unique with the default tcp_tw_reuse = 2.
-func (s *Sock) twReusableLocked() bool {
-	return s.state == StateTimeWait && s.tsOK && s.raddr.IsLoopback() &&
-		s.proto.now().Sub(s.tsRecentAt) >= time.Second
 }
 
 // releasePortLocked drops s from its bind bucket (Linux: inet_put_port).
@@ -172,9 +197,7 @@ func (s *Sock) releasePortLocked() {
 		return
 	}
 	delete(b.owners, s)
-	if len(b.owners) == 0 {
-		delete(s.proto.bhash, b.port)
-	}
+	s.proto.dropEmptyBucketLocked(b)
 	s.bound = nil
 }
 

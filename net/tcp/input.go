@@ -95,15 +95,13 @@ func (p *Proto) tcpV4RcvLocked(src, dst netip.Addr, payload []byte, verified boo
 		return
 	}
 	if s := p.lookupEstablishedLocked(g.tuple()); s != nil {
-		if s.state == StateTimeWait {
-			s.traceRcv(&g, trace.SiteTimewait)
-			if !s.tcpTimewaitStateProcessLocked(&g) {
-				return
-			}
-			// A new SYN ended TIME_WAIT: hand it to the listener.
-		} else {
-			s.tcpV4DoRcvLocked(&g)
-			return
+		s.tcpV4DoRcvLocked(&g)
+		return
+	}
+	if tw := p.twhash[twKeyOf(g.tuple())]; tw != nil {
+		(*Sock)(nil).traceRcv(&g, trace.SiteTimewait) // a timewait sock is no Sock
+		if !p.tcpTimewaitStateProcessLocked(tw, &g) {
+			return // else a new SYN ended TIME_WAIT: it goes to the listener
 		}
 	}
 	l := p.lookupListenerLocked(dst, g.dstPort)

@@ -9,7 +9,7 @@ import (
 // onePort confines ephemeral ports to a single one.
 func onePort(c *Config) { c.EphemeralLo, c.EphemeralHi = 40000, 40000 }
 
-func listenAt(t *testing.T, p *Proto, port uint16) *Sock {
+func listenAt(t testing.TB, p *Proto, port uint16) *Sock {
 	t.Helper()
 	l := p.NewSock()
 	must(t, l.Bind(netip.AddrPortFrom(netip.IPv4Unspecified(), port)))

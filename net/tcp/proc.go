@@ -78,6 +78,19 @@ func (p *Proto) procLinesLocked() []string {
 	for _, s := range conns {
 		out = append(out, s.procLineLocked(now))
 	}
+	tws := make([]*timewaitSock, 0, len(p.twhash))
+	for _, tw := range p.twhash {
+		tws = append(tws, tw)
+	}
+	slices.SortFunc(tws, func(a, b *timewaitSock) int {
+		if a.key.lport != b.key.lport {
+			return int(a.key.lport) - int(b.key.lport)
+		}
+		return int(a.key.rport) - int(b.key.rport)
+	})
+	for _, tw := range tws {
+		out = append(out, tw.procLineLocked(p))
+	}
 	return out
 }
 
@@ -94,10 +107,6 @@ func sortedReqs(m map[fourTuple]*requestSock) []*requestSock {
 // get_timewait4_sock).
 func (s *Sock) procLineLocked(now time.Time) string {
 	local, remote := procAddr(s.laddr, s.lport), procAddr(s.raddr, s.rport)
-	if s.state == StateTimeWait {
-		return fmt.Sprintf("%s %s %02X %08X:%08X %02X:%08X %08X %5d %8d %d %d %016x",
-			local, remote, uint8(s.state), 0, 0, 3, clockT(s.twT.deadline.Sub(now)), 0, 0, 0, 0, 3, 0)
-	}
 	timer, when := 0, time.Duration(0)
 	switch {
 	case s.rtxT.armed:

@@ -89,7 +89,10 @@ type Proto struct {
 	keys      secrets                 // ISN, timestamp, cookie and port keys
 	perturb   [portPerturbSize]uint32 // RFC 6056 §3.3.4 table (Linux: table_perturb)
 	socks     map[*Sock]struct{}      // every live socket, for /proc/net/tcp
-	twCount   int                     // sockets in TIME_WAIT
+	twCount   int                     // connections in TIME_WAIT
+	twhash    map[twKey]*timewaitSock // TIME_WAIT connections (Linux: also in ehash)
+	twQueue   []*timewaitSock         // in expiry order (timewait.go)
+	twTimer   sockTimer               // fires for twQueue's head
 	batch     int                     // depth of BeginBatch calls (batch.go)
 	batchAcks []*Sock                 // sockets whose ACK waits for EndBatch
 	ccs       map[string]func() CongestionControl
@@ -150,7 +153,7 @@ func (p *Proto) routeGSO(dst netip.Addr) int {
 func New(ip IP, clk clock.Clock, cfg Config) *Proto {
 	p := &Proto{ip: ip, clock: clk, cfg: cfg, start: clk.Now(),
 		bhash: map[uint16]*bindBucket{}, ehash: map[fourTuple]*Sock{},
-		lhash: map[uint16][]*Sock{}, socks: map[*Sock]struct{}{}}
+		lhash: map[uint16][]*Sock{}, socks: map[*Sock]struct{}{}, twhash: map[twKey]*timewaitSock{}}
 	p.keys = newSecrets(cfg.Seed)
 	p.ccs = map[string]func() CongestionControl{
 		"reno":  func() CongestionControl { return &reno{} },

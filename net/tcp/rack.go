@@ -107,11 +107,14 @@ func (s *Sock) tcpRackMarkLostLocked() {
 // tcpRackReoTimeoutLocked: the reordering window ran out; whatever is
 // still missing is lost (RFC 8985 §6.3; Linux: tcp_rack_reo_timeout).
 func (s *Sock) tcpRackReoTimeoutLocked() {
-	lost := s.rtxq.lostOut
+	// Compare what is in flight, not lostOut: a retransmission found lost
+	// leaves lostOut alone (its segment was lost already) but no longer
+	// counts in the pipe, and must go again.
+	inflight := s.rtxq.pipe()
 	if wait := s.tcpRackDetectLossLocked(); wait > 0 {
 		s.armXmitTimerLocked(timerReo, wait+time.Millisecond)
 	}
-	if s.rtxq.lostOut > lost {
+	if s.rtxq.pipe() != inflight {
 		if s.caState != caRecovery && s.caState != caLoss {
 			s.tcpEnterRecoveryLocked()
 		}

@@ -89,9 +89,13 @@ func (s *Sock) segRoomLocked() int {
 	return s.sndMSS - 4 - 8*blocks
 }
 
-// tcpNagleBlockedLocked applies Nagle's algorithm (RFC 896, RFC 1122
-// §4.2.3.4; Linux: tcp_nagle_check): hold a small segment while data is
-// unacknowledged, unless TCP_NODELAY.
+// tcpNagleBlockedLocked applies Nagle's algorithm with Minshall's
+// refinement, as Linux does (RFC 896, RFC 1122 §4.2.3.4; Linux:
+// tcp_nagle_check + tcp_minshall_check): hold a small segment while an
+// earlier small one is unacknowledged, unless TCP_NODELAY. Full-sized
+// segments in flight do not hold back the small tail of a write; under
+// loss that tail's SACK is what lets RACK see a lost retransmission
+// before the RTO would.
 func (s *Sock) tcpNagleBlockedLocked(n, unsent int) bool {
 	if s.noDelay {
 		return false
@@ -99,7 +103,7 @@ func (s *Sock) tcpNagleBlockedLocked(n, unsent int) bool {
 	if n < unsent {
 		return false // window-limited, not a small write
 	}
-	return s.sndNxt != s.sndUna
+	return s.sndSml.gt(s.sndUna) && s.sndSml.leq(s.sndNxt)
 }
 
 // tcpSendSegmentLocked transmits new data [seq, seq+n) of the send
@@ -114,6 +118,9 @@ func (s *Sock) tcpSendSegmentLocked(seq seqnum, n int, fin bool) {
 		s.rttTiming, s.rttSeq, s.rttStart = true, end, s.proto.now()
 	}
 	s.tcpXmitDataLocked(seq, n, fin)
+	if n < s.sndMSS {
+		s.sndSml = end // Linux: tcp_minshall_update
+	}
 	s.rtxq.add(seq, end, fin, s.sndMSS, s.proto.now())
 	s.sndNxt = end
 	s.sndMax = seqMax(s.sndMax, end)

@@ -54,11 +54,12 @@ type Sock struct {
 	sndWl2    seqnum
 	sndq      sndQueue
 	sndBufSeq seqnum
-	finQueued bool // shutdown(SHUT_WR) or close: FIN follows the data
-	sndMSS    int  // effective MSS for our segments (Linux: mss_cache)
-	gsoMax    int  // payload of one offloaded segment, a multiple of sndMSS; 0 = no GSO
-	advMSS    int  // MSS we announce
-	peerMSS   int  // MSS the peer announced
+	sndSml    seqnum // end of the last small segment sent (Linux: snd_sml, Minshall's Nagle)
+	finQueued bool   // shutdown(SHUT_WR) or close: FIN follows the data
+	sndMSS    int    // effective MSS for our segments (Linux: mss_cache)
+	gsoMax    int    // payload of one offloaded segment, a multiple of sndMSS; 0 = no GSO
+	advMSS    int    // MSS we announce
+	peerMSS   int    // MSS the peer announced
 
 	// Receive sequence space. rcvWup + rcvWnd is the right edge we last
 	// announced (Linux: rcv_wup, rcv_wnd).
@@ -121,7 +122,6 @@ type Sock struct {
 	delackT      sockTimer
 	persistT     sockTimer
 	keepT        sockTimer
-	twT          sockTimer
 	segsSinceAck int
 	quickAcks    int // immediate ACKs left (Linux: icsk_ack.quick)
 	ackNow       bool
@@ -134,10 +134,11 @@ type Sock struct {
 	listen *listenQueue
 	parent *Sock // listener a child came from, until accepted
 
-	err     error // pending hard error (Linux: sk_err)
-	softErr error // last ICMP error (Linux: sk_err_soft)
-	done    bool  // tcpDone ran: no more TCP state
-	orphan  bool  // closed by the user
+	err     error         // pending hard error (Linux: sk_err)
+	softErr error         // last ICMP error (Linux: sk_err_soft)
+	done    bool          // tcpDone ran: no more TCP state
+	orphan  bool          // closed by the user
+	tw      *timewaitSock // the connection's TIME_WAIT, once it entered it (timewait.go)
 	wake    func()
 	inode   uint64
 	uid     uint32
@@ -187,12 +188,6 @@ func (s *Sock) setStateLocked(st State) {
 			m.CurrEstab.Add(^uint64(0))
 		}
 	}
-	if old == StateTimeWait {
-		s.proto.twCount--
-	}
-	if st == StateTimeWait {
-		s.proto.twCount++
-	}
 	s.state = st
 	s.wakeLocked()
 }
@@ -228,6 +223,9 @@ func (s *Sock) SetInode(ino uint64, uid uint32) {
 func (s *Sock) State() State {
 	s.proto.lock()
 	defer s.proto.unlock()
+	if s.tw != nil && s.tw.live {
+		return StateTimeWait // the connection lives on as a timewait sock
+	}
 	return s.state
 }
 
@@ -248,7 +246,6 @@ func (s *Sock) clearTimersLocked() {
 	s.delackT.stop()
 	s.persistT.stop()
 	s.keepT.stop()
-	s.twT.stop()
 }
 
 // destroyLocked forgets a closed, orphaned socket (Linux: inet_csk_destroy_sock).

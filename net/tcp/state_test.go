@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"bytes"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -366,6 +367,28 @@ func TestNagle(t *testing.T) {
 		sc.inject(seg{dport: s.LocalAddr().Port(), seq: peerISS + 1, ack: iss + 2, flags: flagAck})
 		sc.expect(payload("bc"), seqIs(iss+2))
 	}
+}
+
+// Minshall's refinement (Linux: tcp_minshall_check): only an outstanding
+// small segment holds back the next; a write's small tail goes out behind
+// full-sized segments still in flight.
+func TestNagleMinshall(t *testing.T) {
+	sc := newScript(t)
+	s, iss := sc.established(&header.TCPOptions{HasMSS: true, MSS: 100})
+	_, _ = s.Send([]byte(strings.Repeat("f", 130)))
+	sc.expect(seqIs(iss+1), func(h header.TCP) string { return lenIs(h, 100) })
+	sc.expect(seqIs(iss+101), func(h header.TCP) string { return lenIs(h, 30) }) // the tail, behind an unacked full segment
+	_, _ = s.Send([]byte("x"))
+	sc.expectNone() // a small segment (the tail) is unacknowledged
+	sc.inject(seg{dport: s.LocalAddr().Port(), seq: peerISS + 1, ack: iss + 131, flags: flagAck})
+	sc.expect(payload("x"), seqIs(iss+131))
+}
+
+func lenIs(h header.TCP, n int) string {
+	if len(h.Payload()) != n {
+		return fmt.Sprintf("%d octets, want %d", len(h.Payload()), n)
+	}
+	return ""
 }
 
 func TestZeroWindowProbe(t *testing.T) {

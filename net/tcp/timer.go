@@ -253,20 +253,3 @@ func (s *Sock) tcpKeepaliveTimerLocked() {
 	s.probesOut++
 	s.resetKeepaliveLocked(s.keepIntvl)
 }
-
-// tcpTimeWaitLocked enters TIME_WAIT for the configured time (Linux:
-// tcp_time_wait; RFC 9293 §3.6 2*MSL).
-func (s *Sock) tcpTimeWaitLocked() {
-	if s.proto.twCount >= s.proto.cfg.MaxTimeWait {
-		// Linux: "TCP: time wait bucket table overflow" — close at once.
-		s.proto.MIB.TCPTimeWaitOverflow.Add(1)
-		s.tcpDoneLocked()
-		return
-	}
-	s.setStateLocked(StateTimeWait)
-	s.rtxT.stop()
-	s.delackT.stop()
-	s.persistT.stop()
-	s.keepT.stop()
-	s.twT.arm(s.proto, s.proto.cfg.TimeWait, func() func() { return s.fire(&s.twT, s.tcpDoneLocked) })
-}
