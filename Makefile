@@ -53,10 +53,12 @@ $(BUILD)/rootfs/bin/busybox: $(BUSYBOX) scripts/busybox-links.sh | $(BUILD)
 	@mkdir -p $(@D)
 	scripts/busybox-links.sh $(BUSYBOX) $(BUILD)/rootfs
 
-# user/menu: MenuOS in C, several files.
-$(BUILD)/rootfs/bin/menu: user/menu/*.c user/menu/*.h | $(BUILD)
+# user/menu: MenuOS in C, several files. Frame pointers and no tail calls
+# keep every C frame on the stack for the gdb lab's backtraces (main calls
+# ExecuteMenu last; as a jump, main would vanish from `bt`).
+$(BUILD)/rootfs/bin/menu: user/menu/*.c user/menu/*.h Makefile | $(BUILD)
 	@mkdir -p $(@D)
-	$(USER_CC) $(USER_CFLAGS) -fno-omit-frame-pointer -o $@ user/menu/*.c
+	$(USER_CC) $(USER_CFLAGS) -fno-omit-frame-pointer -fno-optimize-sibling-calls -o $@ user/menu/*.c
 
 $(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/menu $(BUILD)/rootfs/bin/busybox FORCE | $(BUILD)
 	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs $(BUILD)/rootfs

@@ -42,3 +42,10 @@ end
 # linux-break NAME, a breakpoint by Linux name (docs/linux-map.md).
 # See docs/gdb-lab.md; `make lab` runs the same breakpoints unattended.
 source qemu/gdb/tcplab.py
+
+# User processes seen from the kernel (docs/gdb-lab.md, "The lab on the C
+# program"): `bt` at a kernel breakpoint goes on below the process's run
+# loop into the user's own frames (accept <- serve <- Replyhi <- main)
+# once `user-symbols` has loaded the program's symbols (default: the C
+# MenuOS, build/rootfs/bin/menu); `info user` names the process on the CPU.
+source qemu/gdb/userframes.py
