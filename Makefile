@@ -3,6 +3,7 @@
 #   make test    host unit tests + QEMU integration tests
 #   make bench   benchmarks (print figures)
 #   make debug / make gdb   boot waiting for gdb (on :1234 when free) / attach gdb
+#   make lab / make lab-c   the gdb TCP lab unattended, on the Go shell / the C MenuOS
 #   make deps    install the host tools all of these use (scripts/deps.sh)
 
 GO      ?= go
@@ -17,7 +18,7 @@ GOENV   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 
 export GOMENUOS_BUILD := $(abspath $(BUILD))
 
-.PHONY: all image run run-tap fuzz debug gdb lab test unit integration bench profile clean generate deps FORCE
+.PHONY: all image run run-tap fuzz debug gdb lab lab-c test unit integration bench profile clean generate deps FORCE
 
 all: image
 
@@ -85,8 +86,10 @@ debug: deps image
 gdb: deps
 	@qemu/run.sh gdb
 
-# make lab: the gdb TCP lab unattended (docs/gdb-lab.md).
+# make lab: the gdb TCP lab unattended (docs/gdb-lab.md); make lab-c: the
+# same on the C MenuOS (user/menu as init), system calls and processes too.
 lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD)
+lab-c: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD) -menu c
 
 # The host tools the build, the tests and the README's commands use, on a
 # fresh Debian machine (QEMU, gdb, gcc, musl-gcc for user/, busybox-static

@@ -35,8 +35,9 @@ const (
 	warnPrefix = "tcplab: "
 )
 
-// startGDB attaches gdb to QEMU's stub on port with the kernel's symbols.
-func startGDB(root, kernel string, port int, timeout time.Duration) (*gdbProc, error) {
+// startGDB attaches gdb to QEMU's stub on port with the kernel's symbols
+// and starts trace (tcp-lab-trace json, or tcp-lab-trace json user).
+func startGDB(root, kernel string, port int, trace string, timeout time.Duration) (*gdbProc, error) {
 	if _, err := exec.LookPath("gdb"); err != nil {
 		return nil, ErrNoGDB
 	}
@@ -46,7 +47,7 @@ func startGDB(root, kernel string, port int, timeout time.Duration) (*gdbProc, e
 		"-ex", "file " + kernel,
 		"-ex", fmt.Sprintf("target remote 127.0.0.1:%d", port),
 		"-x", filepath.Join(root, ScriptPath),
-		"-ex", "tcp-lab-trace json",
+		"-ex", trace,
 		"-ex", "continue",
 		"-ex", "tcp-lab-summary"}
 	g := &gdbProc{cmd: exec.Command("gdb", args...), done: make(chan struct{}), lastHit: time.Now()}
