@@ -148,18 +148,13 @@ def current_user_thread():
     return None
 
 
-def current_cr3():
-    """The page-table root loaded now: QEMU's cr3 register, else the
-    scheduler's record for the running kernel thread (0 = unknown)."""
+def loaded_cr3(pending):
+    """The page-table root the CPU has loaded (QEMU's cr3 register), or
+    None when the stub does not say."""
     try:
-        return _u(gdb.selected_frame().read_register("cr3")) & ~0xfff
+        return _u(pending.read_register("cr3")) & ~0xfff
     except (gdb.error, ValueError):
-        pass
-    try:
-        table = _global("gomenuos/sched.Table")
-        return _u(table[int(_global("gomenuos/sched.Current"))]["CR3"])
-    except gdb.error:
-        return 0
+        return None
 
 
 # --- the unwinders ----------------------------------------------------------
@@ -257,7 +252,15 @@ class RunFrameUnwinder(Unwinder if Unwinder else object):
             if ut is None:
                 _debug("run frame at %#x: no user thread" % rsp)
                 return None
-            regs = ut.ctx()["Regs"]
+            ctx = ut.ctx()
+            cr3 = loaded_cr3(pending)
+            if cr3 is not None and cr3 != _u(ctx["CR3"]) & ~0xfff:
+                # Another process's memory is mapped (`goroutine N bt` of
+                # a thread that is not on the CPU): its stack cannot be
+                # read from here, so the backtrace ends at run.
+                _debug("%s: not the loaded address space" % ut.label())
+                return None
+            regs = ctx["Regs"]
             info = pending.create_unwind_info(FrameId(cfa, rng[0]))
             for reg, field in USER_REGS:
                 info.add_saved_register(reg, _reg_value(pending, reg, _u(regs[field])))

@@ -134,14 +134,16 @@ func steps(hits []lab.Hit) string {
 	return strings.Join(s, " | ")
 }
 
-// TestQEMULabCBacktrace is docs/gdb-lab.md's by-hand flow on the C
+// TestQEMULabCInteractive is docs/gdb-lab.md's by-hand flow on the C
 // MenuOS: `make debug` with init=/bin/menu, `make gdb` (qemu/run.sh gdb,
-// gomenuos.gdb), `user-symbols`, a breakpoint on inet_csk_accept, replyhi;
-// at the stop, `bt` shows the kernel's frames down to the thread's run
-// loop and then the server child's own: __syscall_cp_c and accept
-// (musl), serve, Replyhi, ExecuteMenu and main, each of the program's
-// frames at the line of its call.
-func TestQEMULabCBacktrace(t *testing.T) {
+// gomenuos.gdb), `user-symbols`, `tcp-lab-all user`, replyhi. The stops
+// are replyhi's system calls and what they call, each in its process; at
+// inet_csk_accept, `bt` shows the kernel's frames down to the thread's run
+// loop and then the server child's own: __syscall_cp_c and accept (musl),
+// serve, Replyhi, ExecuteMenu and main, each of the program's frames at
+// the line of its call. Then hello's stops include __sys_connect and the
+// handshake, and hello gets its "hi" after detach.
+func TestQEMULabCInteractive(t *testing.T) {
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
 		t.Fatal(err)
@@ -154,27 +156,66 @@ func TestQEMULabCBacktrace(t *testing.T) {
 		Timeout: 3 * time.Minute})
 	_, kernel, _ := harness.Image(dir)
 	g := startMakeGDB(t, harness.BuildEnv+"="+filepath.Dir(kernel), fmt.Sprintf("GDB_PORT=%d", port))
-	g.send("user-symbols", "break 'gomenuos/net/inet.(*Socket).inetCskAccept'", "continue")
+	g.send("user-symbols", "tcp-lab-all user", "continue")
 	if _, err := m.Expect(banner+prompt, bootTimeout*2); err != nil {
 		t.Fatalf("guest under gdb did not reach the prompt: %v", err)
 	}
 	m.Send("replyhi\r")
-	g.expect(t, regexp.MustCompile(`^Breakpoint \d+, .*inetCskAccept`))
+	server := g.continueUntil(t, func(s labStop) bool { return s.linux == "inet_csk_accept" }, 20)
+	var got []string
+	for _, s := range server {
+		got = append(got, s.proc+" "+s.linux)
+	}
+	child := server[len(server)-1].proc
+	if child == "menu[1]" || !strings.HasPrefix(child, "menu[") {
+		t.Errorf("inet_csk_accept stopped in %q, want the forked server child", child)
+	}
+	want := []string{"menu[1] __sys_socket", "menu[1] sock_create", "menu[1] inet_create",
+		"menu[1] __sys_bind", "menu[1] inet_bind", "menu[1] __sys_listen", "menu[1] inet_listen",
+		"menu[1] inet_csk_listen_start",
+		child + " __sys_accept4", child + " inet_accept", child + " inet_csk_accept"}
+	if strings.Join(got, " | ") != strings.Join(want, " | ") {
+		t.Errorf("replyhi stopped at\n %s\nwant\n %s", strings.Join(got, " | "), strings.Join(want, " | "))
+	}
+
 	g.send("info user", "echo @@bt\\n", "bt", "echo @@end\\n")
-	user := g.expect(t, regexp.MustCompile(`^menu\[\d+\] tid \d+`))
-	if strings.HasPrefix(user, "menu[1] ") {
-		t.Errorf("info user: %q; the accept is the forked server's, not pid 1's", user)
+	if user := g.expect(t, regexp.MustCompile(`^menu\[\d+\] tid \d+`)); !strings.HasPrefix(user, child+" ") {
+		t.Errorf("info user: %q, want %s", user, child)
 	}
 	g.expect(t, regexp.MustCompile(`^@@bt`))
-	var frames []string
+	var lines []string
 	for {
 		l := g.expect(t, regexp.MustCompile(`.`))
 		if strings.HasPrefix(l, "@@end") {
 			break
 		}
-		frames = append(frames, l)
+		lines = append(lines, l)
 	}
-	bt := strings.Join(frames, "\n")
+	checkUserBacktrace(t, strings.Join(lines, "\n"))
+
+	g.send("continue")
+	if _, err := m.Expect(lab.ReplyhiOut+prompt, cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+	m.Send("hello\r")
+	hs := g.continueUntil(t, func(s labStop) bool { return s.linux == "inet_csk_accept" && s.returns }, 80)
+	order := []string{"__sys_socket", "sock_create", "inet_create", "__sys_connect", "inet_stream_connect",
+		"tcp_v4_connect", "tcp_connect", "tcp_v4_conn_request", "tcp_rcv_synsent_state_process",
+		"tcp_check_req", "tcp_v4_syn_recv_sock", "tcp_child_process", "inet_csk_accept"}
+	if !subsequence(names(hs), order) {
+		t.Errorf("hello's stops\n %v\ndo not contain, in order,\n %v", names(hs), order)
+	}
+	g.send("delete", "detach", "quit")
+	if _, err := m.Expect(lab.HelloOut, cmdTimeout); err != nil {
+		t.Errorf("hello after detaching: %v", err)
+	}
+	g.wait(t)
+}
+
+// checkUserBacktrace checks bt at inet_csk_accept in the C MenuOS's
+// server child: the kernel's frames, then the user's, in order.
+func checkUserBacktrace(t *testing.T, bt string) {
+	t.Helper()
 	t.Logf("bt:\n%s", bt)
 	got := btFrames(bt)
 
@@ -216,9 +257,6 @@ func TestQEMULabCBacktrace(t *testing.T) {
 	if strings.Contains(bt, "Backtrace stopped") || strings.Contains(bt, "Python Exception") {
 		t.Errorf("bt ends in an error:\n%s", bt)
 	}
-
-	g.send("delete", "detach", "quit")
-	g.wait(t)
 }
 
 // btFrame is one frame of gdb's bt: its function and, when gdb knows it,
