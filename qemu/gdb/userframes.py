@@ -184,6 +184,8 @@ def user_frame_id(cfa, func):
 
 
 def _function_range(name, cache={}):
+    """[start, end) of a kernel function; None (not cached: the kernel's
+    symbols may come later) when gdb does not know it."""
     if name not in cache:
         try:
             sym = gdb.lookup_global_symbol(name)
@@ -191,9 +193,11 @@ def _function_range(name, cache={}):
             block = gdb.block_for_pc(start)
             while block is not None and block.function is None:
                 block = block.superblock
-            cache[name] = (block.start, block.end) if block is not None else None
+            if block is None:
+                return None
+            cache[name] = (block.start, block.end)
         except (gdb.error, AttributeError, RuntimeError):
-            cache[name] = None
+            return None
     return cache[name]
 
 
@@ -458,7 +462,7 @@ class UserUnwinder(Unwinder if Unwinder else object):
             if pc >= USER_TOP:
                 return None
             if pc == 0:
-                return self.end(pending)
+                return self.end(pending, 0)
             look = pc if pc in TRAP_PCS or _level(pending) == 0 else pc - 1
             start, row = cfi_row(look)
             if row is not None and row[1] is not None:
@@ -466,8 +470,10 @@ class UserUnwinder(Unwinder if Unwinder else object):
             else:
                 name, start = _function_start(look)
                 if start is None:
+                    # No symbols for the program (user-symbols not run, or
+                    # another program): show where it is and end there.
                     _debug("no symbol at %#x" % pc)
-                    return None
+                    return self.end(pending, pc)
                 rule = analyze(pending.architecture(), start, pc)
                 if rule is None:
                     _debug("cannot follow %s at %#x" % (name, pc))
@@ -493,13 +499,14 @@ class UserUnwinder(Unwinder if Unwinder else object):
 
 
     @staticmethod
-    def end(pending):
-        """The frame after main (pc 0), in the user's frame-ID space, so
-        that gdb ends the backtrace there without calling it corrupt."""
+    def end(pending, pc):
+        """A last user frame (the one after main, pc 0; or one without
+        symbols), in the user's frame-ID space, whose caller is pc 0: gdb
+        ends the backtrace there without calling the stack corrupt."""
         rsp = _u(pending.read_register("rsp"))
         if rsp == 0 or rsp >= USER_TOP:
             return None
-        info = pending.create_unwind_info(user_frame_id(rsp, 0))
+        info = pending.create_unwind_info(user_frame_id(rsp, pc))
         info.add_saved_register("rip", _reg_value(pending, "rip", 0))
         info.add_saved_register("rsp", _reg_value(pending, "rsp", rsp + 8))
         return info
