@@ -263,6 +263,8 @@ class LineBreakpoint(gdb.Breakpoint):
 
     def stop(self):
         frame = gdb.selected_frame()
+        if self.lab.repeated(self, frame):  # QEMU's stub reports some hits twice (Lab.repeated)
+            return False
         try:
             n = int(frame.read_register("rbx"))
             ptr = int(frame.read_register("rax")) & (1 << 64) - 1
