@@ -39,7 +39,8 @@ end
 # program"): `bt` at a kernel breakpoint goes on below the process's run
 # loop into the user's own frames (accept <- serve <- Replyhi <- main)
 # once `user-symbols` has loaded the program's symbols (default: the C
-# MenuOS, build/rootfs/bin/menu); `info user` names the process on the CPU.
+# MenuOS, build/rootfs/bin/menu); `info user` names the process on the CPU;
+# `user-context bt full` shows the program's frames with their locals.
 source qemu/gdb/userframes.py
 
 # tcp-lab-all, tcp-lab-trace, tcp-lab-summary: every function of the TCP

@@ -32,11 +32,15 @@
 #    ... sysAccept4 → doSyscall64 → run, then accept → serve → Replyhi →
 #    ExecuteMenu → main.
 #
+# 3. `user-context CMD` runs a command with frame 0's registers set to the
+#    user's saved ones (then restored): `user-context bt full` is the
+#    program's own backtrace, with its locals (see USER_IDS for why the
+#    combined bt cannot show those).
+#
 #    gdb refuses a caller whose stack address is below its callee's
 #    ("previous frame inner to this frame"): user stacks (0x7ff...) are
-#    below the kernel's goroutine stacks (0xffffc9...). So the frames from
-#    run on get frame IDs in a space of their own (FrameId.special), which
-#    gdb's check does not compare across.
+#    below the kernel's goroutine stacks (0xffffc9...). So the user frames
+#    of such a backtrace get frame IDs moved above the kernel's (USER_IDS).
 
 import os
 import re
@@ -171,15 +175,25 @@ class FrameId(object):
 # gdb stops a backtrace whose caller's stack address is below its
 # callee's ("previous frame inner to this frame (corrupt stack?)"), as it
 # would be from a kernel goroutine stack (0xffffc9...) down to a user
-# stack (0x7fff...). So every user frame gets, as its ID's stack address,
-# its CFA mapped above the kernel's stacks, in the same order:
-# USER_IDS + CFA/4 (CFAs are 8-aligned and below 2^47, so this stays
-# one-to-one and below 2^64). Only the IDs change; gdb shows and uses the
-# real registers.
+# stack (0x7fff...). So in a backtrace that starts in the kernel, every
+# user frame gets, as its ID's stack address, its CFA mapped above the
+# kernel's stacks, in the same order: USER_IDS + CFA/4 (CFAs are 8-aligned
+# and below 2^47, so this stays one-to-one and below 2^64). The registers
+# gdb shows are real; but gdb also takes a frame's CFA for its locals
+# (DW_OP_call_frame_cfa) from the ID, so the program's stack variables
+# read wrong there: `user-context bt full` shows them from a backtrace
+# that starts in user mode, where the IDs are the real CFAs.
 USER_IDS = 0xffffd00000000000
+
+# Whether the frames being unwound started in user mode (frame 0 at a user
+# pc, as under user-context): set when gdb sniffs frame 0, which it does
+# first after every change of registers.
+FROM_USER = [False]
 
 
 def user_frame_id(cfa, func):
+    if FROM_USER[0]:
+        return FrameId(cfa, func)
     return FrameId(USER_IDS + (cfa >> 2), func)
 
 
@@ -459,6 +473,8 @@ class UserUnwinder(Unwinder if Unwinder else object):
     def __call__(self, pending):
         try:
             pc = _u(pending.read_register("rip"))
+            if _level(pending) == 0:
+                FROM_USER[0] = pc < USER_TOP
             if pc >= USER_TOP:
                 return None
             if pc == 0:
@@ -569,5 +585,44 @@ is working for it), with the registers it had when it entered the kernel."""
             _u(regs["RIP"]), _u(regs["RSP"]), _u(regs["RBP"]), _u(regs["RAX"]), _u(regs["Vector"])))
 
 
+# The registers user-context loads into frame 0 (the callee-saved ones
+# too: the program's unwind tables restore them frame by frame).
+CONTEXT_REGS = [("rip", "RIP"), ("rsp", "RSP"), ("rbp", "RBP"), ("rbx", "RBX"), ("r12", "R12"),
+                ("r13", "R13"), ("r14", "R14"), ("r15", "R15")]
+
+
+class UserContext(gdb.Command):
+    """user-context [COMMAND]: run a gdb command (default: bt full) in the
+user program's own context: frame 0's registers are set to those the
+process had when it entered the kernel, then put back. The backtrace then
+starts in user mode, so the program's locals read right: user-context bt
+full, user-context info frame, user-context x/4i $pc."""
+
+    def __init__(self):
+        super(UserContext, self).__init__("user-context", gdb.COMMAND_STACK, gdb.COMPLETE_COMMAND)
+
+    def invoke(self, arg, from_tty):
+        ut = current_user_thread()
+        if ut is None:
+            raise gdb.GdbError("user-context: no user thread on the CPU (a kernel goroutine runs)")
+        ctx = ut.ctx()
+        gdb.execute("select-frame 0")
+        cr3 = loaded_cr3(gdb.selected_frame())
+        if cr3 is not None and cr3 != _u(ctx["CR3"]) & ~0xfff:
+            raise gdb.GdbError("user-context: %s's page tables are not loaded" % ut.label())
+        regs = ctx["Regs"]
+        saved = [(r, _u(gdb.parse_and_eval("$" + r))) for r, _ in CONTEXT_REGS]
+        TRAP_PCS.add(_u(regs["RIP"]))
+        try:
+            for r, field in CONTEXT_REGS:
+                gdb.execute("set $%s = %#x" % (r, _u(regs[field])), to_string=True)
+            gdb.execute(arg.strip() or "bt full", from_tty)
+        finally:
+            gdb.execute("select-frame 0")
+            for r, v in saved:
+                gdb.execute("set $%s = %#x" % (r, v), to_string=True)
+
+
 UserSymbols()
 InfoUser()
+UserContext()

@@ -141,8 +141,9 @@ func steps(hits []lab.Hit) string {
 // inet_csk_accept, `bt` shows the kernel's frames down to the thread's run
 // loop and then the server child's own: __syscall_cp_c and accept (musl),
 // serve, Replyhi, ExecuteMenu and main, each of the program's frames at
-// the line of its call. Then hello's stops include __sys_connect and the
-// handshake, and hello gets its "hi" after detach.
+// the line of its call; `user-context bt full` shows the program's locals.
+// Then hello's stops include __sys_connect and the handshake, and hello
+// gets its "hi" after detach.
 func TestQEMULabCInteractive(t *testing.T) {
 	dir := harness.BuildDir()
 	if err := harness.CheckImage(dir); err != nil {
@@ -192,6 +193,33 @@ func TestQEMULabCInteractive(t *testing.T) {
 		lines = append(lines, l)
 	}
 	checkUserBacktrace(t, strings.Join(lines, "\n"))
+
+	// user-context bt full: the program's backtrace alone, with its
+	// locals (serve's len is sizeof peer until accept returns; the line
+	// ExecuteMenu split holds replyhi); then frame 0 is the kernel's again.
+	g.send("user-context bt full", "echo @@ctx\\n", "bt 1", "echo @@end\\n")
+	var full []string
+	for {
+		l := g.expect(t, regexp.MustCompile(`.`))
+		if strings.HasPrefix(l, "@@ctx") {
+			break
+		}
+		full = append(full, l)
+	}
+	ctx := strings.Join(full, "\n")
+	t.Logf("user-context bt full:\n%s", ctx)
+	for _, re := range []string{`(?m)^#0\s+0x[0-9a-f]+ in __syscall_cp_c \(\)$`,
+		`(?m)^#2\s+0x[0-9a-f]+ in serve \(s=\d+\) at user/menu/net\.c:\d+\n(.*\n)*?\s+len = 16$`,
+		`(?m)^\s+argv = \{0x[0-9a-f]+ "replyhi", 0x0 <repeats \d+ times>\}$`,
+		`(?m)^#5\s+0x[0-9a-f]+ in main \(\) at user/menu/main\.c:\d+$`} {
+		if !regexp.MustCompile(re).MatchString(ctx) {
+			t.Errorf("user-context bt full has no %s", re)
+		}
+	}
+	if l := g.expect(t, regexp.MustCompile(`^#0 `)); !strings.Contains(l, "inetCskAccept") {
+		t.Errorf("after user-context, frame 0 is %q, want inetCskAccept", l)
+	}
+	g.expect(t, regexp.MustCompile(`^@@end`))
 
 	g.send("continue")
 	if _, err := m.Expect(lab.ReplyhiOut+prompt, cmdTimeout); err != nil {
