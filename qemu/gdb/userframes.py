@@ -581,6 +581,10 @@ is working for it), with the registers it had when it entered the kernel."""
             return
         regs = ut.ctx()["Regs"]
         print("%s tid %d (kernel thread %d)" % (ut.label(), ut.tid, ut.ktid()))
+        pc = _u(gdb.newest_frame().pc())
+        if pc < USER_TOP:
+            print("  running in user mode at rip %#x" % pc)
+            return
         print("  entered the kernel at rip %#x rsp %#x rbp %#x, rax %d (vector %d)" % (
             _u(regs["RIP"]), _u(regs["RSP"]), _u(regs["RBP"]), _u(regs["RAX"]), _u(regs["Vector"])))
 
@@ -607,6 +611,9 @@ full, user-context info frame, user-context x/4i $pc."""
             raise gdb.GdbError("user-context: no user thread on the CPU (a kernel goroutine runs)")
         ctx = ut.ctx()
         gdb.execute("select-frame 0")
+        if _u(gdb.selected_frame().pc()) < USER_TOP:
+            gdb.execute(arg.strip() or "bt full", from_tty)  # already the user's own registers
+            return
         cr3 = loaded_cr3(gdb.selected_frame())
         if cr3 is not None and cr3 != _u(ctx["CR3"]) & ~0xfff:
             raise gdb.GdbError("user-context: %s's page tables are not loaded" % ut.label())
