@@ -18,7 +18,7 @@ GOENV   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 
 export GOMENUOS_BUILD := $(abspath $(BUILD))
 
-.PHONY: all image run run-tap fuzz debug gdb lab lab-c test unit integration bench profile clean generate deps FORCE
+.PHONY: all image run run-tap fuzz debug gdb lab lab-c trace test unit integration bench profile clean generate deps FORCE
 
 all: image
 
@@ -61,7 +61,12 @@ $(BUILD)/rootfs/bin/menu: user/menu/*.c user/menu/*.h Makefile | $(BUILD)
 	@mkdir -p $(@D)
 	$(USER_CC) $(USER_CFLAGS) -fno-omit-frame-pointer -fno-optimize-sibling-calls -o $@ user/menu/*.c
 
-$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/menu $(BUILD)/rootfs/bin/busybox FORCE | $(BUILD)
+# The tracer reads the Linux map at run time (docs/tracing.md).
+$(BUILD)/rootfs/boot/linux-map.md: docs/linux-map.md | $(BUILD)
+	@mkdir -p $(@D)
+	cp $< $@
+
+$(BUILD)/initramfs.cpio: $(USER_PROGS) $(BUILD)/rootfs/bin/menu $(BUILD)/rootfs/bin/busybox $(BUILD)/rootfs/boot/linux-map.md FORCE | $(BUILD)
 	$(GO) run ./fs/cmd/mkinitramfs -o $@ initramfs $(BUILD)/rootfs
 
 # make run: virtio-net on QEMU user networking, host 127.0.0.1:5001 (or the
@@ -88,8 +93,17 @@ gdb: deps
 
 # make lab: the gdb TCP lab unattended (docs/gdb-lab.md); make lab-c: the
 # same on the C MenuOS (user/menu as init), system calls and processes too.
-lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD)
+lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD) -pictures $(BUILD)/lab
 lab-c: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD) -menu c
+
+# make trace: boot, place probes (PROBES: a file of SystemTap-style specs;
+# SPEC: one more on the command line), run SCRIPT's shell commands, print
+# the trace and draw each TCP connection and the context switches as SVG
+# in $(BUILD)/trace (docs/tracing.md).
+PROBES ?= qemu/ktrace/socket.stp
+SCRIPT ?= menu; replyhi; hello; quit
+trace: deps image
+	$(GO) run ./qemu/ktrace/cmd/trace -build $(BUILD) -f $(PROBES) $(if $(SPEC),-e '$(SPEC)') -c "$(SCRIPT)" -o $(BUILD)/trace
 
 # The host tools the build, the tests and the README's commands use, on a
 # fresh Debian machine (QEMU, gdb, gcc, musl-gcc for user/, busybox-static

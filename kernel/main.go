@@ -43,6 +43,7 @@ func main() {
 	sh.SetFallback(programCommand)
 	registerCommands(sh)
 	registerFSCommands(sh)
+	registerTracing(sh)
 	if _, err := bootNet(sh, con.Background()); err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: network:", err)
 		linux.Exit(1)

@@ -30,8 +30,8 @@ const (
 
 // bootNet builds the network stack: lo (127.0.0.1/8) always, eth0 on a
 // virtio-net NIC when there is one (ip= and gw= on the kernel command line,
-// QEMU user networking's addresses by default), TCP registered with IPv4,
-// the /proc/net views, and the network commands.
+// QEMU user networking's addresses by default), TCP and UDP registered with
+// IPv4, the /proc/net views, and the network commands.
 func bootNet(sh *menu.Shell, background io.Writer) (*netcmd.Env, error) {
 	clk := clock.Real()
 	st := stack.New(stack.Options{Clock: clk})
@@ -53,8 +53,13 @@ func bootNet(sh *menu.Shell, background io.Writer) (*netcmd.Env, error) {
 	n := inet.NewNet(st, clk, cfg)
 	proc.Net.Store(n) // processes' sockets share the stack with the shell's commands
 	for path, show := range map[string]func(io.Writer){
-		"net/tcp":         n.TCP().WriteProcNetTCP,
-		"net/snmp":        func(w io.Writer) { io.WriteString(w, st.SNMPText()); n.TCP().MIB.WriteSNMP(w) },
+		"net/tcp": n.TCP().WriteProcNetTCP,
+		"net/udp": n.UDP().WriteProcNetUDP,
+		"net/snmp": func(w io.Writer) {
+			io.WriteString(w, st.SNMPText())
+			n.TCP().MIB.WriteSNMP(w)
+			n.UDP().MIB.WriteSNMP(w)
+		},
 		"net/netstat":     n.TCP().MIB.WriteNetstat,
 		"net/dev":         func(w io.Writer) { io.WriteString(w, st.DevText()) },
 		"net/arp":         func(w io.Writer) { io.WriteString(w, st.ARPText()) },

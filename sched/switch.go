@@ -2,7 +2,10 @@ package sched
 
 // Scheduling decisions and the context switch. Trap context only.
 
-import "gomenuos/arch/x86"
+import (
+	"gomenuos/arch/x86"
+	"gomenuos/sched/trace"
+)
 
 // SliceNS is the time slice after which the timer tick preempts a thread.
 const SliceNS = 10_000_000
@@ -17,6 +20,7 @@ func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
 		return
 	}
 	p, n := &Table[prev], &Table[next]
+	trace.SchedSwitch(p.TID, n.TID, uint8(p.State), tf.FSBase, n.Frame.FSBase, n.KStackTop)
 	p.Frame = *tf
 	p.CPUTime += now - p.SliceStart
 	*tf = n.Frame
@@ -99,6 +103,7 @@ func Wake(t *Thread, rax int64) {
 	t.Frame.RAX = uint64(rax)
 	t.Wait = Wait{}
 	t.State = Runnable
+	trace.SchedWakeup(t.TID, t.Frame.FSBase)
 	enqueue(t.index())
 }
 
@@ -135,6 +140,7 @@ func Exit(tf *x86.TrapFrame, now int64) {
 		next = 0
 	}
 	n := &Table[next]
+	trace.SchedSwitch(t.TID, n.TID, uint8(Free), tf.FSBase, n.Frame.FSBase, n.KStackTop)
 	*tf = n.Frame
 	n.State = Running
 	n.SliceStart = now

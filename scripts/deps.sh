@@ -14,6 +14,7 @@
 #   ping                 iputils-ping       the README, the interop ping test
 #   ip                   iproute2           make run-tap, namespace tests
 #   tcpdump              tcpdump            reading a PCAP= capture
+#   rsvg-convert         librsvg2-bin       the trace pictures' rendering test
 set -eu
 
 need=""
@@ -28,6 +29,7 @@ want ping iputils-ping
 want ip iproute2
 want tcpdump tcpdump
 want musl-gcc musl-tools
+want rsvg-convert librsvg2-bin
 [ -x "${BUSYBOX:-/bin/busybox}" ] || need="$need busybox-static"
 # Only OpenBSD's netcat has -N (close the connection at end of input);
 # Debian's traditional netcat also installs as nc.

@@ -18,6 +18,30 @@ func SetTrapHandler(h func(tf *TrapFrame)) { trapHandler = h }
 // trapDispatch is called by alltraps on a kernel stack with the kernel TLS.
 func trapDispatch(tf *TrapFrame) { trapHandler(tf) }
 
+// FXNone in TrapFrame.FXFlags: the frame's FX area holds no saved state;
+// the exit gives the context a fresh one (Go's MXCSR, X15 zero).
+const FXNone = 1
+
+// mxcsrDefault is the MXCSR Go code runs with (all exceptions masked).
+var mxcsrDefault uint32 = 0x1f80
+
+var fastSyscallHandler func(tf *TrapFrame) bool
+
+// SetFastSyscallHandler installs the handler that may answer a system
+// call from ring 3 before the entry saves the user's FPU state. It runs
+// with the user's SSE registers live: it must not touch any but X15
+// (TestFastSyscallPathLeavesSSEAlone reads its machine code), and it
+// reports whether it answered; if not, the call takes trapDispatch's path.
+func SetFastSyscallHandler(h func(tf *TrapFrame) bool) { fastSyscallHandler = h }
+
+// fastSyscallDispatch is called by userSyscallCommon.
+func fastSyscallDispatch(tf *TrapFrame) bool {
+	if h := fastSyscallHandler; h != nil {
+		return h(tf)
+	}
+	return false
+}
+
 // Entry addresses of assembly entry points (not Go func values: those
 // would point at ABI wrappers).
 func syscallEntryPC() uintptr

@@ -70,45 +70,107 @@ kernelgs:
 	POPQ  AX
 	JMP   ·trapCommon(SB)
 
+// PUSHREGS pushes the general-purpose registers in the frame's order.
+#define PUSHREGS \
+	PUSHQ AX; PUSHQ BX; PUSHQ CX; PUSHQ DX; PUSHQ SI; PUSHQ DI; PUSHQ BP; \
+	PUSHQ R8; PUSHQ R9; PUSHQ R10; PUSHQ R11; PUSHQ R12; PUSHQ R13; PUSHQ R14; PUSHQ R15
+
+// SAVEFS stores the interrupted context's FS base at 8(SP) (TF_FSBase).
+#define SAVEFS \
+	MOVL $0xC0000100, CX; RDMSR; SHLQ $32, DX; ORQ DX, AX; MOVQ AX, 8(SP)
+
+// KERNELFS loads the kernel TLS for trap-context Go.
+#define KERNELFS \
+	MOVQ CPU_KernelFS(GS), AX; MOVQ AX, DX; SHRQ $32, DX; MOVL $0xC0000100, CX; WRMSR
+
+// The XMM15 slot of an FXSAVE64 image (XMM0 is at 160).
+#define FX_XMM15 400
+
 // trapCommon saves the rest of the frame, calls trapDispatch and returns
 // through the (possibly rewritten) frame.
 TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
-	PUSHQ AX
-	PUSHQ BX
-	PUSHQ CX
-	PUSHQ DX
-	PUSHQ SI
-	PUSHQ DI
-	PUSHQ BP
-	PUSHQ R8
-	PUSHQ R9
-	PUSHQ R10
-	PUSHQ R11
-	PUSHQ R12
-	PUSHQ R13
-	PUSHQ R14
-	PUSHQ R15
+	PUSHREGS
 	INCQ  CPU_TrapDepth(GS)
-	SUBQ $16, SP                  // FSBase, Pad
-	MOVL $0xC0000100, CX          // MSR_FS_BASE
-	RDMSR
-	SHLQ $32, DX
-	ORQ DX, AX
-	MOVQ AX, 8(SP)
-	SUBQ $512, SP
+	SUBQ  $16, SP                 // FSBase, FXFlags
+	MOVQ  $0, 0(SP)
+	SAVEFS
+	SUBQ  $512, SP
 	FXSAVE64 (SP)
-	MOVQ CPU_KernelFS(GS), AX     // kernel TLS for trap-context Go
-	MOVQ AX, DX
-	SHRQ $32, DX
-	MOVL $0xC0000100, CX
+	JMP   ·trapDispatchReturn(SB)
+
+// sysRunUserCommon is trapCommon for the kernel's SysRunUser call, made by
+// the goroutine of a user thread to enter ring 3. Across a system call Go
+// keeps nothing in SSE registers but X15's zero, so the goroutine's FPU
+// state is not saved: the frame is marked FXNone, and when the goroutine
+// gets this frame back (leaveUser) the exit gives it a fresh state.
+TEXT ·sysRunUserCommon(SB),NOSPLIT|NOFRAME,$0
+	PUSHREGS
+	INCQ  CPU_TrapDepth(GS)
+	SUBQ  $16, SP
+	MOVQ  $1, 0(SP)               // FXNone
+	SAVEFS
+	SUBQ  $512, SP
+	JMP   ·trapDispatchReturn(SB)
+
+// userSyscallCommon is trapCommon for SYSCALL from ring 3 (Linux:
+// entry_SYSCALL_64 → do_syscall_64). The trap handler first tries to
+// answer in trap context without the user's FPU state (the fast handler
+// touches no SSE register but X15, kept in the frame meanwhile; a host
+// test reads its machine code); otherwise the state is saved and the
+// call takes the common path. Like Linux, a syscall needs no FPU save of
+// its own: only the code that would clobber the registers pays for it.
+TEXT ·userSyscallCommon(SB),NOSPLIT|NOFRAME,$0
+	PUSHREGS
+	INCQ  CPU_TrapDepth(GS)
+	SUBQ  $16, SP
+	MOVQ  $0, 0(SP)
+	SAVEFS
+	SUBQ  $512, SP
+	MOVOU X15, FX_XMM15(SP)
+	KERNELFS
+	CLD
+	MOVQ  SP, AX
+	SUBQ  $16, SP
+	MOVQ  AX, 0(SP)
+	CALL  ·fastSyscallDispatch(SB)
+	MOVBLZX 8(SP), AX
+	ADDQ  $16, SP
+	MOVOU FX_XMM15(SP), X15
+	TESTL AX, AX
+	JZ    slow
+	ADDQ  $512, SP                // answered: only GPRs in the frame changed
+	MOVQ  8(SP), AX
+	MOVQ  AX, DX
+	SHRQ  $32, DX
+	MOVL  $0xC0000100, CX
 	WRMSR
+	ADDQ  $16, SP
+	DECQ  CPU_TrapDepth(GS)       // 0: from ring 3, back to ring 3, same IDT
+	JMP   ·trapPopReturn(SB)
+slow:
+	FXSAVE64 (SP)
+	JMP   ·trapDispatchReturn(SB)
+
+// trapDispatchReturn: the frame is complete (FX saved or marked FXNone).
+// Call trapDispatch and return through the frame it leaves.
+TEXT ·trapDispatchReturn(SB),NOSPLIT|NOFRAME,$0
+	KERNELFS
 	CLD
 	MOVQ SP, AX
 	SUBQ $16, SP
 	MOVQ AX, 0(SP)
 	CALL ·trapDispatch(SB)
 	ADDQ $16, SP
+	TESTQ $1, TF_FXFlags(SP)
+	JNZ  fxfresh
 	FXRSTOR64 (SP)
+	JMP  fxdone
+fxfresh:
+	// A goroutine back from SysRunUser: Go's default MXCSR and its zero
+	// X15; the other SSE registers are dead across the call.
+	LDMXCSR ·mxcsrDefault(SB)
+	XORPS X15, X15
+fxdone:
 	ADDQ $512, SP
 	MOVQ 8(SP), AX                // FS base of the context we return to
 	MOVQ AX, DX
@@ -130,6 +192,44 @@ TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 loadidt:
 	LIDT  (BX)
 pops:
+	JMP   ·trapPopReturn(SB)
+
+// trapPopReturn pops the general-purpose registers and returns: SYSRETQ
+// to ring 3 when the frame is a plain system-call return (RCX = RIP and
+// R11 = RFLAGS, as SYSCALL left them, a lower-half RIP, no TF or RF;
+// Linux's test in do_syscall_64), IRETQ otherwise. SP is at R15.
+TEXT ·trapPopReturn(SB),NOSPLIT|NOFRAME,$0
+	TESTQ $3, 144(SP)             // CS
+	JZ    popiret
+	MOVQ  96(SP), AX              // RCX
+	CMPQ  AX, 136(SP)             // RIP
+	JNE   popiret
+	SHRQ  $47, AX
+	JNZ   popiret
+	MOVQ  32(SP), AX              // R11
+	CMPQ  AX, 152(SP)             // RFLAGS
+	JNE   popiret
+	TESTQ $0x10100, AX            // RF, TF
+	JNZ   popiret
+	POPQ R15
+	POPQ R14
+	POPQ R13
+	POPQ R12
+	POPQ R11
+	POPQ R10
+	POPQ R9
+	POPQ R8
+	POPQ BP
+	POPQ DI
+	POPQ SI
+	POPQ DX
+	POPQ CX
+	POPQ BX
+	POPQ AX
+	SWAPGS
+	MOVQ 40(SP), SP               // the user's RSP (vector, error, RIP, CS, RFLAGS before it)
+	BYTE $0x48; BYTE $0x0F; BYTE $0x07 // SYSRETQ (Go's SYSRET lacks REX.W)
+popiret:
 	POPQ R15
 	POPQ R14
 	POPQ R13
@@ -172,7 +272,7 @@ TEXT ·syscallEntry(SB),NOSPLIT|NOFRAME,$0
 	PUSHQ CX
 	PUSHQ $0
 	PUSHQ $256
-	JMP   ·trapCommon(SB)
+	JMP   ·userSyscallCommon(SB)
 kernelcall:
 	MOVQ  SP, CPU_ScratchRSP(GS)
 	MOVQ  CPU_KStackTop(GS), SP
@@ -183,7 +283,11 @@ kernelcall:
 	PUSHQ CX
 	PUSHQ $0
 	PUSHQ $256
+	CMPQ  AX, $1003               // linux.SysRunUser
+	JEQ   runuser
 	JMP   ·trapCommon(SB)
+runuser:
+	JMP   ·sysRunUserCommon(SB)
 
 TEXT ·syscallEntryPC(SB),NOSPLIT,$0-8
 	MOVQ $·syscallEntry(SB), AX

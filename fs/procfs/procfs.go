@@ -48,6 +48,11 @@ func Mount(ns *fs.Namespace) error {
 // what show writes, produced afresh at each open; missing directories on
 // the way are made. A taken name is EEXIST (Linux: proc_create_single).
 func Register(path string, show func(w io.Writer)) error {
+	return registerFile(path, fs.NewInode(sb, fs.ModeReg|0o444, nil, seqFops{show}))
+}
+
+// registerFile adds file as /proc/PATH, making missing directories.
+func registerFile(path string, file *fs.Inode) error {
 	parts := strings.Split(strings.Trim(path, "/"), "/")
 	dir := root
 	for _, name := range parts[:len(parts)-1] {
@@ -56,7 +61,6 @@ func Register(path string, show func(w io.Writer)) error {
 			return err
 		}
 	}
-	file := fs.NewInode(sb, fs.ModeReg|0o444, nil, seqFops{show})
 	return addEntry(dir, parts[len(parts)-1], file)
 }
 

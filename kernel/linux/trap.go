@@ -3,6 +3,7 @@ package linux
 import (
 	"gomenuos/arch/x86"
 	"gomenuos/drivers/power"
+	"gomenuos/kernel/kprobes"
 	"gomenuos/kernel/mm"
 	"gomenuos/sched"
 )
@@ -23,6 +24,10 @@ var Counters struct {
 
 // trap is the kernel's single entry from x86.alltraps.
 func trap(tf *x86.TrapFrame) {
+	// Dynamic probes: their INT3s and single steps (kernel/kprobes).
+	if kprobes.Trap(tf) {
+		return
+	}
 	fromUser := tf.CS&3 != 0
 	switch v := tf.Vector; {
 	case v == x86.VectorSyscall && fromUser:

@@ -124,16 +124,28 @@ func sysDropRoot(root uint64) int64 {
 	return 0
 }
 
-// fastSyscall answers in trap context the system calls that need nothing
-// the goroutine has: identities the process code keeps in the context,
-// and the clocks (Linux serves these from the same entry path; there is
-// just no goroutine to wake here). It reports false to leave the call to
-// the goroutine: any other number, or a user pointer the trap handler
-// cannot write through now.
-func fastSyscall(tf *x86.TrapFrame, u *sched.UserContext) bool {
-	if u.Slow {
+// userFastSyscall answers, before the entry saves the user's FPU state,
+// the system calls whose answer the thread's context already holds: the
+// identities the process code keeps there. It runs with the user's SSE
+// registers live, so it is integer code only (see
+// x86.SetFastSyscallHandler); anything else goes on to trap's path.
+func userFastSyscall(tf *x86.TrapFrame) bool {
+	t := sched.Cur()
+	if t.User == 0 || t.Kick {
 		return false
 	}
+	u := (*sched.UserContext)(ptr(t.User))
+	if u.Slow || !identitySyscall(tf, u) {
+		return false
+	}
+	Counters.UserSyscalls++
+	Counters.FastSyscalls++
+	return true
+}
+
+// identitySyscall sets tf.RAX for getpid, getppid, gettid and the
+// user and group IDs.
+func identitySyscall(tf *x86.TrapFrame, u *sched.UserContext) bool {
 	switch tf.RAX {
 	case 39: // getpid
 		tf.RAX = uint64(u.PID)
@@ -143,9 +155,26 @@ func fastSyscall(tf *x86.TrapFrame, u *sched.UserContext) bool {
 		tf.RAX = uint64(u.TID)
 	case 102, 104, 107, 108: // getuid, getgid, geteuid, getegid: everyone is root
 		tf.RAX = 0
-	case 228: // clock_gettime
-		return fastClockGettime(tf, u)
 	default:
+		return false
+	}
+	return true
+}
+
+// fastSyscall answers in trap context, with the FPU state saved, the
+// system calls that need nothing the goroutine has: the identities (when
+// userFastSyscall could not: a kick was pending) and the clocks (Linux
+// serves these from the same entry path; there is just no goroutine to
+// wake here). It reports false to leave the call to the goroutine: any
+// other number, or a user pointer the trap handler cannot write through now.
+func fastSyscall(tf *x86.TrapFrame, u *sched.UserContext) bool {
+	if u.Slow {
+		return false
+	}
+	if tf.RAX == 228 { // clock_gettime
+		return fastClockGettime(tf, u)
+	}
+	if !identitySyscall(tf, u) {
 		return false
 	}
 	Counters.FastSyscalls++

@@ -10,6 +10,7 @@ import (
 	"github.com/u-root/u-root/pkg/shlex"
 
 	"gomenuos/sched"
+	"gomenuos/sched/trace"
 )
 
 // WrongCmd is MenuOS's answer to an unknown command.
@@ -76,6 +77,7 @@ func (s *Shell) newTask(name string) *sched.Task {
 // runForeground runs cmd with a fresh task that Ctrl-C interrupts.
 func (s *Shell) runForeground(cmd Command, args []string) error {
 	task := s.newTask(cmd.Name)
+	trace.SetComm(cmd.Name) // the task name traces show for the shell's goroutine now (Linux: comm after exec)
 	s.con.SetForeground(task.Interrupt)
 	c := &Ctx{Out: s.con, Task: task, Shell: s, status: -1}
 	err := runCommand(cmd, c, args)

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"gomenuos/sched"
+	"gomenuos/sched/trace"
 )
 
 // job is a command running in the background (MenuOS forks these).
@@ -50,6 +51,7 @@ func (s *Shell) addJob(line, name string) *job {
 
 // runJob runs one job to its end and reports how it ended on a fresh line.
 func (s *Shell) runJob(j *job, run func(c *Ctx) error, reportDone bool) {
+	trace.SetComm(j.task.Name()) // the task name traces show for the job's goroutine
 	out := s.con.Background()
 	err := run(&Ctx{Out: out, Task: j.task, Shell: s, Job: j.id})
 	fs.ExitFiles(j.task)

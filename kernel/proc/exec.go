@@ -15,6 +15,7 @@ import (
 	"gomenuos/kernel/exec"
 	"gomenuos/kernel/mm"
 	"gomenuos/sched"
+	"gomenuos/sched/trace"
 )
 
 // Limits of execve's arguments.
@@ -214,6 +215,7 @@ func (t *Thread) doExecveatCommon(file string, argv, envp []string) error {
 	}
 	t.Proc.killOtherThreads(t)
 	t.install(im, prog)
+	trace.SetTask(t.Proc.Comm(), uint64(t.TID)) // traces show the new program's name
 	return errNoReturn
 }
 

@@ -41,7 +41,9 @@ func init() {
 	register(50, "listen", func(t *Thread, a args) (uintptr, error) { return 0, t.sysListen(int(a[0]), int(a[1])) })
 	register(51, "getsockname", func(t *Thread, a args) (uintptr, error) { return 0, t.getName(int(a[0]), a[1], a[2], false) })
 	register(52, "getpeername", func(t *Thread, a args) (uintptr, error) { return 0, t.getName(int(a[0]), a[1], a[2], true) })
-	register(53, "socketpair", func(*Thread, args) (uintptr, error) { return 0, syscall.EOPNOTSUPP })
+	register(53, "socketpair", func(t *Thread, a args) (uintptr, error) {
+		return 0, t.sysSocketpair(int(a[0]), int(a[1]), int(a[2]), a[3])
+	})
 	register(54, "setsockopt", sysSetsockopt)
 	register(55, "getsockopt", sysGetsockopt)
 }
@@ -100,6 +102,43 @@ func (t *Thread) sysSocket(family, typ, proto int) (uintptr, error) {
 		return 0, sockErr(err)
 	}
 	return t.sockMapFd(s, typ&(sockNonblock|sockCloexec))
+}
+
+// sysSocketpair creates two connected sockets and gives each a descriptor
+// (Linux: __sys_socketpair → sock_create twice → unix_socketpair →
+// sock_map_fd twice); only AF_UNIX SOCK_STREAM pairs exist.
+func (t *Thread) sysSocketpair(family, typ, proto int, sv uintptr) error {
+	if typ&^(sockTypeMask|sockNonblock|sockCloexec) != 0 {
+		return syscall.EINVAL
+	}
+	n := Net.Load()
+	if n == nil {
+		return syscall.EAFNOSUPPORT
+	}
+	a, b, err := n.SocketPair(family, typ&sockTypeMask, proto)
+	if err != nil {
+		return sockErr(err)
+	}
+	flags := typ & (sockNonblock | sockCloexec)
+	fa, err := t.sockMapFd(a, flags)
+	if err != nil {
+		b.Close(nil)
+		return err
+	}
+	fb, err := t.sockMapFd(b, flags)
+	if err != nil {
+		t.files().Close(int(fa))
+		return err
+	}
+	var fds [8]byte
+	binary.LittleEndian.PutUint32(fds[0:], uint32(fa))
+	binary.LittleEndian.PutUint32(fds[4:], uint32(fb))
+	if err := t.Proc.MM().CopyToUser(sv, fds[:]); err != nil {
+		t.files().Close(int(fa))
+		t.files().Close(int(fb))
+		return err
+	}
+	return nil
 }
 
 // sockMapFd installs a descriptor for the socket (Linux: sock_map_fd =
@@ -278,7 +317,8 @@ func (t *Thread) scatter(iov [][2]uintptr, data []byte) error {
 }
 
 // sysSendto sends (Linux: __sys_sendto → sock_sendmsg). A stream socket
-// whose connection is gone gets EPIPE and, without MSG_NOSIGNAL, SIGPIPE.
+// whose connection is gone gets EPIPE and, without MSG_NOSIGNAL, SIGPIPE;
+// a datagram socket after SHUT_WR only EPIPE.
 func (t *Thread) sysSendto(fd int, iov [][2]uintptr, flags int, addr, addrlen uintptr) (uintptr, error) {
 	s, f, err := t.sockfdLookup(fd)
 	if err != nil {
@@ -300,7 +340,8 @@ func (t *Thread) sysSendto(fd int, iov [][2]uintptr, flags int, addr, addrlen ui
 	}
 	n, err := s.SendMsg(t.task, b, to, flags)
 	if err != nil && n == 0 {
-		if inet.Errno(err) == syscall.EPIPE && flags&inet.MsgNoSignal == 0 {
+		// Linux raises SIGPIPE in sk_stream_error: for stream sockets only.
+		if inet.Errno(err) == syscall.EPIPE && flags&inet.MsgNoSignal == 0 && s.Type() == inet.SockStream {
 			t.sendSignal(sigInfo{signo: sigPIPE, code: siUser, pid: int32(t.Proc.PID)})
 		}
 		return 0, sockErr(err)
@@ -330,7 +371,7 @@ func (t *Thread) sysRecvfrom(fd int, iov [][2]uintptr, flags int, addr, lenAddr 
 		flags |= inet.MsgDontWait
 	}
 	b := make([]byte, min(total, maxIO))
-	n, from, err := s.RecvMsg(t.task, b, flags)
+	n, from, mflags, err := s.RecvMsgFlags(t.task, b, flags)
 	if err != nil {
 		return 0, false, sockErr(err)
 	}
@@ -344,7 +385,7 @@ func (t *Thread) sysRecvfrom(fd int, iov [][2]uintptr, flags int, addr, lenAddr 
 	} else if addr != 0 && lenAddr != 0 {
 		putU32(t.Proc.MM(), lenAddr, 0) // Linux: no address for a connected stream
 	}
-	return uintptr(n), n > len(b), nil
+	return uintptr(n), mflags&inet.MsgTrunc != 0, nil
 }
 
 // msghdr is struct msghdr's fields.
@@ -438,7 +479,29 @@ func (t *Thread) getName(fd int, addr, lenAddr uintptr, peer bool) error {
 	if lenAddr == 0 {
 		return syscall.EFAULT
 	}
+	if s.Family() == inet.AFUnix {
+		return t.writeUnnamed(addr, lenAddr) // Linux: unix_getname of an unbound socket
+	}
 	return t.writeSockaddr(ap, addr, lenAddr)
+}
+
+// writeUnnamed stores an AF_UNIX address without a name: the family
+// alone, length 2.
+func (t *Thread) writeUnnamed(addr, lenAddr uintptr) error {
+	m := t.Proc.MM()
+	var lb [4]byte
+	if err := m.CopyFromUser(lb[:], lenAddr); err != nil {
+		return err
+	}
+	have := int32(binary.LittleEndian.Uint32(lb[:]))
+	if have < 0 {
+		return syscall.EINVAL
+	}
+	fam := binary.LittleEndian.AppendUint16(nil, inet.AFUnix)
+	if err := m.CopyToUser(addr, fam[:min(int(have), 2)]); err != nil {
+		return err
+	}
+	return putU32(m, lenAddr, 2)
 }
 
 // Socket options beyond the integer ones inet maps.
@@ -531,8 +594,11 @@ func sockoptValue(s *inet.Socket, level, name int) ([]byte, error) {
 	case level == inet.SolSocket && name == soType:
 		return i32(s.Type()), nil
 	case level == inet.SolSocket && name == soDomain:
-		return i32(inet.AFInet), nil
+		return i32(s.Family()), nil
 	case level == inet.SolSocket && name == soProtocol:
+		if s.Family() == inet.AFUnix {
+			return i32(0), nil
+		}
 		if s.Type() == inet.SockStream {
 			return i32(ipprotoTCPNum), nil
 		}

@@ -9,6 +9,7 @@ import (
 	"gomenuos/arch/x86"
 	"gomenuos/kernel/linux"
 	"gomenuos/sched"
+	"gomenuos/sched/trace"
 )
 
 // Thread is one user thread (Linux: task_struct). Its goroutine is the
@@ -70,6 +71,7 @@ func (t *Thread) start() { go t.run() }
 // and interrupt, seen from the other side).
 func (t *Thread) run() {
 	runtime.LockOSThread()
+	trace.SetTask(t.Proc.Comm(), uint64(t.TID)) // what traces call this goroutine (docs/tracing.md)
 	t.ktid.Store(int32(syscall.Gettid()))
 	t.running.Store(true)
 	for !t.exitNow.Load() {

@@ -1,8 +1,9 @@
-// Package header provides typed views over the bytes of the link, network
-// and ICMP headers the stack parses: Ethernet II, ARP, IPv4 and ICMPv4.
+// Package header provides typed views over the bytes of the link, network,
+// ICMP and transport headers the stack parses: Ethernet II, ARP, IPv4,
+// ICMPv4, TCP and UDP.
 //
 // Each header has exactly one validated entry point (ParseEthernet,
-// ParseARP, ParseIPv4, ParseICMPv4). A view returned without error may be
+// ParseARP, ParseIPv4, ParseICMPv4, ParseTCP, ParseUDP). A view returned without error may be
 // read with its accessors without further bounds checks; views are never
 // built by converting unchecked bytes elsewhere in the stack.
 package header

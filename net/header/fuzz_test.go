@@ -63,3 +63,21 @@ func FuzzParseICMPv4(f *testing.F) {
 		_, _, _, _, _ = m.Type(), m.Code(), m.Ident(), m.Seq(), m.IsError()
 	})
 }
+
+func FuzzParseUDP(f *testing.F) {
+	f.Add(unhex(f, sampleUDP))
+	f.Add(unhex(f, "04d2 0035 0008 0000"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		u, err := ParseUDP(b)
+		if err != nil {
+			return
+		}
+		if len(u) < UDPHeaderLen || len(u) != u.Length() || len(u) > len(b) {
+			t.Fatalf("accepted len %d, length field %d, buffer %d", len(u), u.Length(), len(b))
+		}
+		if len(u.Payload()) != u.Length()-UDPHeaderLen {
+			t.Fatalf("payload %d of length %d", len(u.Payload()), u.Length())
+		}
+		_, _, _ = u.SrcPort(), u.DstPort(), u.ChecksumValid(udpSrc, udpDst)
+	})
+}

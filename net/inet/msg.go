@@ -12,7 +12,8 @@ import (
 // inet_sendmsg → the protocol's sendmsg, sock_recvmsg → inet_recvmsg),
 // with the MSG_* flags of one call. Every socket type answers them; a
 // stream socket ignores a destination address (Linux's tcp_sendmsg does)
-// and reports its peer as the source.
+// and reports its peer as the source; a datagram socket sends to the
+// address, or its peer when the address is the zero AddrPort.
 
 // MSG_* flags (Linux values).
 const (
@@ -22,32 +23,32 @@ const (
 	MsgDontWait    = 0x40
 	MsgEOR         = 0x80
 	MsgWaitAll     = 0x100
+	MsgErrQueue    = 0x2000
 	MsgNoSignal    = 0x4000
 	MsgCmsgCloexec = 0x40000000
 )
 
-// SockDgram is SOCK_DGRAM.
-const SockDgram = 2
+// Type is the socket's type: SockStream or SockDgram.
+func (s *Socket) Type() int { return s.ops.typ }
 
-// Type is the socket's type: SockStream (or SockDgram).
-func (s *Socket) Type() int { return SockStream }
-
-// SendMsg sends b (Linux: sock_sendmsg → inet_sendmsg → tcp_sendmsg):
-// all of it unless non-blocking (the socket's O_NONBLOCK or MSG_DONTWAIT),
-// interrupted or failed; it returns what was queued. to is for datagram
-// sockets.
+// SendMsg sends b (Linux: sock_sendmsg → inet_sendmsg → tcp_sendmsg or
+// udp_sendmsg). A stream socket queues all of b unless non-blocking (the
+// socket's O_NONBLOCK or MSG_DONTWAIT), interrupted or failed and returns
+// what was queued; a datagram socket sends b as one datagram to to, or
+// to its peer when to is the zero AddrPort.
 func (s *Socket) SendMsg(t *sched.Task, b []byte, to netip.AddrPort, flags int) (int, error) {
-	return s.sockSendmsg(t, b, flags)
+	return s.sockSendmsg(t, b, to, flags)
 }
 
-// sockSendmsg: Linux sock_sendmsg for a stream socket.
-func (s *Socket) sockSendmsg(t *sched.Task, b []byte, flags int) (int, error) {
-	return s.tcpSendmsg(t, b, flags&MsgDontWait != 0)
+// sockSendmsg: Linux sock_sendmsg → inet_sendmsg → sk_prot->sendmsg.
+func (s *Socket) sockSendmsg(t *sched.Task, b []byte, to netip.AddrPort, flags int) (int, error) {
+	return s.ops.sendmsg(s, t, b, to, flags)
 }
 
 // tcpSendmsg queues b on the TCP sock, sleeping for send-buffer room
-// (Linux: tcp_sendmsg with sk_stream_wait_memory).
-func (s *Socket) tcpSendmsg(t *sched.Task, b []byte, dontWait bool) (int, error) {
+// (Linux: tcp_sendmsg with sk_stream_wait_memory); to is ignored.
+func (s *Socket) tcpSendmsg(t *sched.Task, b []byte, _ netip.AddrPort, flags int) (int, error) {
+	dontWait := flags&MsgDontWait != 0
 	sent := 0
 	for {
 		n, err := s.sk.Send(b[sent:])
@@ -72,27 +73,45 @@ func (s *Socket) tcpSendmsg(t *sched.Task, b []byte, dontWait bool) (int, error)
 }
 
 // RecvMsg receives into b (Linux: sock_recvmsg → inet_recvmsg →
-// tcp_recvmsg) and returns the source address: MSG_PEEK leaves the data
-// queued, MSG_WAITALL waits for all of b (or the end, an error or a
-// signal), MSG_DONTWAIT does not wait at all. 0 bytes with no error is the
-// end of the stream.
+// tcp_recvmsg or udp_recvmsg) and returns the source address: MSG_PEEK
+// leaves the data queued, MSG_DONTWAIT does not wait at all. On a stream
+// MSG_WAITALL waits for all of b (or the end, an error or a signal) and 0
+// bytes with no error is the end. A datagram socket takes one datagram;
+// past the buffer it is cut, and MSG_TRUNC makes n its real length.
 func (s *Socket) RecvMsg(t *sched.Task, b []byte, flags int) (int, netip.AddrPort, error) {
-	n, err := s.sockRecvmsg(t, b, flags)
-	from, _ := s.sk.RemoteAddr()
+	n, from, _, err := s.sockRecvmsg(t, b, flags)
 	return n, from, err
 }
 
-// sockRecvmsg: Linux sock_recvmsg for a stream socket.
-func (s *Socket) sockRecvmsg(t *sched.Task, b []byte, flags int) (int, error) {
+// RecvMsgFlags is RecvMsg that also returns recvmsg(2)'s msg_flags:
+// MsgTrunc when a datagram was longer than b.
+func (s *Socket) RecvMsgFlags(t *sched.Task, b []byte, flags int) (n int, from netip.AddrPort, msgFlags int, err error) {
+	return s.sockRecvmsg(t, b, flags)
+}
+
+// sockRecvmsg: Linux sock_recvmsg → inet_recvmsg → sk_prot->recvmsg.
+func (s *Socket) sockRecvmsg(t *sched.Task, b []byte, flags int) (int, netip.AddrPort, int, error) {
+	return s.ops.recvmsg(s, t, b, flags)
+}
+
+// tcpRecvmsg reads the stream (Linux: tcp_recvmsg): what is queued, or
+// with MSG_WAITALL all of b, sleeping for data as sk_wait_data does.
+func (s *Socket) tcpRecvmsg(t *sched.Task, b []byte, flags int) (int, netip.AddrPort, int, error) {
+	n, err := s.tcpRecvmsgAll(t, b, flags)
+	from, _ := s.sk.RemoteAddr()
+	return n, from, 0, err
+}
+
+func (s *Socket) tcpRecvmsgAll(t *sched.Task, b []byte, flags int) (int, error) {
 	if flags&MsgOOB != 0 {
 		return 0, tcp.ErrInvalid // no urgent data is kept (Linux: EINVAL without SO_OOBINLINE data)
 	}
 	if flags&MsgWaitAll == 0 || flags&(MsgPeek|MsgDontWait) != 0 {
-		return s.tcpRecvmsg(t, b, flags)
+		return s.tcpRecvWait(t, b, flags)
 	}
 	got := 0
 	for got < len(b) {
-		n, err := s.tcpRecvmsg(t, b[got:], flags)
+		n, err := s.tcpRecvWait(t, b[got:], flags)
 		got += n
 		if err != nil || n == 0 {
 			return partial(got, err)
@@ -101,9 +120,9 @@ func (s *Socket) sockRecvmsg(t *sched.Task, b []byte, flags int) (int, error) {
 	return got, nil
 }
 
-// tcpRecvmsg copies what is queued, sleeping until there is something
-// (Linux: tcp_recvmsg with sk_wait_data).
-func (s *Socket) tcpRecvmsg(t *sched.Task, b []byte, flags int) (int, error) {
+// tcpRecvWait copies what is queued, sleeping until there is something
+// (Linux: tcp_recvmsg_locked with sk_wait_data).
+func (s *Socket) tcpRecvWait(t *sched.Task, b []byte, flags int) (int, error) {
 	for {
 		n, err := s.sk.Recv(b, flags&MsgPeek != 0)
 		if err != tcp.ErrWouldBlock {

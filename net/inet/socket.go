@@ -9,18 +9,25 @@ import (
 	"gomenuos/fs"
 	"gomenuos/fs/sockfs"
 	"gomenuos/net/tcp"
+	"gomenuos/net/udp"
+	"gomenuos/net/unix"
 	"gomenuos/sched"
 )
 
-// Socket is a BSD socket (Linux: struct socket): the protocol sock, the
-// wait queue its sleepers use, the file-level flags and its inode.
+// Socket is a BSD socket (Linux: struct socket): its type's operations,
+// the protocol sock, the wait queue its sleepers use, the file-level
+// flags and its inode.
 //
-// Lock contract: net, sk and inode are set at creation and never change;
-// the file-level flags are atomics, since one task may fcntl a socket
-// another is blocked on; sk has its own lock inside TCP.
+// Lock contract: net, ops, sk, dsk, prot and inode are set at creation and
+// never change; the file-level flags are atomics, since one task may fcntl
+// a socket another is blocked on; the socks have their protocols' locks.
 type Socket struct {
 	net      *Net
-	sk       *tcp.Sock
+	ops      *protoOps  // inetStreamOps or inetDgramOps (Linux: sock->ops)
+	sk       *tcp.Sock  // a stream socket's TCP sock, else nil
+	dsk      *udp.Sock  // a datagram socket's UDP sock, else nil
+	usk      *unix.Sock // an AF_UNIX stream socket's end of its pair, else nil
+	prot     sock       // the address calls of whichever is set (Linux: sock->sk)
 	wq       sched.WaitQueue
 	nonblock atomic.Bool
 	rcvTimeo atomic.Int64 // time.Duration
@@ -79,34 +86,46 @@ func (s *Socket) sockMapFd(t *sched.Task, flags int) (int, error) {
 	return sockfs.MapFd(t, s.inode, flags)
 }
 
-// inetCreate is the protocol switch: SOCK_STREAM with protocol 0 or
-// IPPROTO_TCP gets TCP (Linux: inet_create walking inetsw).
+// inetCreate is the protocol switch (Linux: inet_create walking inetsw):
+// SOCK_STREAM with protocol 0 or IPPROTO_TCP gets TCP, SOCK_DGRAM with 0
+// or IPPROTO_UDP gets UDP. Another type is ESOCKTNOSUPPORT, another
+// protocol for a known type EPROTONOSUPPORT.
 func (n *Net) inetCreate(s *Socket, typ, proto int) error {
-	if typ != SockStream {
+	switch {
+	case typ == SockStream && (proto == IPProtoIP || proto == IPProtoTCP):
+		s.attach(n.tcp.NewSock())
+	case typ == SockDgram && n.udp != nil && (proto == IPProtoIP || proto == IPProtoUDP):
+		s.attachDgram(n.udp.NewSock())
+	case typ == SockStream || typ == SockDgram && n.udp != nil:
+		return ErrProtoNoSupport
+	default:
 		return ErrSockTNoSupport
 	}
-	if proto != IPProtoIP && proto != IPProtoTCP {
-		return ErrProtoNoSupport
-	}
-	s.attach(n.tcp.NewSock())
 	return nil
 }
 
 // attach binds a TCP sock to this socket: its wake-ups go to our queue
 // (Linux: sock_init_data sets sk_wq and sk_data_ready).
 func (s *Socket) attach(sk *tcp.Sock) {
-	s.sk = sk
+	s.ops, s.sk, s.prot = &inetStreamOps, sk, sk
 	sk.SetWake(s.wq.WakeUpInterruptible)
 	sk.SetInode(s.inode.Ino, 0)
 }
 
-// Ino is the socket's inode number (shown in /proc/net/tcp).
+// attachDgram binds a UDP sock to this socket, as attach does for TCP.
+func (s *Socket) attachDgram(sk *udp.Sock) {
+	s.ops, s.dsk, s.prot = &inetDgramOps, sk, sk
+	sk.SetWake(s.wq.WakeUpInterruptible)
+	sk.SetInode(s.inode.Ino, 0)
+}
+
+// Ino is the socket's inode number (shown in /proc/net/tcp and udp).
 func (s *Socket) Ino() uint64 { return s.inode.Ino }
 
 // Inode returns the socket's sockfs inode.
 func (s *Socket) Inode() *fs.Inode { return s.inode }
 
-// Sock returns the TCP sock underneath.
+// Sock returns the TCP sock underneath; nil for a datagram socket.
 func (s *Socket) Sock() *tcp.Sock { return s.sk }
 
 // SetNonblock sets O_NONBLOCK.
@@ -132,14 +151,15 @@ func (s *Socket) wait(t *sched.Task, timeout time.Duration, cond func() bool) er
 // Bind binds a local address (Linux: inet_bind).
 func (s *Socket) Bind(a netip.AddrPort) error { return s.inetBind(a) }
 
-// inetBind: Linux inet_bind → __inet_bind → inet_csk_get_port.
+// inetBind: Linux inet_bind → __inet_bind → the protocol's get_port
+// (inet_csk_get_port, udp_v4_get_port).
 // A gdb lab breakpoint: kept out of line so `tcp-lab-trace` stops here.
 //
 //go:noinline
-func (s *Socket) inetBind(a netip.AddrPort) error { return s.sk.Bind(a) }
+func (s *Socket) inetBind(a netip.AddrPort) error { return s.prot.Bind(a) }
 
-// Listen starts listening (Linux: inet_listen).
-func (s *Socket) Listen(backlog int) error { return s.inetListen(backlog) }
+// Listen starts listening (Linux: inet_listen); EOPNOTSUPP for datagrams.
+func (s *Socket) Listen(backlog int) error { return s.ops.listen(s, backlog) }
 
 // inetListen: Linux inet_listen → inet_csk_listen_start.
 // A gdb lab breakpoint: kept out of line so `tcp-lab-trace` stops here.
@@ -147,14 +167,15 @@ func (s *Socket) Listen(backlog int) error { return s.inetListen(backlog) }
 //go:noinline
 func (s *Socket) inetListen(backlog int) error { return s.sk.Listen(backlog) }
 
-// Accept waits for a connection (Linux: inet_accept → inet_csk_accept).
-func (s *Socket) Accept(t *sched.Task) (*Socket, error) { return s.inetAccept(t, false) }
+// Accept waits for a connection (Linux: inet_accept → inet_csk_accept);
+// EOPNOTSUPP for datagrams.
+func (s *Socket) Accept(t *sched.Task) (*Socket, error) { return s.ops.accept(s, t, false) }
 
 // AcceptFlags is Accept for accept4: nonblock makes a listener without
 // O_NONBLOCK not wait this once (the accept4 flags themselves apply to the
 // new socket).
 func (s *Socket) AcceptFlags(t *sched.Task, dontWait bool) (*Socket, error) {
-	return s.inetAccept(t, dontWait)
+	return s.ops.accept(s, t, dontWait)
 }
 
 // inetAccept takes a child from the accept queue and gives it a socket of
@@ -206,10 +227,12 @@ func (s *Socket) inetCskAccept(t *sched.Task) (*tcp.Sock, error) {
 	}
 }
 
-// Connect connects to dst, waiting for the handshake unless non-blocking
-// (Linux: inet_stream_connect → __inet_stream_connect → tcp_v4_connect).
+// Connect connects to dst (Linux: sock->ops->connect). A stream socket
+// waits for the handshake unless non-blocking (inet_stream_connect →
+// tcp_v4_connect); a datagram socket sets its peer at once, and the zero
+// AddrPort (AF_UNSPEC) disconnects it (inet_dgram_connect).
 func (s *Socket) Connect(t *sched.Task, dst netip.AddrPort) error {
-	return s.inetStreamConnect(t, dst)
+	return s.ops.connect(s, t, dst)
 }
 
 func (s *Socket) inetStreamConnect(t *sched.Task, dst netip.AddrPort) error {
@@ -234,10 +257,13 @@ func (s *Socket) inetStreamConnect(t *sched.Task, dst netip.AddrPort) error {
 	return err
 }
 
-// Send writes all of b unless non-blocking, interrupted or an error ends
-// it early; it returns what was queued (Linux: inet_sendmsg → tcp_sendmsg
-// with sk_stream_wait_memory).
-func (s *Socket) Send(t *sched.Task, b []byte) (int, error) { return s.tcpSendmsg(t, b, false) }
+// Send is SendMsg without an address or flags, as write(2) on the socket:
+// a stream socket writes all of b unless non-blocking, interrupted or an
+// error ends it early; a datagram socket sends b as one datagram to its
+// peer (Linux: sock_write_iter → sock_sendmsg).
+func (s *Socket) Send(t *sched.Task, b []byte) (int, error) {
+	return s.sockSendmsg(t, b, netip.AddrPort{}, 0)
+}
 
 // partial returns a short count instead of an error once something was
 // transferred, as Linux does.
@@ -248,20 +274,31 @@ func partial(n int, err error) (int, error) {
 	return 0, err
 }
 
-// Recv waits for data and copies what is there (Linux: inet_recvmsg →
-// tcp_recvmsg with sk_wait_data). 0, nil is end of stream.
-func (s *Socket) Recv(t *sched.Task, b []byte) (int, error) { return s.tcpRecvmsg(t, b, 0) }
+// Recv waits for data and copies what is there, as read(2) on the socket
+// (Linux: sock_read_iter → sock_recvmsg): for a stream 0, nil is the end;
+// a datagram socket takes one datagram.
+func (s *Socket) Recv(t *sched.Task, b []byte) (int, error) {
+	n, _, _, err := s.sockRecvmsg(t, b, 0)
+	return n, err
+}
 
 // Peek is Recv with MSG_PEEK.
-func (s *Socket) Peek(t *sched.Task, b []byte) (int, error) { return s.tcpRecvmsg(t, b, MsgPeek) }
+func (s *Socket) Peek(t *sched.Task, b []byte) (int, error) {
+	n, _, _, err := s.sockRecvmsg(t, b, MsgPeek)
+	return n, err
+}
 
-// Shutdown half-closes (Linux: inet_shutdown).
-func (s *Socket) Shutdown(how int) error { return s.sk.Shutdown(how) }
+// Shutdown half-closes (Linux: inet_shutdown → tcp_shutdown, or the
+// datagram socket's flags).
+func (s *Socket) Shutdown(how int) error { return s.prot.Shutdown(how) }
 
-// Close releases the socket; with SO_LINGER on and a timeout it waits
-// until our FIN is acknowledged (Linux: inet_release → tcp_close, whose
-// linger wait is sk_stream_wait_close).
-func (s *Socket) Close(t *sched.Task) error {
+// Close releases the socket (Linux: inet_release → the protocol's close).
+func (s *Socket) Close(t *sched.Task) error { return s.ops.release(s, t) }
+
+// tcpClose closes the TCP sock; with SO_LINGER on and a timeout it waits
+// until our FIN is acknowledged (Linux: tcp_close, whose linger wait is
+// sk_stream_wait_close).
+func (s *Socket) tcpClose(t *sched.Task) error {
 	s.sk.Close()
 	on, d := s.sk.Linger()
 	if !on || d == 0 || s.nonblock.Load() {
@@ -276,11 +313,14 @@ func (s *Socket) Close(t *sched.Task) error {
 }
 
 // GetSockName returns the local address (Linux: inet_getname).
-func (s *Socket) GetSockName() netip.AddrPort { return s.sk.LocalAddr() }
+func (s *Socket) GetSockName() netip.AddrPort { return s.prot.LocalAddr() }
 
 // GetPeerName returns the peer's address or ENOTCONN.
-func (s *Socket) GetPeerName() (netip.AddrPort, error) { return s.sk.RemoteAddr() }
+func (s *Socket) GetPeerName() (netip.AddrPort, error) { return s.prot.RemoteAddr() }
 
-// Poll returns the socket's readiness (Linux: sock_poll → tcp_poll); TCP's
-// bits have the EPOLL values fs uses.
-func (s *Socket) Poll() fs.PollMask { return fs.PollMask(s.sk.Poll()) }
+// Poll returns the socket's readiness (Linux: sock_poll → tcp_poll or
+// udp_poll).
+func (s *Socket) Poll() fs.PollMask { return s.ops.poll(s) }
+
+// tcpPoll: Linux tcp_poll; TCP's bits have the EPOLL values fs uses.
+func (s *Socket) tcpPoll() fs.PollMask { return fs.PollMask(s.sk.Poll()) }

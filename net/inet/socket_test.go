@@ -241,8 +241,17 @@ func TestErrorsAndInterrupts(t *testing.T) {
 	if v, _ := c.GetSockOpt(SolSocket, SoRcvBuf); v != 131072 {
 		t.Fatalf("SO_RCVBUF = %d, want doubled 131072", v)
 	}
-	if _, err := na.Socket(AFInet, 2, 0); !errors.Is(err, syscall.ESOCKTNOSUPPORT) {
-		t.Fatalf("SOCK_DGRAM: %v", err)
+	for _, c := range []struct {
+		typ, proto int
+		want       syscall.Errno
+	}{
+		{3, 0, syscall.ESOCKTNOSUPPORT}, // SOCK_RAW
+		{SockStream, IPProtoUDP, syscall.EPROTONOSUPPORT},
+		{SockDgram, IPProtoTCP, syscall.EPROTONOSUPPORT},
+	} {
+		if _, err := na.Socket(AFInet, c.typ, c.proto); !errors.Is(err, c.want) {
+			t.Fatalf("socket(AF_INET, %d, %d): %v, want %v", c.typ, c.proto, err, c.want)
+		}
 	}
 }
 

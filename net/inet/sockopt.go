@@ -14,6 +14,7 @@ const (
 
 	SoReuseAddr = 2
 	SoError     = 4
+	SoBroadcast = 6
 	SoKeepAlive = 9
 	SoSndBuf    = 7
 	SoRcvBuf    = 8
@@ -41,9 +42,16 @@ var intOptions = map[[2]int]tcp.Option{
 	{SolTCP, TCPKeepCnt}:     tcp.OptKeepCnt,
 }
 
-// SetSockOpt sets an integer option (Linux: sock_setsockopt /
-// tcp_setsockopt).
-func (s *Socket) SetSockOpt(level, name, v int) error {
+// SetSockOpt sets an integer option (Linux: sock_setsockopt and the
+// protocol's setsockopt).
+func (s *Socket) SetSockOpt(level, name, v int) error { return s.ops.setsockopt(s, level, name, v) }
+
+// GetSockOpt reads an integer option; SO_ERROR returns and clears the
+// pending error as an errno.
+func (s *Socket) GetSockOpt(level, name int) (int, error) { return s.ops.getsockopt(s, level, name) }
+
+// tcpSetsockopt: Linux sock_setsockopt / tcp_setsockopt.
+func (s *Socket) tcpSetsockopt(level, name, v int) error {
 	o, ok := intOptions[[2]int{level, name}]
 	if !ok {
 		return tcp.ErrNoProtoOpt
@@ -51,9 +59,8 @@ func (s *Socket) SetSockOpt(level, name, v int) error {
 	return s.sk.SetOption(o, v)
 }
 
-// GetSockOpt reads an integer option; SO_ERROR returns and clears the
-// pending error as an errno.
-func (s *Socket) GetSockOpt(level, name int) (int, error) {
+// tcpGetsockopt: Linux sock_getsockopt / tcp_getsockopt.
+func (s *Socket) tcpGetsockopt(level, name int) (int, error) {
 	if level == SolSocket && name == SoError {
 		if err := s.sk.TakeError(); err != nil {
 			return int(Errno(err)), nil
@@ -69,7 +76,7 @@ func (s *Socket) GetSockOpt(level, name int) (int, error) {
 
 // SetSockOptString sets a string option: TCP_CONGESTION.
 func (s *Socket) SetSockOptString(level, name int, v string) error {
-	if level != SolTCP || name != TCPCongestion {
+	if level != SolTCP || name != TCPCongestion || s.sk == nil {
 		return tcp.ErrNoProtoOpt
 	}
 	return s.sk.SetCongestion(v)
@@ -77,17 +84,18 @@ func (s *Socket) SetSockOptString(level, name int, v string) error {
 
 // GetSockOptString reads a string option: TCP_CONGESTION.
 func (s *Socket) GetSockOptString(level, name int) (string, error) {
-	if level != SolTCP || name != TCPCongestion {
+	if level != SolTCP || name != TCPCongestion || s.sk == nil {
 		return "", tcp.ErrNoProtoOpt
 	}
 	return s.sk.Congestion(), nil
 }
 
-// SetLinger sets SO_LINGER (struct linger's l_onoff and l_linger).
-func (s *Socket) SetLinger(on bool, d time.Duration) { s.sk.SetLinger(on, d) }
+// SetLinger sets SO_LINGER (struct linger's l_onoff and l_linger); a
+// datagram socket keeps it without effect, as Linux's does.
+func (s *Socket) SetLinger(on bool, d time.Duration) { s.prot.SetLinger(on, d) }
 
 // GetLinger reads SO_LINGER.
-func (s *Socket) GetLinger() (bool, time.Duration) { return s.sk.Linger() }
+func (s *Socket) GetLinger() (bool, time.Duration) { return s.prot.Linger() }
 
 // SetTimeout sets SO_RCVTIMEO or SO_SNDTIMEO; 0 waits forever.
 func (s *Socket) SetTimeout(name int, d time.Duration) error {

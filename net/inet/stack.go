@@ -6,13 +6,20 @@ import (
 	"gomenuos/net/clock"
 	"gomenuos/net/stack"
 	"gomenuos/net/tcp"
+	"gomenuos/net/udp"
 )
 
 // NewNet returns the socket layer on top of st, with TCP registered as
-// st's protocol 6 (Linux: inet_init → inet_add_protocol(&tcp_protocol)).
+// st's protocol 6 and UDP as 17 (Linux: inet_init →
+// inet_add_protocol(&tcp_protocol) and (&udp_protocol)). UDP shares TCP's
+// ephemeral port range (ip_local_port_range) and test seed.
 func NewNet(st *stack.Stack, clk clock.Clock, cfg tcp.Config) *Net {
 	n := New(st, clk, cfg)
 	st.AddTransport(tcpProtocol{n.tcp})
+	ucfg := udp.DefaultConfig()
+	ucfg.EphemeralLo, ucfg.EphemeralHi, ucfg.Seed = cfg.EphemeralLo, cfg.EphemeralHi, cfg.Seed
+	n.udp = udp.New(st, ucfg)
+	st.AddTransport(n.udp)
 	return n
 }
 

@@ -31,6 +31,7 @@ type testNet struct {
 	ifa, ifb *Interface
 	mu       sync.Mutex
 	wire     []string
+	frames   [][]byte // the same frames, raw
 }
 
 func newTestNet(t testing.TB, imp link.Impairment) *testNet {
@@ -39,6 +40,7 @@ func newTestNet(t testing.TB, imp link.Impairment) *testNet {
 		Capture: func(from *link.PipeEnd, f []byte) {
 			n.mu.Lock()
 			n.wire = append(n.wire, from.Name()+" "+describeFrame(f))
+			n.frames = append(n.frames, append([]byte(nil), f...))
 			n.mu.Unlock()
 		}})
 	n.a = New(Options{Clock: n.vc, IPIDSeed: 100})
@@ -58,7 +60,7 @@ func (n *testNet) takeWire() []string {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	w := n.wire
-	n.wire = nil
+	n.wire, n.frames = nil, nil
 	return w
 }
 

@@ -91,6 +91,21 @@ func (s *Stack) isLocalLocked(a netip.Addr) bool {
 	return false
 }
 
+// IsBroadcast reports whether a is the limited broadcast address or the
+// directed broadcast of a subnet on any interface (Linux: inet_addr_type
+// returning RTN_BROADCAST). UDP refuses to send there without
+// SO_BROADCAST.
+func (s *Stack) IsBroadcast(a netip.Addr) bool {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	for _, ifc := range s.ifaces {
+		if s.isBroadcastLocked(ifc, a) {
+			return true
+		}
+	}
+	return false
+}
+
 // isBroadcastLocked reports whether a is the limited broadcast address or
 // the directed broadcast of one of ifc's subnets.
 func (s *Stack) isBroadcastLocked(ifc *Interface, a netip.Addr) bool {

@@ -88,7 +88,7 @@ func (s *Stack) isMartianSourceLocked(ifc *Interface, src netip.Addr) bool {
 // ip_local_deliver → ip_protocol_deliver_rcu).
 func (s *Stack) ipLocalDeliver(ifc *Interface, ip header.IPv4, bcast, verified bool) {
 	p := &PacketInfo{Src: ip.Src(), Dst: ip.Dst(), TTL: ip.TTL(), TOS: ip.TOS(), Payload: ip.Payload(),
-		IfIndex: ifc.index, ChecksumVerified: verified, ip: ip}
+		IfIndex: ifc.index, ChecksumVerified: verified, Broadcast: bcast, ip: ip}
 	if ip.Protocol() == header.ProtocolICMP {
 		s.ipMIB.InDelivers.Add(1)
 		s.icmpRcv(ifc, p, bcast)

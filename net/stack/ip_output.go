@@ -11,6 +11,15 @@ import (
 
 const ipHdrLen = header.IPv4MinHeaderLen
 
+// pmtuDisc is a datagram's path MTU discovery mode (Linux: IP_PMTUDISC_*).
+type pmtuDisc int
+
+const (
+	pmtuDont pmtuDisc = iota // never DF: fragment as needed (IP_PMTUDISC_DONT)
+	pmtuWant                 // DF when the datagram fits, else fragment (IP_PMTUDISC_WANT)
+	pmtuDo                   // always DF: EMSGSIZE past the path MTU (IP_PMTUDISC_DO)
+)
+
 // OutputIPv4 sends one datagram. buf[off:] is the complete transport
 // segment (checksum already filled by the transport); buf[:off] is free
 // headroom, off >= MaxHeaderRoom. Ownership of buf passes to the stack (it
@@ -18,11 +27,19 @@ const ipHdrLen = header.IPv4MinHeaderLen
 // be a local address (use Route). DF is set. Linux: ip_queue_xmit /
 // ip_local_out.
 func (s *Stack) OutputIPv4(src, dst netip.Addr, proto, tos uint8, buf []byte, off int) error {
-	return s.ipQueueXmit(src, dst, proto, tos, buf, off, true)
+	return s.ipQueueXmit(src, dst, proto, tos, buf, off, pmtuDo)
+}
+
+// OutputIPv4Datagram is OutputIPv4 for a datagram transport such as UDP,
+// with Linux's default IP_PMTUDISC_WANT: DF when the datagram fits the
+// path MTU, otherwise it is fragmented here, without DF (Linux:
+// __ip_make_skb's DF decision, then ip_fragment).
+func (s *Stack) OutputIPv4Datagram(src, dst netip.Addr, proto, tos uint8, buf []byte, off int) error {
+	return s.ipQueueXmit(src, dst, proto, tos, buf, off, pmtuWant)
 }
 
 // ipQueueXmit routes the datagram and writes its header (Linux: ip_queue_xmit).
-func (s *Stack) ipQueueXmit(src, dst netip.Addr, proto, tos uint8, buf []byte, off int, df bool) error {
+func (s *Stack) ipQueueXmit(src, dst netip.Addr, proto, tos uint8, buf []byte, off int, pmtu pmtuDisc) error {
 	if off < MaxHeaderRoom || off > len(buf) || len(buf)-off+ipHdrLen > header.IPv4MaxTotalLen {
 		return ErrInvalid
 	}
@@ -37,13 +54,13 @@ func (s *Stack) ipQueueXmit(src, dst netip.Addr, proto, tos uint8, buf []byte, o
 		return ErrInvalidSource
 	}
 	total := len(buf) - off + ipHdrLen
-	if total > nh.mtu && df {
+	if total > nh.mtu && pmtu == pmtuDo {
 		s.ipMIB.FragFails.Add(1)
 		return ErrMessageTooLong // Linux: ip_fragment refuses DF, EMSGSIZE
 	}
 	f := header.IPv4Fields{TOS: tos, TotalLength: uint16(total), ID: s.nextIPID(), TTL: s.defaultTTL,
 		Protocol: proto, Src: src, Dst: dst}
-	if df {
+	if pmtu == pmtuDo || pmtu == pmtuWant && total <= nh.mtu {
 		f.Flags = header.IPv4FlagDF
 	}
 	header.PutIPv4(buf[off-ipHdrLen:off], f)
@@ -115,7 +132,7 @@ func (s *Stack) ipFragment(nh nextHop, ip header.IPv4) error {
 func (s *Stack) ipSend(src, dst netip.Addr, proto, tos uint8, payload []byte) error {
 	buf := make([]byte, MaxHeaderRoom+len(payload))
 	copy(buf[MaxHeaderRoom:], payload)
-	return s.ipQueueXmit(src, dst, proto, tos, buf, MaxHeaderRoom, false)
+	return s.ipQueueXmit(src, dst, proto, tos, buf, MaxHeaderRoom, pmtuDont)
 }
 
 // fixIPv4Checksum recomputes the checksum of header h after an edit.

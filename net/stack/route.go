@@ -106,7 +106,9 @@ func (s *Stack) routeOutput(dst netip.Addr) (nextHop, error) {
 		return nextHop{}, ErrNoRoute
 	}
 	nh := nextHop{ifc: r.ifc, neighbor: dst, src: r.src, mtu: r.ifc.dev.MTU()}
-	if !r.connected {
+	// The limited broadcast leaves on the route's device as a broadcast,
+	// never to the gateway (Linux: __mkroute_output makes it RTN_BROADCAST).
+	if !r.connected && dst != limitedBroadcast {
 		nh.neighbor = r.gw
 	}
 	if e, ok := s.routes.pmtu[dst]; ok && e.mtu < nh.mtu && s.clock.Now().Before(e.expires) {

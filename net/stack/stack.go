@@ -1,8 +1,8 @@
 // Package stack is the IPv4 layer of gomenuos and the devices under it:
 // Ethernet demultiplexing, ARP, IPv4 input and output with fragment
 // reassembly, ICMP, a small routing table and the counters Linux shows in
-// /proc/net. Transports (TCP, later UDP) register with AddTransport and
-// send with OutputIPv4.
+// /proc/net. Transports (TCP, UDP) register with AddTransport and send
+// with OutputIPv4 or OutputIPv4Datagram.
 //
 // The structure follows Linux's net/core and net/ipv4: a device hands a
 // frame to netifReceiveSkb, which demultiplexes to arpRcv or ipRcv;
@@ -48,11 +48,15 @@ type PacketInfo struct {
 	// device verified it, or the datagram never left this host (Linux:
 	// CHECKSUM_UNNECESSARY, which loopback and NICs with RX offload set).
 	ChecksumVerified bool
+	// Broadcast says Dst is the limited broadcast or a subnet's directed
+	// broadcast (Linux: RTCF_BROADCAST on the input route): UDP delivers
+	// it to every matching socket and never answers it with an ICMP error.
+	Broadcast bool
 
 	ip header.IPv4 // the datagram Payload came from, for ICMP errors about it
 }
 
-// TransportProtocol is what TCP (and later UDP) registers (Linux: struct
+// TransportProtocol is what TCP and UDP register (Linux: struct
 // net_protocol).
 type TransportProtocol interface {
 	// Protocol returns the IP protocol number (6 = TCP).

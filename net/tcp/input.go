@@ -5,6 +5,7 @@ import (
 
 	"gomenuos/net/checksum"
 	"gomenuos/net/header"
+	"gomenuos/sched/trace"
 )
 
 // segment is a received segment, parsed once (Linux: struct tcp_skb_cb).
@@ -95,6 +96,7 @@ func (p *Proto) tcpV4RcvLocked(src, dst netip.Addr, payload []byte, verified boo
 	}
 	if s := p.lookupEstablishedLocked(g.tuple()); s != nil {
 		if s.state == StateTimeWait {
+			s.traceRcv(&g, trace.SiteTimewait)
 			if !s.tcpTimewaitStateProcessLocked(&g) {
 				return
 			}
@@ -106,11 +108,13 @@ func (p *Proto) tcpV4RcvLocked(src, dst netip.Addr, payload []byte, verified boo
 	}
 	l := p.lookupListenerLocked(dst, g.dstPort)
 	if l == nil {
+		(*Sock)(nil).traceRcv(&g, trace.SiteNoSocket)
 		p.MIB.DropNoSocket.Add(1)
 		p.tcpV4SendResetLocked(&g)
 		return
 	}
 	if req := l.listen.synQueue[g.tuple()]; req != nil {
+		l.traceRcv(&g, trace.SiteCheckReq)
 		if child := l.tcpCheckReqLocked(req, &g); child != nil {
 			l.tcpChildProcessLocked(child, &g)
 		}
@@ -122,6 +126,7 @@ func (p *Proto) tcpV4RcvLocked(src, dst netip.Addr, payload []byte, verified boo
 // tcpV4DoRcvLocked processes a segment for a socket: the established
 // fast path or the state machine (Linux: tcp_v4_do_rcv).
 func (s *Sock) tcpV4DoRcvLocked(g *segment) {
+	s.traceRcv(g, trace.SiteNone)
 	if s.state == StateEstablished {
 		s.tcpRcvEstablishedLocked(g)
 		return
@@ -142,6 +147,7 @@ func (s *Sock) tcpV4DoRcvLocked(g *segment) {
 // segment with only ACK/PSH set and an expected timestamp takes the fast
 // path (Linux: tcp_rcv_established header prediction).
 func (s *Sock) tcpRcvEstablishedLocked(g *segment) {
+	s.traceProbe(g)
 	if g.flags&^(flagPsh) == flagAck && g.seq == s.rcvNxt && len(s.ooo) == 0 &&
 		s.tsAcceptableLocked(g) && len(g.data) <= int(s.rcvWindowLocked()) && s.caState == caOpen &&
 		g.ack.gt(s.sndUna.add(-1)) && g.ack.leq(s.sndMax) {

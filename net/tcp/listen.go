@@ -4,6 +4,7 @@ import (
 	"net/netip"
 
 	"gomenuos/net/header"
+	"gomenuos/sched/trace"
 )
 
 // listenQueue is a listener's two queues (Linux: struct
@@ -224,6 +225,7 @@ func (r *requestSock) tcpV4SendSynackLocked() {
 	}
 	f := header.TCPFields{SrcPort: r.tuple.lport, DstPort: r.tuple.rport, Seq: uint32(r.iss),
 		Ack: uint32(r.irs.add(1)), Flags: flagSyn | flagAck, Window: uint16(min(r.rcvWnd, 65535)), Options: &o}
+	p.traceSend(r.listener, r.tuple.laddr, r.tuple.raddr, &f, 0, trace.SiteSendSynack)
 	p.emitLocked(r.tuple.laddr, r.tuple.raddr, &f)
 }
 
@@ -308,6 +310,7 @@ func (l *Sock) tcpV4SynRecvSockLocked(r *requestSock, g *segment) *Sock {
 	c.peerMSS = r.peerMSS
 	c.tcpSyncMSSLocked()
 	c.state = StateSynRecv
+	c.traceSetState(StateClose, StateSynRecv) // Linux: inet_csk_clone_lock's inet_sk_set_state
 	c.parent = l
 	p.MIB.PassiveOpens.Add(1)
 	l.inetCskReqskQueueAddLocked(c)

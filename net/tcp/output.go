@@ -6,6 +6,7 @@ import (
 
 	"gomenuos/net/checksum"
 	"gomenuos/net/header"
+	"gomenuos/sched/trace"
 )
 
 const (
@@ -89,6 +90,7 @@ func (s *Sock) tcpTransmitSkbLocked(seq seqnum, flags uint8, n int) {
 		f.Ack = uint32(s.rcvNxt)
 		s.ackSentLocked()
 	}
+	s.proto.traceSend(s, s.laddr, s.raddr, &f, n, trace.SiteTransmitSkb)
 	var b, text []byte
 	gsoMSS := 0
 	if n > s.sndMSS {
@@ -210,6 +212,7 @@ func (p *Proto) tcpV4SendResetLocked(seg *segment) {
 		f.Flags |= flagAck
 		f.Ack = uint32(seg.seq.add(seg.seqLen()))
 	}
+	p.traceSend(nil, seg.dst, seg.src, &f, 0, trace.SiteSendReset)
 	p.emitLocked(seg.dst, seg.src, &f)
 }
 

@@ -173,6 +173,7 @@ func (s *Sock) setStateLocked(st State) {
 	if old == st {
 		return
 	}
+	s.traceSetState(old, st)
 	m := &s.proto.MIB
 	if st == StateEstablished {
 		m.CurrEstab.Add(1)

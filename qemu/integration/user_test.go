@@ -42,6 +42,18 @@ func TestQEMUUserCopyOnWriteAndPipes(t *testing.T) {
 		"write with no reader: Broken pipe\nwriter killed by signal 13\n")
 }
 
+// A process's SSE registers, MXCSR and x87 stack come back unchanged from
+// a system call answered in trap context (which saves no FPU state), one
+// served by the kernel, a sleep while another process used the same
+// registers, and timer preemption between two busy processes.
+func TestQEMUUserRegistersSurviveTheKernel(t *testing.T) {
+	m := boot(t, harness.Config{})
+	expectOutput(t, m, "fpu", "getppid (answered in trap context): registers kept\n"+
+		"write (served by the kernel): registers kept\n"+
+		"read (slept while another process ran): registers kept\n"+
+		"a busy loop (the timer switched processes): registers kept\nfpu: ok\n")
+}
+
 // Faults and privileged instructions in user code become signals with
 // Linux's one-line reports; the shell prints bash's words for the death
 // and the kernel keeps serving.

@@ -37,7 +37,9 @@ const (
 
 // startGDB attaches gdb to QEMU's stub on port with the kernel's symbols
 // and starts trace (tcp-lab-trace json, or tcp-lab-trace json user).
-func startGDB(root, kernel string, port int, trace string, timeout time.Duration) (*gdbProc, error) {
+// With detach, gdb lets the guest run on when it ends (instead of leaving
+// it stopped), for what the lab does after gdb.
+func startGDB(root, kernel string, port int, trace string, timeout time.Duration, detach bool) (*gdbProc, error) {
 	if _, err := exec.LookPath("gdb"); err != nil {
 		return nil, ErrNoGDB
 	}
@@ -50,6 +52,9 @@ func startGDB(root, kernel string, port int, trace string, timeout time.Duration
 		"-ex", trace,
 		"-ex", "continue",
 		"-ex", "tcp-lab-summary"}
+	if detach {
+		args = append(args, "-ex", "detach")
+	}
 	g := &gdbProc{cmd: exec.Command("gdb", args...), done: make(chan struct{}), lastHit: time.Now()}
 	// Its own process group, so a terminal's Ctrl-C reaches it only
 	// through us; it dies with us.

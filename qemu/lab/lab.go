@@ -20,9 +20,11 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"gomenuos/qemu/harness"
+	"gomenuos/qemu/ktrace"
 )
 
 // Config describes one lab run. The zero value uses the default image and
@@ -32,6 +34,12 @@ type Config struct {
 	Root     string        // repository root (holds qemu/gdb/tcplab.py); "" = found from the working directory
 	Timeout  time.Duration // the whole run; 0 means DefaultTimeout
 	Menu     string        // "go" (or ""): the Go shell; "c": the C MenuOS as init (MenuC)
+	// Pictures, when set, is a directory for SVG pictures of the run: the
+	// kernel's tracepoints are on from boot (trace_event=), and once gdb
+	// has detached the lab reads the trace and draws each TCP connection
+	// and the context switches (qemu/ktrace). The Go shell's `trace`
+	// command reads it, so only with MenuGo.
+	Pictures string
 }
 
 // The two MenuOS programs the lab can type at.
@@ -65,6 +73,8 @@ type Result struct {
 	GDB      string
 	Port     int           // QEMU's gdb stub: 127.0.0.1:Port
 	Elapsed  time.Duration // from QEMU's start to gdb's exit
+	Trace    string        // the kernel's trace after the run (with Config.Pictures)
+	Files    []string      // the pictures written
 }
 
 // Run performs the lab once. On error the Result still holds what was
@@ -81,6 +91,9 @@ func Run(cfg Config) (*Result, error) {
 	case "", MenuGo:
 	case MenuC:
 		cmdline, trace = CInit, "tcp-lab-trace json user"
+		if cfg.Pictures != "" {
+			return nil, fmt.Errorf("lab: pictures read the trace with the Go shell's trace command; not with menu %q", MenuC)
+		}
 	default:
 		return nil, fmt.Errorf("lab: menu %q: want %q or %q", cfg.Menu, MenuGo, MenuC)
 	}
@@ -98,14 +111,17 @@ func Run(cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	m, err := harness.Start(harness.Config{BuildDir: cfg.BuildDir, GDBPort: port, WaitGDB: true,
-		Cmdline: cmdline, Timeout: cfg.Timeout})
+	hc := harness.Config{BuildDir: cfg.BuildDir, GDBPort: port, WaitGDB: true, Cmdline: cmdline, Timeout: cfg.Timeout}
+	if cfg.Pictures != "" {
+		hc.Cmdline = "trace_event=" + strings.Join(ktrace.DefaultEvents, ",")
+	}
+	m, err := harness.Start(hc)
 	if err != nil {
 		return nil, err
 	}
 	defer m.Kill()
 	_, kernel, _ := harness.Image(cfg.BuildDir)
-	g, err := startGDB(cfg.Root, kernel, port, trace, cfg.Timeout)
+	g, err := startGDB(cfg.Root, kernel, port, trace, cfg.Timeout, cfg.Pictures != "")
 	if err != nil {
 		return nil, err
 	}
@@ -113,7 +129,25 @@ func Run(cfg Config) (*Result, error) {
 	err = drive(m, g, cfg.Timeout)
 	res.Hits, res.Warnings, res.GDB, err = g.finish(err)
 	res.Console, res.Elapsed = m.Output(), m.Since()
+	if err == nil && cfg.Pictures != "" {
+		err = pictures(m, cfg, res)
+	}
 	return res, err
+}
+
+// pictures reads the kernel's trace once gdb has detached (the guest runs
+// on) and draws it.
+func pictures(m *harness.Machine, cfg Config, res *Result) error {
+	if err := m.Send("trace\r"); err != nil {
+		return err
+	}
+	out, err := m.Expect(Prompt, time.Minute)
+	if err != nil {
+		return fmt.Errorf("lab: reading the trace: %w", err)
+	}
+	res.Trace = strings.ReplaceAll(out, "\r\n", "\n")
+	res.Files, err = ktrace.WriteSVGs(cfg.Pictures, ktrace.Parse(res.Trace))
+	return err
 }
 
 // drive types the two commands at the right moments and waits for the

@@ -24,7 +24,7 @@ type field struct {
 // tops are 16-byte aligned and the frame is 704 bytes.
 var layout = []field{
 	{"FX", 512, "FXSAVE64 image: x87, MXCSR, XMM0-15"},
-	{"Pad", 8, "keeps FX 16-byte aligned"},
+	{"FXFlags", 8, "FXNone when FX holds no saved state (and keeps FX 16-byte aligned)"},
 	{"FSBase", 8, "FS base of the interrupted context (its TLS)"},
 	{"R15", 8, ""}, {"R14", 8, ""}, {"R13", 8, ""}, {"R12", 8, ""},
 	{"R11", 8, ""}, {"R10", 8, ""}, {"R9", 8, ""}, {"R8", 8, ""},

@@ -25,13 +25,14 @@ func main() {
 	timeout := flag.Duration("timeout", lab.DefaultTimeout, "bound on the whole run")
 	verbose := flag.Bool("v", false, "also print gdb's own output")
 	menu := flag.String("menu", lab.MenuGo, "the MenuOS typed at: go (the kernel's shell) or c (user/menu as init, over system calls)")
+	pictures := flag.String("pictures", "", "directory for SVG pictures of each TCP connection and the context switches (Go shell only)")
 	flag.Parse()
 	what := "the TCP functions"
 	if *menu == lab.MenuC {
 		what = "the socket system calls and the TCP functions; init is the C MenuOS (" + lab.CInit + ")"
 	}
 	fmt.Printf("gdb lab: QEMU waits for gdb (-S); gdb -batch with %s traces %s; typing replyhi, then hello\n", lab.ScriptPath, what)
-	res, err := lab.Run(lab.Config{BuildDir: *build, Timeout: *timeout, Menu: *menu})
+	res, err := lab.Run(lab.Config{BuildDir: *build, Timeout: *timeout, Menu: *menu, Pictures: *pictures})
 	if res != nil {
 		for _, w := range res.Warnings {
 			fmt.Fprintln(os.Stderr, w)
@@ -43,6 +44,9 @@ func main() {
 		}
 		fmt.Printf("\n%d hits in %.1fs (gdb stub on 127.0.0.1:%d); QEMU stopped\n",
 			len(res.Hits), res.Elapsed.Seconds(), res.Port)
+		for _, f := range res.Files {
+			fmt.Println("wrote", f)
+		}
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
