@@ -1,6 +1,6 @@
 # userframes.py: user processes as gdb sees them from inside the kernel.
-# gomenuos.gdb sources it; `make lab MENU=c` (qemu/lab) loads it into its
-# batch gdb. See docs/gdb-lab.md, "The lab on the C program".
+# gomenuos.gdb sources it; tcplab.py sources it when loaded alone (make
+# lab-c's batch gdb). See docs/gdb-lab.md, "The lab on the C program".
 #
 # 1. Which process a stop is for. A user thread is a goroutine locked to
 #    one kernel thread (sched.Table[i]); proc.Thread.ktid names that kernel
@@ -17,30 +17,31 @@
 #      - RunFrameUnwinder claims the frame of (*Thread).run and says its
 #        caller is the user's context: rip, rsp, rbp and the rest from
 #        ctx.Regs. The thread is the one whose *Thread the run frame holds
-#        (its receiver, kept in the frame); gdb then unwinds on from there
-#        in user memory, which is readable because the process's page
-#        tables are loaded (CR3) while the kernel works for it;
-#      - MuslLeafUnwinder unwinds the C library's functions, which musl
-#        builds without unwind tables or frame pointers (accept,
-#        __syscall_cp_c, ...): it reads the function's instructions from
-#        its start to the pc and adds up what they did to %rsp (sub, add,
-#        push, pop) to find the return address. Frames of the program's
-#        own code (built with -g, so with .eh_frame and line tables) are
-#        left to gdb's DWARF unwinder.
+#        (its receiver, spilled by run's prologue); gdb then unwinds on in
+#        user memory, readable because the process's page tables are
+#        loaded (CR3) while the kernel works for it;
+#      - UserUnwinder unwinds every user frame: by the program's call-frame
+#        tables (readelf -wF of the binary user-symbols loads) or, for
+#        functions without any (musl builds its C library without unwind
+#        tables or frame pointers: accept, __syscall_cp_c, ...), by
+#        reading the function's instructions from its start to the pc and
+#        adding up what they did to %rsp. It ends the backtrace after main.
 #    With the user binary's symbols loaded (`user-symbols`, i.e.
 #    add-symbol-file build/rootfs/bin/menu), `bt` in the kernel shows
-#    ... sysAccept4 → doSyscall64 → run, then accept → serve → Replyhi →
-#    ExecuteMenu → main.
+#    ... sysAccept4 → doSyscall64 → run, then __syscall_cp_c → accept →
+#    serve → Replyhi → ExecuteMenu → main.
+#
+#    gdb refuses a caller whose stack address is below its callee's
+#    ("previous frame inner to this frame"): user stacks (0x7ff...) are
+#    below the kernel's goroutine stacks (0xffffc9...). So the user frames
+#    of such a backtrace get frame IDs moved above the kernel's (USER_IDS),
+#    which is also why the program's frames are not left to gdb's own DWARF
+#    unwinder.
 #
 # 3. `user-context CMD` runs a command with frame 0's registers set to the
 #    user's saved ones (then restored): `user-context bt full` is the
 #    program's own backtrace, with its locals (see USER_IDS for why the
 #    combined bt cannot show those).
-#
-#    gdb refuses a caller whose stack address is below its callee's
-#    ("previous frame inner to this frame"): user stacks (0x7ff...) are
-#    below the kernel's goroutine stacks (0xffffc9...). So the user frames
-#    of such a backtrace get frame IDs moved above the kernel's (USER_IDS).
 
 import os
 import re
