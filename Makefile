@@ -3,6 +3,7 @@
 #   make test    host unit tests + QEMU integration tests
 #   make bench   benchmarks (print figures)
 #   make debug / make gdb   boot waiting for gdb (on :1234 when free) / attach gdb
+#   make lab / make lab-c   the gdb TCP lab unattended, on the Go shell / the C MenuOS
 #   make deps    install the host tools all of these use (scripts/deps.sh)
 
 GO      ?= go
@@ -17,7 +18,7 @@ GOENV   := CGO_ENABLED=0 GOOS=linux GOARCH=amd64
 
 export GOMENUOS_BUILD := $(abspath $(BUILD))
 
-.PHONY: all image run run-tap fuzz debug gdb lab trace test unit integration bench profile clean generate deps FORCE
+.PHONY: all image run run-tap fuzz debug gdb lab lab-c trace test unit integration bench profile clean generate deps FORCE
 
 all: image
 
@@ -53,10 +54,12 @@ $(BUILD)/rootfs/bin/busybox: $(BUSYBOX) scripts/busybox-links.sh | $(BUILD)
 	@mkdir -p $(@D)
 	scripts/busybox-links.sh $(BUSYBOX) $(BUILD)/rootfs
 
-# user/menu: MenuOS in C, several files.
-$(BUILD)/rootfs/bin/menu: user/menu/*.c user/menu/*.h | $(BUILD)
+# user/menu: MenuOS in C, several files. Frame pointers and no tail calls
+# keep every C frame on the stack for the gdb lab's backtraces (main calls
+# ExecuteMenu last; as a jump, main would vanish from `bt`).
+$(BUILD)/rootfs/bin/menu: user/menu/*.c user/menu/*.h Makefile | $(BUILD)
 	@mkdir -p $(@D)
-	$(USER_CC) $(USER_CFLAGS) -fno-omit-frame-pointer -o $@ user/menu/*.c
+	$(USER_CC) $(USER_CFLAGS) -fno-omit-frame-pointer -fno-optimize-sibling-calls -o $@ user/menu/*.c
 
 # The tracer reads the Linux map at run time (docs/tracing.md).
 $(BUILD)/rootfs/boot/linux-map.md: docs/linux-map.md | $(BUILD)
@@ -88,8 +91,10 @@ debug: deps image
 gdb: deps
 	@qemu/run.sh gdb
 
-# make lab: the gdb TCP lab unattended (docs/gdb-lab.md).
+# make lab: the gdb TCP lab unattended (docs/gdb-lab.md); make lab-c: the
+# same on the C MenuOS (user/menu as init), system calls and processes too.
 lab: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD) -pictures $(BUILD)/lab
+lab-c: deps image ; $(GO) run ./qemu/lab/cmd/lab -build $(BUILD) -menu c
 
 # make trace: boot, place probes (PROBES: a file of SystemTap-style specs;
 # SPEC: one more on the command line), run SCRIPT's shell commands, print

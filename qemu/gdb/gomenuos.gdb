@@ -35,6 +35,14 @@ document tcp-lab
 Break where the TCP lab does: tcp_v4_connect and inet_csk_accept (Go names).
 end
 
+# User processes seen from the kernel (docs/gdb-lab.md, "The lab on the C
+# program"): `bt` at a kernel breakpoint goes on below the process's run
+# loop into the user's own frames (accept <- serve <- Replyhi <- main)
+# once `user-symbols` has loaded the program's symbols (default: the C
+# MenuOS, build/rootfs/bin/menu); `info user` names the process on the CPU;
+# `user-context bt full` shows the program's frames with their locals.
+source qemu/gdb/userframes.py
+
 # tcp-lab-all, tcp-lab-trace, tcp-lab-summary: every function of the TCP
 # handshake walkthrough (tcp_v4_connect, inet_csk_accept, tcp_v4_rcv,
 # tcp_v4_do_rcv, tcp_rcv_state_process, tcp_v4_conn_request, tcp_check_req,

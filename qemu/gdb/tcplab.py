@@ -6,6 +6,11 @@
 #                  "Linux name  ->  our function (file:line)  [segment]"
 #   tcp-lab-trace  the same breakpoints, but they print and go on: one
 #                  `continue` runs the whole exchange (what `make lab` does)
+#   ... user       (tcp-lab-all user, tcp-lab-trace [json] user) the lab on
+#                  the C MenuOS (init=/bin/menu): the system calls' own
+#                  breakpoints too (USER_LAB), each hit tagged with the
+#                  process it ran for (comm[pid]), and each command line
+#                  the console hands to the program as a marker
 #   tcp-lab-summary  hits per function so far
 #   linux-break NAME break on our counterpart of a Linux function, by its
 #                  Linux name (the table below, then docs/linux-map.md)
@@ -18,6 +23,11 @@ import os
 import re
 
 import gdb
+
+# userframes.py: which user process a hit is for (current_user_thread).
+# gomenuos.gdb sources it first; a gdb that loads only this file gets it here.
+if "current_user_thread" not in globals():
+    gdb.execute("source " + os.path.join(os.path.dirname(os.path.abspath(__file__)), "userframes.py"))
 
 # (Linux function, our function as gdb spells it). Per-segment functions are
 # marked True: they fire on every segment, so the trace counts them after
@@ -49,8 +59,33 @@ LAB = [
     ("tcp_close", "gomenuos/net/tcp.(*Sock).tcpCloseLocked", False),
 ]
 
+# The system-call layer, for a user program (the C MenuOS) that makes the
+# socket calls the Go shell makes inside the kernel: `tcp-lab-all user`,
+# `make lab MENU=c`. inet_accept stays out of the Go shell's lab, whose
+# accept goes through it too.
+USER_LAB = [
+    ("__sys_socket", "gomenuos/kernel/proc.(*Thread).sysSocket", False),
+    ("__sys_bind", "gomenuos/kernel/proc.(*Thread).sysBind", False),
+    ("__sys_listen", "gomenuos/kernel/proc.(*Thread).sysListen", False),
+    ("__sys_accept4", "gomenuos/kernel/proc.(*Thread).sysAccept4", False),
+    ("inet_accept", "gomenuos/net/inet.(*Socket).inetAccept", False),
+    ("__sys_connect", "gomenuos/kernel/proc.(*Thread).sysConnect", False),
+]
+
+# Under a system call, (*Net).Socket is what __sys_socket calls:
+# sock_create. (For the Go shell, which has no system call, it is the lab's
+# __sys_socket.)
+USER_NAMES = {"gomenuos/net/inet.(*Net).Socket": "sock_create"}
+
 # The shell's dispatcher: each typed command line is a marker in the trace.
 DISPATCH = "gomenuos/kernel/menu.(*Shell).dispatch"
+
+# A user program's command lines: the console's read (Linux: n_tty_read)
+# returning a line; the marker is set at ReadLine's return into
+# consoleFops.Read, where Go's ABI has the string in RAX (pointer), RBX
+# (length).
+READLINE = "gomenuos/drivers/tty.(*TTY).ReadLine"
+CONSOLE_READ = "gomenuos/drivers/char.consoleFops.Read"
 
 # How many hits of a per-segment function the trace prints before it only
 # counts them.
@@ -156,8 +191,11 @@ class Traced(gdb.Breakpoint):
         self.hits += 1
         sal = frame.find_sal()
         where = "%s:%d" % (sal.symtab.filename, sal.line) if sal.symtab else "?"
-        self.lab.report(self, {"linux": self.linux, "sym": self.sym, "file": relpath(where),
-                               "n": self.hits, "seg": self.per_segment, "note": self.note()})
+        proc = self.lab.process()
+        linux = USER_NAMES.get(self.sym, self.linux) if proc else self.linux
+        self.lab.report(self, {"linux": linux, "sym": self.sym, "file": relpath(where),
+                               "n": self.hits, "seg": self.per_segment, "note": self.note(),
+                               "proc": proc})
         self.arm(frame)
         return self.lab.stopping
 
@@ -198,6 +236,45 @@ class ReturnBreakpoint(Traced):
         return "returns"
 
 
+class ReadLineBreakpoint(gdb.Breakpoint):
+    """The console's ReadLine: arms the marker at its return into
+    consoleFops.Read (a user program reading the console, not the Go
+    shell, which calls ReadLine itself)."""
+
+    def __init__(self, lab):
+        super().__init__("'" + READLINE + "'", internal=True)
+        self.lab = lab
+
+    def stop(self):
+        caller = gdb.selected_frame().older()
+        fn = caller.function() if caller is not None else None
+        if fn is not None and fn.name == CONSOLE_READ and caller.pc() not in self.lab.returns:
+            self.lab.returns[caller.pc()] = LineBreakpoint(self.lab, caller.pc())
+        return False
+
+
+class LineBreakpoint(gdb.Breakpoint):
+    """ReadLine's return into consoleFops.Read: the line a user program is
+    about to get, as a command marker."""
+
+    def __init__(self, lab, pc):
+        super().__init__("*%#x" % pc, internal=True)
+        self.lab = lab
+
+    def stop(self):
+        frame = gdb.selected_frame()
+        if self.lab.repeated(self, frame):  # QEMU's stub reports some hits twice (Lab.repeated)
+            return False
+        try:
+            n = int(frame.read_register("rbx"))
+            ptr = int(frame.read_register("rax")) & (1 << 64) - 1
+            line = mem(ptr, n).decode(errors="replace") if 0 < n < 4096 else ""
+        except (gdb.error, gdb.MemoryError, OverflowError, ValueError):
+            line = "?"
+        self.lab.report(self, {"cmd": line, "proc": self.lab.process()})
+        return False
+
+
 class DispatchBreakpoint(gdb.Breakpoint):
     """The shell's dispatcher: marks each typed command in the trace."""
 
@@ -230,6 +307,8 @@ def format_hit(h):
     line = "%-30s ->  %s (%s)" % (h["linux"], h["sym"], h["file"])
     if h["note"]:
         line += "  [%s]" % h["note"]
+    if h.get("proc"):
+        line += "  %s" % h["proc"]
     return line
 
 
@@ -242,15 +321,20 @@ class Lab:
         self.seq, self.dupes, self.prev = 0, 0, None
         self.machine = False
         self.stopping = False
+        self.user = False
 
-    def install(self, stopping, machine):
+    def install(self, stopping, machine, user=False):
         for bp in self.bps + list(self.returns.values()):
             bp.delete()
         self.bps, self.returns = [], {}
         self.seq, self.dupes, self.prev = 0, 0, None
-        self.stopping, self.machine = stopping, machine
+        self.stopping, self.machine, self.user = stopping, machine, user
         self.bps.append(DispatchBreakpoint(self))
-        for linux, sym, per_segment in LAB:
+        rows = LAB
+        if user:
+            self.bps.append(ReadLineBreakpoint(self))
+            rows = LAB + USER_LAB
+        for linux, sym, per_segment in rows:
             bp = LabBreakpoint(self, linux, sym, per_segment)
             if bp.pending:
                 # A renamed function: say so rather than trace without it.
@@ -273,6 +357,14 @@ class Lab:
         self.prev = key
         return False
 
+    def process(self):
+        """comm[pid] of the user process the code on the CPU works for, ""
+        for the kernel's own goroutines (and always in the Go shell's lab)."""
+        if not self.user:
+            return ""
+        ut = current_user_thread()
+        return ut.label() if ut is not None else ""
+
     def report(self, bp, hit):
         self.seq += 1
         hit["seq"] = self.seq
@@ -284,7 +376,8 @@ class Lab:
     def summary(self):
         for bp in self.bps:
             if isinstance(bp, Traced):
-                print("%-30s %4d  %s" % (bp.linux, bp.hits, bp.sym))
+                linux = USER_NAMES.get(bp.sym, bp.linux) if self.user else bp.linux
+                print("%-30s %4d  %s" % (linux, bp.hits, bp.sym))
         if self.dupes:
             print("(%d repeated reports of one hit ignored)" % self.dupes)
 
@@ -294,24 +387,27 @@ LAB_STATE = Lab()
 
 class TcpLabAll(gdb.Command):
     """Break on every TCP lab function (Linux name beside ours on each stop).
-Then `continue`, type `replyhi` and `hello` in QEMU, and keep `continue`-ing."""
+Then `continue`, type `replyhi` and `hello` in QEMU, and keep `continue`-ing.
+`tcp-lab-all user`: the lab on the C MenuOS (init=/bin/menu), with the
+system calls' breakpoints and the process of each stop."""
 
     def __init__(self):
         super().__init__("tcp-lab-all", gdb.COMMAND_BREAKPOINTS)
 
     def invoke(self, arg, from_tty):
-        LAB_STATE.install(stopping=True, machine=False)
+        LAB_STATE.install(stopping=True, machine=False, user="user" in arg.split())
 
 
 class TcpLabTrace(gdb.Command):
     """Trace every TCP lab function without stopping: each hit prints a line
-(`tcp-lab-trace json` prints JSON for qemu/lab). Then `continue`."""
+(`tcp-lab-trace json` prints JSON for qemu/lab; `user` adds the C MenuOS's
+system calls, as tcp-lab-all user). Then `continue`."""
 
     def __init__(self):
         super().__init__("tcp-lab-trace", gdb.COMMAND_BREAKPOINTS)
 
     def invoke(self, arg, from_tty):
-        LAB_STATE.install(stopping=False, machine=arg.strip() == "json")
+        LAB_STATE.install(stopping=False, machine="json" in arg.split(), user="user" in arg.split())
 
 
 class TcpLabSummary(gdb.Command):
@@ -423,7 +519,7 @@ def candidates(name):
 def resolve_linux(name):
     """Our symbol for the Linux function name: (symbol, None), or (None,
     why)."""
-    for linux, sym, _ in LAB:
+    for linux, sym, _ in LAB + USER_LAB:
         if linux == name:
             return sym, None
     named = []

@@ -74,11 +74,13 @@ func TestQEMULabInteractive(t *testing.T) {
 type labStop struct {
 	linux, sym, file string
 	returns          bool
+	proc             string // comm[pid] with tcp-lab-all user
 }
 
 // stopLine matches tcplab.py's line for a stop:
-// "tcp_v4_rcv                     ->  gomenuos/net/tcp.(*Proto).tcpV4RcvLocked (net/tcp/input.go:78)  [SYN 41234->5001]".
-var stopLine = regexp.MustCompile(`^(\w+)\s+->  (\S+) \(([^)]+)\)(  \[(.*)\])?$`)
+// "tcp_v4_rcv                     ->  gomenuos/net/tcp.(*Proto).tcpV4RcvLocked (net/tcp/input.go:78)  [SYN 41234->5001]",
+// with `tcp-lab-all user` the process last: "...  [to :5001]  menu[1]".
+var stopLine = regexp.MustCompile(`^(\w+)\s+->  (\S+) \(([^)]+)\)(  \[([^]]*)\])?(  (\S+\[\d+\]))?$`)
 
 // interactiveGDB is gdb reading commands from a pipe, as from a keyboard.
 type interactiveGDB struct {
@@ -144,7 +146,7 @@ func (g *interactiveGDB) continueUntil(t *testing.T, last func(labStop) bool, ma
 			if m == nil {
 				continue
 			}
-			s := labStop{linux: m[1], sym: m[2], file: m[3], returns: m[5] == "returns"}
+			s := labStop{linux: m[1], sym: m[2], file: m[3], returns: m[5] == "returns", proc: m[7]}
 			stops = append(stops, s)
 			if last(s) {
 				return stops

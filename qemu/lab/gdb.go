@@ -35,10 +35,11 @@ const (
 	warnPrefix = "tcplab: "
 )
 
-// startGDB attaches gdb to QEMU's stub on port with the kernel's symbols.
+// startGDB attaches gdb to QEMU's stub on port with the kernel's symbols
+// and starts trace (tcp-lab-trace json, or tcp-lab-trace json user).
 // With detach, gdb lets the guest run on when it ends (instead of leaving
 // it stopped), for what the lab does after gdb.
-func startGDB(root, kernel string, port int, timeout time.Duration, detach bool) (*gdbProc, error) {
+func startGDB(root, kernel string, port int, trace string, timeout time.Duration, detach bool) (*gdbProc, error) {
 	if _, err := exec.LookPath("gdb"); err != nil {
 		return nil, ErrNoGDB
 	}
@@ -48,7 +49,7 @@ func startGDB(root, kernel string, port int, timeout time.Duration, detach bool)
 		"-ex", "file " + kernel,
 		"-ex", fmt.Sprintf("target remote 127.0.0.1:%d", port),
 		"-x", filepath.Join(root, ScriptPath),
-		"-ex", "tcp-lab-trace json",
+		"-ex", trace,
 		"-ex", "continue",
 		"-ex", "tcp-lab-summary"}
 	if detach {

@@ -16,6 +16,7 @@ type Hit struct {
 	PerSegment bool   `json:"seg"`   // a function that runs once per segment
 	Note       string `json:"note"`  // "SYN,ACK 5001->41234", "returns", or ""
 	Cmd        string `json:"cmd"`   // the typed command line, for a dispatch marker
+	Proc       string `json:"proc"`  // the user process it ran for, comm[pid] ("menu[2]"); "" for the kernel's goroutines and the Go shell
 }
 
 // Returns reports whether the hit is a function's return site (Linux's

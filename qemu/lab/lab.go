@@ -7,6 +7,12 @@
 // and once hello has printed its `recv "hi"` the lab interrupts gdb and
 // kills QEMU (by its PID). Run returns every breakpoint hit in order; Write prints
 // them as `Linux name  ->  our function (file:line)`.
+//
+// With Config.Menu = MenuC the same lab runs on the C MenuOS (user/menu)
+// booted as init: its socket calls are system calls, so the trace adds the
+// system-call layer (__sys_socket, __sys_bind, __sys_listen,
+// __sys_accept4, inet_accept, __sys_connect) and tags each hit with the
+// process it ran for; replyhi's server is a forked child.
 package lab
 
 import (
@@ -27,12 +33,23 @@ type Config struct {
 	BuildDir string        // image directory; "" means harness.BuildDir()
 	Root     string        // repository root (holds qemu/gdb/tcplab.py); "" = found from the working directory
 	Timeout  time.Duration // the whole run; 0 means DefaultTimeout
+	Menu     string        // "go" (or ""): the Go shell; "c": the C MenuOS as init (MenuC)
 	// Pictures, when set, is a directory for SVG pictures of the run: the
 	// kernel's tracepoints are on from boot (trace_event=), and once gdb
 	// has detached the lab reads the trace and draws each TCP connection
-	// and the context switches (qemu/ktrace).
+	// and the context switches (qemu/ktrace). The Go shell's `trace`
+	// command reads it, so only with MenuGo.
 	Pictures string
 }
+
+// The two MenuOS programs the lab can type at.
+const (
+	MenuGo = "go" // the kernel's Go shell (pid 1 without a process of its own)
+	MenuC  = "c"  // user/menu, a ring-3 C program on the system calls, booted as init
+)
+
+// CInit is the kernel command line that makes the C MenuOS init.
+const CInit = "init=/bin/menu"
 
 // DefaultTimeout bounds a run: under TCG with ~70 breakpoint hits the
 // exchange takes a few seconds.
@@ -69,6 +86,17 @@ func Run(cfg Config) (*Result, error) {
 	if cfg.BuildDir == "" {
 		cfg.BuildDir = harness.BuildDir()
 	}
+	cmdline, trace := "", "tcp-lab-trace json"
+	switch cfg.Menu {
+	case "", MenuGo:
+	case MenuC:
+		cmdline, trace = CInit, "tcp-lab-trace json user"
+		if cfg.Pictures != "" {
+			return nil, fmt.Errorf("lab: pictures read the trace with the Go shell's trace command; not with menu %q", MenuC)
+		}
+	default:
+		return nil, fmt.Errorf("lab: menu %q: want %q or %q", cfg.Menu, MenuGo, MenuC)
+	}
 	if cfg.Root == "" {
 		root, err := findRoot()
 		if err != nil {
@@ -83,7 +111,7 @@ func Run(cfg Config) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	hc := harness.Config{BuildDir: cfg.BuildDir, GDBPort: port, WaitGDB: true, Timeout: cfg.Timeout}
+	hc := harness.Config{BuildDir: cfg.BuildDir, GDBPort: port, WaitGDB: true, Cmdline: cmdline, Timeout: cfg.Timeout}
 	if cfg.Pictures != "" {
 		hc.Cmdline = "trace_event=" + strings.Join(ktrace.DefaultEvents, ",")
 	}
@@ -93,7 +121,7 @@ func Run(cfg Config) (*Result, error) {
 	}
 	defer m.Kill()
 	_, kernel, _ := harness.Image(cfg.BuildDir)
-	g, err := startGDB(cfg.Root, kernel, port, cfg.Timeout, cfg.Pictures != "")
+	g, err := startGDB(cfg.Root, kernel, port, trace, cfg.Timeout, cfg.Pictures != "")
 	if err != nil {
 		return nil, err
 	}

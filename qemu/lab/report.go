@@ -21,13 +21,25 @@ func Line(h Hit) string {
 // until the three-way handshake is complete, then only the hits that are
 // not per-segment (the per-segment ones are counted), then the hits per
 // function.
+//
+// A run on the C MenuOS (hits that name their process) gets a column with
+// the process each hit ran for, "-" for the kernel's own goroutines (the
+// loopback device's receive path).
 func Write(w io.Writer, hits []Hit) {
 	var hs handshake
 	counted := map[string]int{}
 	after := false
+	user := false
+	for _, h := range hits {
+		user = user || h.Proc != ""
+	}
 	for _, h := range hits {
 		if h.Cmd != "" {
-			fmt.Fprintf(w, "\n%s%s   %s\n", Prompt, h.Cmd, cmdCaption(h.Cmd))
+			caption := cmdCaption(h.Cmd)
+			if user {
+				caption = userCmdCaption(h.Cmd, h.Proc)
+			}
+			fmt.Fprintf(w, "\n%s%s   %s\n", Prompt, h.Cmd, caption)
 			continue
 		}
 		inHandshake := hs.step(h)
@@ -39,9 +51,32 @@ func Write(w io.Writer, hits []Hit) {
 			counted[h.Linux]++
 			continue
 		}
+		if user {
+			fmt.Fprintf(w, "%4d  %-10s %s\n", h.Seq, procColumn(h), Line(h))
+			continue
+		}
 		fmt.Fprintf(w, "%4d  %s\n", h.Seq, Line(h))
 	}
 	writeCounts(w, hits, counted)
+}
+
+func procColumn(h Hit) string {
+	if h.Proc == "" {
+		return "-"
+	}
+	return h.Proc
+}
+
+// userCmdCaption says what a command line read by the C MenuOS (proc)
+// sets off.
+func userCmdCaption(cmd, proc string) string {
+	switch strings.Fields(cmd + " x")[0] {
+	case "replyhi":
+		return "(read by " + proc + ": socket, bind, listen, then fork; the server child sleeps in accept)"
+	case "hello":
+		return "(read by " + proc + ": socket, connect; over loopback the server's half of the handshake runs in between)"
+	}
+	return ""
 }
 
 // cmdCaption says what a typed command sets off.

@@ -88,3 +88,26 @@ func TestHitNotes(t *testing.T) {
 		t.Errorf("Returns")
 	}
 }
+
+// TestWriteProcesses: a run on the C MenuOS gets a process column ("-" for
+// the kernel's goroutines) and captions naming the process that read the
+// command.
+func TestWriteProcesses(t *testing.T) {
+	hits := []Hit{
+		{Seq: 1, Cmd: "replyhi", Proc: "menu[1]"},
+		{Seq: 2, Linux: "__sys_socket", Sym: "gomenuos/kernel/proc.(*Thread).sysSocket", File: "kernel/proc/sys_net.go:90", Proc: "menu[1]"},
+		{Seq: 3, Linux: "inet_csk_accept", Sym: "gomenuos/net/inet.(*Socket).inetCskAccept", File: "net/inet/socket.go:194", Proc: "menu[2]"},
+		hit(4, "tcp_v4_rcv", rcv, "net/tcp/input.go:78", true, "SYN 40000->5001"),
+	}
+	var b strings.Builder
+	Write(&b, hits)
+	want := `
+MenuOS>>replyhi   (read by menu[1]: socket, bind, listen, then fork; the server child sleeps in accept)
+   2  menu[1]    __sys_socket                   ->  gomenuos/kernel/proc.(*Thread).sysSocket (kernel/proc/sys_net.go:90)
+   3  menu[2]    inet_csk_accept                ->  gomenuos/net/inet.(*Socket).inetCskAccept (net/inet/socket.go:194)
+   4  -          tcp_v4_rcv                     ->  gomenuos/net/tcp.(*Proto).tcpV4RcvLocked (net/tcp/input.go:78)  [SYN 40000->5001]
+`
+	if got := b.String(); !strings.HasPrefix(got, want) {
+		t.Errorf("Write:\n%s\nwant it to start with\n%s", got, want)
+	}
+}

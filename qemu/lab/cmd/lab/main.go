@@ -4,7 +4,10 @@
 // each hit as `Linux name  ->  our function (file:line)`, then the guest's
 // console from replyhi on.
 //
-//	go run ./qemu/lab/cmd/lab [-build DIR] [-timeout 3m] [-v]
+// -menu c runs it on the C MenuOS (init=/bin/menu, `make lab-c`): the
+// system calls' breakpoints too, and the process of each hit.
+//
+//	go run ./qemu/lab/cmd/lab [-build DIR] [-menu go|c] [-timeout 3m] [-v]
 package main
 
 import (
@@ -21,10 +24,15 @@ func main() {
 	build := flag.String("build", harness.BuildDir(), "image directory (boot.elf, kernel.elf, initramfs.cpio)")
 	timeout := flag.Duration("timeout", lab.DefaultTimeout, "bound on the whole run")
 	verbose := flag.Bool("v", false, "also print gdb's own output")
-	pictures := flag.String("pictures", "", "directory for SVG pictures of each TCP connection and the context switches")
+	menu := flag.String("menu", lab.MenuGo, "the MenuOS typed at: go (the kernel's shell) or c (user/menu as init, over system calls)")
+	pictures := flag.String("pictures", "", "directory for SVG pictures of each TCP connection and the context switches (Go shell only)")
 	flag.Parse()
-	fmt.Printf("gdb lab: QEMU waits for gdb (-S); gdb -batch with %s traces the TCP functions; typing replyhi, then hello\n", lab.ScriptPath)
-	res, err := lab.Run(lab.Config{BuildDir: *build, Timeout: *timeout, Pictures: *pictures})
+	what := "the TCP functions"
+	if *menu == lab.MenuC {
+		what = "the socket system calls and the TCP functions; init is the C MenuOS (" + lab.CInit + ")"
+	}
+	fmt.Printf("gdb lab: QEMU waits for gdb (-S); gdb -batch with %s traces %s; typing replyhi, then hello\n", lab.ScriptPath, what)
+	res, err := lab.Run(lab.Config{BuildDir: *build, Timeout: *timeout, Menu: *menu, Pictures: *pictures})
 	if res != nil {
 		for _, w := range res.Warnings {
 			fmt.Fprintln(os.Stderr, w)
