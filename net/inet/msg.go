@@ -41,6 +41,9 @@ func (s *Socket) SendMsg(t *sched.Task, b []byte, to netip.AddrPort, flags int) 
 }
 
 // sockSendmsg: Linux sock_sendmsg → inet_sendmsg → sk_prot->sendmsg.
+// Kept out of line like sock_recvmsg, so the tracer and gdb see both.
+//
+//go:noinline
 func (s *Socket) sockSendmsg(t *sched.Task, b []byte, to netip.AddrPort, flags int) (int, error) {
 	return s.ops.sendmsg(s, t, b, to, flags)
 }

@@ -174,7 +174,9 @@ func (s *Sock) setStateLocked(st State) {
 	if old == st {
 		return
 	}
-	s.traceSetState(old, st)
+	if s.tw == nil { // else the move into the timewait sock was reported
+		s.traceSetState(old, st)
+	}
 	m := &s.proto.MIB
 	if st == StateEstablished {
 		m.CurrEstab.Add(1)

@@ -79,6 +79,11 @@ func (s *Sock) tcpTimeWaitLocked() {
 	}
 	s.unhashLocked()
 	p.inetTwskHashdanceLocked(tw)
+	// The connection goes on in TIME_WAIT as the timewait sock: that is the
+	// change the state tracepoint reports, and the full sock then closes
+	// without one (Linux's tracepoint shows the sock's own FIN_WAIT2 →
+	// CLOSE; our diagrams draw the connection).
+	s.traceSetState(s.state, StateTimeWait)
 	s.tw = tw
 	s.tcpDoneLocked()
 }
