@@ -45,7 +45,9 @@ func (s *Socket) SendMsg(t *sched.Task, b []byte, to netip.AddrPort, flags int) 
 //
 //go:noinline
 func (s *Socket) sockSendmsg(t *sched.Task, b []byte, to netip.AddrPort, flags int) (int, error) {
-	return s.ops.sendmsg(s, t, b, to, flags)
+	n, err := s.ops.sendmsg(s, t, b, to, flags)
+	s.net.doSoftirq()
+	return n, err
 }
 
 // tcpSendmsg queues b on the TCP sock, sleeping for send-buffer room
@@ -94,7 +96,9 @@ func (s *Socket) RecvMsgFlags(t *sched.Task, b []byte, flags int) (n int, from n
 
 // sockRecvmsg: Linux sock_recvmsg → inet_recvmsg → sk_prot->recvmsg.
 func (s *Socket) sockRecvmsg(t *sched.Task, b []byte, flags int) (int, netip.AddrPort, int, error) {
-	return s.ops.recvmsg(s, t, b, flags)
+	n, from, mf, err := s.ops.recvmsg(s, t, b, flags)
+	s.net.doSoftirq() // a window update may have gone out
+	return n, from, mf, err
 }
 
 // tcpRecvmsg reads the stream (Linux: tcp_recvmsg): what is queued, or

@@ -26,6 +26,18 @@ const (
 type Net struct {
 	tcp *tcp.Proto
 	udp *udp.Proto // nil without an IPv4 layer for it (New): no SOCK_DGRAM
+	// softirq delivers what the devices' backlogs hold on the caller's
+	// goroutine (stack.DoSoftirq); nil without a stack.
+	softirq func()
+}
+
+// doSoftirq runs when a task leaves the network code — after a call that
+// may have sent, and before it sleeps — so a loopback exchange goes on in
+// the tasks that make it (Linux: the softirq run at local_bh_enable).
+func (n *Net) doSoftirq() {
+	if n != nil && n.softirq != nil {
+		n.softirq()
+	}
 }
 
 // New returns a socket layer whose TCP sends through ip; it has no UDP

@@ -135,6 +135,7 @@ func (s *Socket) SetNonblock(on bool) { s.nonblock.Store(on) }
 // expired timeout, sched.ErrRestartSys when t is interrupted (Linux:
 // sk_wait_event with sock_rcvtimeo/sock_sndtimeo).
 func (s *Socket) wait(t *sched.Task, timeout time.Duration, cond func() bool) error {
+	s.net.doSoftirq() // what we sent may be what we wait for
 	if s.nonblock.Load() {
 		return ErrAgain
 	}
@@ -232,7 +233,9 @@ func (s *Socket) inetCskAccept(t *sched.Task) (*tcp.Sock, error) {
 // tcp_v4_connect); a datagram socket sets its peer at once, and the zero
 // AddrPort (AF_UNSPEC) disconnects it (inet_dgram_connect).
 func (s *Socket) Connect(t *sched.Task, dst netip.AddrPort) error {
-	return s.ops.connect(s, t, dst)
+	err := s.ops.connect(s, t, dst)
+	s.net.doSoftirq()
+	return err
 }
 
 func (s *Socket) inetStreamConnect(t *sched.Task, dst netip.AddrPort) error {
@@ -290,10 +293,18 @@ func (s *Socket) Peek(t *sched.Task, b []byte) (int, error) {
 
 // Shutdown half-closes (Linux: inet_shutdown → tcp_shutdown, or the
 // datagram socket's flags).
-func (s *Socket) Shutdown(how int) error { return s.prot.Shutdown(how) }
+func (s *Socket) Shutdown(how int) error {
+	err := s.prot.Shutdown(how)
+	s.net.doSoftirq()
+	return err
+}
 
 // Close releases the socket (Linux: inet_release → the protocol's close).
-func (s *Socket) Close(t *sched.Task) error { return s.ops.release(s, t) }
+func (s *Socket) Close(t *sched.Task) error {
+	err := s.ops.release(s, t)
+	s.net.doSoftirq()
+	return err
+}
 
 // tcpClose closes the TCP sock; with SO_LINGER on and a timeout it waits
 // until our FIN is acknowledged (Linux: tcp_close, whose linger wait is
@@ -320,7 +331,10 @@ func (s *Socket) GetPeerName() (netip.AddrPort, error) { return s.prot.RemoteAdd
 
 // Poll returns the socket's readiness (Linux: sock_poll → tcp_poll or
 // udp_poll).
-func (s *Socket) Poll() fs.PollMask { return s.ops.poll(s) }
+func (s *Socket) Poll() fs.PollMask {
+	s.net.doSoftirq()
+	return s.ops.poll(s)
+}
 
 // tcpPoll: Linux tcp_poll; TCP's bits have the EPOLL values fs uses.
 func (s *Socket) tcpPoll() fs.PollMask { return fs.PollMask(s.sk.Poll()) }

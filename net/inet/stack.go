@@ -20,6 +20,7 @@ func NewNet(st *stack.Stack, clk clock.Clock, cfg tcp.Config) *Net {
 	ucfg.EphemeralLo, ucfg.EphemeralHi, ucfg.Seed = cfg.EphemeralLo, cfg.EphemeralHi, cfg.Seed
 	n.udp = udp.New(st, ucfg)
 	st.AddTransport(n.udp)
+	n.softirq = st.DoSoftirq
 	return n
 }
 

@@ -80,6 +80,14 @@ type BatchReceiver interface {
 	EndBatch(dev Device)
 }
 
+// BacklogDevice is a device whose received frames wait in a backlog that
+// a task leaving the network code may process itself (the loopback; Linux:
+// the per-CPU backlog that do_softirq drains at local_bh_enable).
+type BacklogDevice interface {
+	Device
+	ProcessBacklog()
+}
+
 // Errors returned by Transmit.
 var (
 	// ErrQueueFull: the device's transmit or backlog queue is full and the

@@ -45,6 +45,9 @@ func (s *Stack) AddInterface(dev link.Device, addrs ...netip.Prefix) (*Interface
 	ifc := &Interface{index: len(s.ifaces) + 1, dev: dev}
 	s.ifaces = append(s.ifaces, ifc)
 	s.byDev[dev] = ifc
+	if b, ok := dev.(link.BacklogDevice); ok {
+		s.backlogs = append(s.backlogs[:len(s.backlogs):len(s.backlogs)], b) // DoSoftirq reads the old slice unlocked
+	}
 	s.mu.Unlock()
 	for _, a := range addrs {
 		if err := s.AddAddress(ifc, a); err != nil {

@@ -95,6 +95,7 @@ type Stack struct {
 	routes     routeTable
 	transports [256]TransportProtocol
 	batch      []batcher // the transports among them that batch (link.BatchReceiver)
+	backlogs   []link.BacklogDevice
 
 	neigh neighTable
 	frags fragTable
@@ -193,4 +194,18 @@ func (s *Stack) DeliverFrame(dev link.Device, frame []byte) {
 		return
 	}
 	s.netifReceiveSkb(ifc, frame, false)
+}
+
+// DoSoftirq delivers the frames waiting in the backlogs of devices such as
+// the loopback, on the caller's goroutine (Linux: do_softirq →
+// net_rx_action → process_backlog). The socket layer calls it when a task
+// leaves the network code; the devices' own goroutines deliver whatever
+// no task did.
+func (s *Stack) DoSoftirq() {
+	s.mu.RLock()
+	devs := s.backlogs
+	s.mu.RUnlock()
+	for _, d := range devs {
+		d.ProcessBacklog()
+	}
 }

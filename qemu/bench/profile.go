@@ -15,6 +15,10 @@ import (
 // profileNet is the -profilenet flag.
 var profileNet string
 
+// profileCmd is the -profilecmd flag: a shell command line to profile
+// instead of bulk TCP.
+var profileCmd string
+
 // profileRuns is how many 64 MiB transfers each CPU profile covers: at the
 // profiler's 100 samples a second, enough for a few hundred samples.
 const profileRuns = 4
@@ -27,6 +31,9 @@ const profileRuns = 4
 func profileGuest(buildDir, dir string) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
+	}
+	if profileCmd != "" {
+		return profileCommand(buildDir, dir, profileCmd)
 	}
 	g, err := oursOnTap(buildDir)
 	if profileNet == "user" || err != nil {
@@ -100,4 +107,28 @@ func saveProfile(m *harness.Machine, cmd, kernel, base string) error {
 	}
 	fmt.Printf("%s.svg\n", base)
 	return nil
+}
+
+// profileCommand records a CPU profile of one shell command line (a user
+// program such as `/bin/ubench pipe 20000`) into dir/cpu-cmd.
+func profileCommand(buildDir, dir, line string) error {
+	m, err := harness.Start(harness.Config{BuildDir: buildDir, Timeout: 30 * time.Minute})
+	if err != nil {
+		return err
+	}
+	defer m.Kill()
+	if _, err := m.Expect(prompt, time.Minute); err != nil {
+		return err
+	}
+	_, kernel, _ := harness.Image(buildDir)
+	if _, err := run(m, "pprof start"); err != nil {
+		return err
+	}
+	m.Send(line + "\r")
+	out, err := m.Expect(prompt, 20*time.Minute)
+	if err != nil {
+		return err
+	}
+	fmt.Printf("%s", out)
+	return saveProfile(m, "pprof stop", kernel, filepath.Join(dir, "cpu-cmd"))
 }
