@@ -18,7 +18,16 @@ import (
 // wake, and the sleeper's thread runs next, as Linux's would.
 
 // kernelSleep is the word a task sleeps on.
-type kernelSleep struct{ word atomic.Uint32 }
+type kernelSleep struct {
+	word    atomic.Uint32
+	irqSeen uint64 // deviceIRQs when the task last slept
+}
+
+// deviceIRQs counts device interrupts (not the timer's).
+var deviceIRQs atomic.Uint64
+
+// NoteDeviceIRQ counts a device interrupt. Trap context.
+func NoteDeviceIRQ() { deviceIRQs.Add(1) }
 
 // Futex operations (Linux values, private to the process: the kernel and
 // its Go runtime are one address space).
@@ -29,7 +38,7 @@ const (
 
 // SleepInKernel makes t's waits futex waits of its own thread. Call it
 // before the task first waits.
-func (t *Task) SleepInKernel() { t.ksleep = &kernelSleep{} }
+func (t *Task) SleepInKernel() { t.ksleep = &kernelSleep{irqSeen: deviceIRQs.Load()} }
 
 // wake makes the sleeper's next or current futex wait return.
 func (k *kernelSleep) wake() {
@@ -58,9 +67,45 @@ func (k *kernelSleep) sleep(wake <-chan struct{}, deadline time.Time) bool {
 			t := syscall.NsecToTimespec(int64(d))
 			ts = &t
 		}
-		syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&k.word)), futexWaitPrivate, uintptr(seq),
-			uintptr(unsafe.Pointer(ts)), 0, 0)
+		// A device that interrupted since the task last slept has
+		// goroutines to run (its driver, the stack above it) while the
+		// task sleeps: hand them the P. Otherwise the task waits for
+		// another task, which takes the P the sleeper keeps on its way
+		// back from its own system call — the quicker switch.
+		if n := deviceIRQs.Load(); n != k.irqSeen {
+			k.irqSeen = n
+			futexWaitBlocking(&k.word, seq, ts)
+		} else {
+			syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&k.word)), futexWaitPrivate, uintptr(seq),
+				uintptr(unsafe.Pointer(ts)), 0, 0)
+		}
 	}
+}
+
+// The Go runtime's own entry and exit of a system call that blocks
+// (exported to packages that run goroutines on threads of their own,
+// such as gVisor's, for exactly this).
+//
+//go:linkname entersyscallblock runtime.entersyscallblock
+func entersyscallblock()
+
+//go:linkname exitsyscall runtime.exitsyscall
+func exitsyscall()
+
+// futexWaitBlocking waits on addr as a system call that blocks: the
+// thread hands its P over before it sleeps (Go's entersyscallblock, not
+// the entersyscall of syscall.Syscall, which keeps the P for a quick
+// return). The P is then free for the goroutines a sleeping user thread
+// would otherwise hold up until sysmon retook it — a driver's receive
+// path, timers, the loopback's goroutine — and a woken thread takes any
+// idle P on its way back.
+//
+//go:nosplit
+func futexWaitBlocking(addr *atomic.Uint32, val uint32, ts *syscall.Timespec) {
+	entersyscallblock()
+	syscall.RawSyscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(addr)), futexWaitPrivate, uintptr(val),
+		uintptr(unsafe.Pointer(ts)), 0, 0)
+	exitsyscall()
 }
 
 // kickTask makes a pending wake-up for a waiter of t and, if t sleeps in

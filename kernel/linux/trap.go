@@ -206,6 +206,7 @@ func irq(tf *x86.TrapFrame, line uint8) {
 	if fd := irqFD[line]; fd > 0 {
 		eventfdSignal(int(fd), 1)
 	}
+	sched.NoteDeviceIRQ()
 	x86.EOI(line)
 	sched.Reschedule(tf, now)
 }
@@ -221,6 +222,7 @@ func msi(tf *x86.TrapFrame, idx int) {
 	if fd := msiFD[idx]; fd > 0 {
 		eventfdSignal(int(fd), 1)
 	}
+	sched.NoteDeviceIRQ()
 	x86.LAPICEOI()
 	sched.Reschedule(tf, monotonicNS())
 }

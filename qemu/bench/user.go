@@ -32,8 +32,13 @@ var ubenchLine = regexp.MustCompile(`ubench (?:syscall|pipe|spawn|loop): ([0-9.]
 
 // userFigures boots each kernel rounds times, alternating, runs every
 // ubench case on each boot, and prints ours, Linux's and the ratio.
+// With -vs, the other side is our image in that directory (A/B).
 func userFigures(dir string, rounds int) error {
-	if err := linuxpeer.Build(dir); err != nil {
+	other, otherName := ubenchLinux, "Linux"
+	if vsDir != "" {
+		other = func(_ string, into [][]float64) error { return ubenchOurs(vsDir, into) }
+		otherName = "vs"
+	} else if err := linuxpeer.Build(dir); err != nil {
 		return fmt.Errorf("linux peer: %w", err)
 	}
 	ours := make([][]float64, len(ubenchRuns))
@@ -42,15 +47,15 @@ func userFigures(dir string, rounds int) error {
 		if err := ubenchOurs(dir, ours); err != nil {
 			return err
 		}
-		if err := ubenchLinux(dir, linux); err != nil {
+		if err := other(dir, linux); err != nil {
 			return err
 		}
 	}
 	fmt.Printf("user space, same static program on both kernels (median of %d alternating boots [min, max]):\n", rounds)
 	for i, c := range ubenchRuns {
 		o, l := median(ours[i]), median(linux[i])
-		fmt.Printf("  %-34s gomenuos %9.2f %s [%.2f, %.2f]   Linux %9.2f %s [%.2f, %.2f]   ratio %.2f\n",
-			c.name, o, c.unit, slices.Min(ours[i]), slices.Max(ours[i]), l, c.unit, slices.Min(linux[i]), slices.Max(linux[i]), o/l)
+		fmt.Printf("  %-34s gomenuos %9.2f %s [%.2f, %.2f]   %-5s %9.2f %s [%.2f, %.2f]   ratio %.2f\n",
+			c.name, o, c.unit, slices.Min(ours[i]), slices.Max(ours[i]), otherName, l, c.unit, slices.Min(linux[i]), slices.Max(linux[i]), o/l)
 	}
 	return nil
 }
@@ -141,7 +146,7 @@ func ubenchNetFigures(dir string, rounds int) error {
 		for _, side := range []struct {
 			into [][]float64
 			boot func(fwd []string) (*harness.Machine, guestSide, error)
-		}{{ours, bootOursNet(dir)}, {linux, bootLinuxNet(dir)}} {
+		}{{ours, bootOursNet(dir)}, {linux, otherNet(dir)}} {
 			if err := netRound(side.boot, side.into); err != nil {
 				return err
 			}
@@ -149,12 +154,25 @@ func ubenchNetFigures(dir string, rounds int) error {
 	}
 	fmt.Printf("network from user space, same static program on both kernels (median of %d alternating boots [min, max]):\n", rounds)
 	units := []string{"/s", "/s", "MB/s", "MB/s", "/s"}
+	otherName := "Linux"
+	if vsDir != "" {
+		otherName = "vs"
+	}
 	for i, name := range ubenchNetRuns {
 		o, l := median(ours[i]), median(linux[i])
-		fmt.Printf("  %-38s gomenuos %8.1f %s [%.1f, %.1f]   Linux %8.1f %s [%.1f, %.1f]   ratio %.2f\n",
-			name, o, units[i], slices.Min(ours[i]), slices.Max(ours[i]), l, units[i], slices.Min(linux[i]), slices.Max(linux[i]), o/l)
+		fmt.Printf("  %-38s gomenuos %8.1f %s [%.1f, %.1f]   %-5s %8.1f %s [%.1f, %.1f]   ratio %.2f\n",
+			name, o, units[i], slices.Min(ours[i]), slices.Max(ours[i]), otherName, l, units[i], slices.Min(linux[i]), slices.Max(linux[i]), o/l)
 	}
 	return nil
+}
+
+// otherNet boots the other side of the network figures: the Linux peer,
+// or with -vs our image in that directory.
+func otherNet(dir string) func(fwd []string) (*harness.Machine, guestSide, error) {
+	if vsDir != "" {
+		return bootOursNet(vsDir)
+	}
+	return bootLinuxNet(dir)
 }
 
 func bootOursNet(dir string) func(fwd []string) (*harness.Machine, guestSide, error) {
