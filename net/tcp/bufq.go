@@ -61,16 +61,21 @@ func (q *rcvQueue) read(dst []byte, peek bool) int {
 	return copied
 }
 
-// sndChunk is the size of the send queue's blocks: an offloaded segment
-// (at most 64 KiB of payload) spans at most two.
-const sndChunk = 64 << 10
+// sndChunk is the size of the send queue's blocks once a stream is busy:
+// an offloaded segment (at most 64 KiB of payload) then spans at most two.
+// The blocks of a queue that starts empty begin at sndMinChunk and double,
+// so a connection that sends "hello" does not allocate (and zero) 64 KiB.
+const (
+	sndChunk    = 64 << 10
+	sndMinChunk = 512
+)
 
 // sndQueue holds the octets from sndBufSeq on (Linux: sk_write_queue):
 // unacknowledged ones first, then unsent ones, in fixed blocks that are
 // filled in turn and recycled once acknowledged. Segments copy their
 // payload out of it (copyOut), so nothing else holds on to a block.
 type sndQueue struct {
-	blocks [][]byte // blocks[0][off:] is the oldest octet; each has cap sndChunk
+	blocks [][]byte // blocks[0][off:] is the oldest octet; filled to their capacity in turn
 	off    int
 	n      int
 	spare  []byte // one acknowledged block kept for the next append
@@ -82,12 +87,12 @@ func (q *sndQueue) len() int { return q.n }
 func (q *sndQueue) append(b []byte) {
 	for len(b) > 0 {
 		last := len(q.blocks) - 1
-		if last < 0 || len(q.blocks[last]) == sndChunk {
-			q.blocks = append(q.blocks, q.newBlock())
+		if last < 0 || len(q.blocks[last]) == cap(q.blocks[last]) {
+			q.blocks = append(q.blocks, q.newBlock(len(b)))
 			last++
 		}
 		blk := q.blocks[last]
-		k := min(sndChunk-len(blk), len(b))
+		k := min(cap(blk)-len(blk), len(b))
 		blk = blk[:len(blk)+k]
 		buf.Copy(blk[len(blk)-k:], b[:k])
 		q.blocks[last] = blk
@@ -96,12 +101,25 @@ func (q *sndQueue) append(b []byte) {
 	}
 }
 
-func (q *sndQueue) newBlock() []byte {
-	if b := q.spare; b != nil {
+// newBlock returns an empty block for want more octets: twice the size
+// of the block before it, or for an empty queue the power of two that
+// holds want, between sndMinChunk and sndChunk; the recycled spare when
+// it is that large.
+func (q *sndQueue) newBlock(want int) []byte {
+	size := sndChunk
+	if n := len(q.blocks); n > 0 {
+		size = min(2*cap(q.blocks[n-1]), sndChunk)
+	} else if want < sndChunk {
+		size = sndMinChunk
+		for size < want {
+			size *= 2
+		}
+	}
+	if b := q.spare; b != nil && cap(b) >= size {
 		q.spare = nil
 		return b[:0]
 	}
-	return make([]byte, 0, sndChunk)
+	return make([]byte, 0, size)
 }
 
 // trim drops the n oldest octets.

@@ -2,6 +2,7 @@ package tcp
 
 import (
 	"bytes"
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -90,5 +91,29 @@ func TestSndQueueRecyclesBlocks(t *testing.T) {
 	})
 	if allocs > 0 {
 		t.Fatalf("%v allocations per appended and acknowledged block", allocs)
+	}
+}
+
+// A connection that sends a few octets queues them in a small block; a
+// stream that keeps writing gets blocks that double up to sndChunk.
+func TestSndQueueStartsSmall(t *testing.T) {
+	var q sndQueue
+	q.append([]byte("hello"))
+	if c := cap(q.blocks[0]); c != sndMinChunk {
+		t.Fatalf("first block for 5 octets has cap %d, want %d", c, sndMinChunk)
+	}
+	q.append(make([]byte, 200<<10))
+	var caps []int
+	for _, b := range q.blocks {
+		caps = append(caps, cap(b))
+	}
+	want := []int{512, 1 << 10, 2 << 10, 4 << 10, 8 << 10, 16 << 10, 32 << 10, 64 << 10, 64 << 10, 64 << 10}
+	if fmt.Sprint(caps) != fmt.Sprint(want) {
+		t.Fatalf("block caps %v, want %v", caps, want)
+	}
+	var big sndQueue
+	big.append(make([]byte, 100<<10)) // a large first write: a full block at once
+	if c := cap(big.blocks[0]); c != sndChunk {
+		t.Fatalf("first block for 100 KiB has cap %d, want %d", c, sndChunk)
 	}
 }
