@@ -21,11 +21,12 @@ type File struct {
 	Private any    // the file operations' own state (a socket, a driver buffer)
 	Path    string // the name /proc/<id>/fd shows: the opened path, "socket:[ino]"
 
-	refs  atomic.Int64
-	opsMu sync.RWMutex
-	ops   FileOperations
-	posMu sync.Mutex
-	pos   int64
+	refs      atomic.Int64
+	opsMu     sync.RWMutex
+	ops       FileOperations
+	posMu     sync.Mutex
+	pos       int64
+	streamPos int64 // what a stream's ops get for a position (see withPos); meaningless between calls
 }
 
 // NewFile returns a File with one reference on inode using ops
@@ -160,8 +161,9 @@ func (f *File) Pos() int64 {
 // withPos runs op with the position; seekable files hold posMu meanwhile.
 func (f *File) withPos(op func(off *int64) (int, error)) (int, error) {
 	if !f.Inode.Mode.IsRegular() && !f.Inode.Mode.IsDir() {
-		var off int64
-		return op(&off)
+		// Streams have no position (Linux passes them none): their ops
+		// get a scratch word, which saves a heap allocation per call.
+		return op(&f.streamPos)
 	}
 	f.posMu.Lock()
 	defer f.posMu.Unlock()

@@ -24,7 +24,8 @@ var pipefs = NewSuperBlock("pipefs", nil)
 // Lock contract: mu guards buf, readers and writers.
 type pipe struct {
 	mu      sync.Mutex
-	buf     []byte
+	buf     []byte // the queued bytes: a window of store, or of a newer array while store is not empty
+	store   []byte // the largest array buf has had, reused from its start whenever the pipe empties
 	readers int
 	writers int
 	rwait   sched.WaitQueue // readers wait here for data or EOF
@@ -66,7 +67,7 @@ func (pipeReadOps) Read(t *sched.Task, f *File, p []byte, _ *int64) (int, error)
 		n = copy(p, pp.buf)
 		pp.buf = pp.buf[n:]
 		if len(pp.buf) == 0 {
-			pp.buf = nil
+			pp.buf = pp.store[:0] // no allocation for the next write
 		}
 		return true
 	})
@@ -113,6 +114,9 @@ func (pipeWriteOps) Write(t *sched.Task, f *File, p []byte, _ *int64) (int, erro
 			}
 			n = min(room, want)
 			pp.buf = append(pp.buf, p[done:done+n]...)
+			if cap(pp.buf) > cap(pp.store) {
+				pp.store = pp.buf[:0]
+			}
 			return true
 		})
 		if err != nil || broken || n == 0 {

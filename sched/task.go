@@ -25,6 +25,31 @@ type Task struct {
 	sleeping    []chan<- struct{} // wake channels of the waits the task is in (rarely more than one)
 
 	ksleep *kernelSleep // set by SleepInKernel: waits are futex waits of the task's thread
+
+	spare atomic.Pointer[waiter] // the waiter of the task's last wait, for its next one
+}
+
+// getWaiter returns a waiter for a wait of t: the one its last wait used,
+// emptied of a stale wake-up, or a new one (nil t: always new).
+func (t *Task) getWaiter(exclusive bool) *waiter {
+	if t != nil {
+		if w := t.spare.Swap(nil); w != nil {
+			select {
+			case <-w.wake:
+			default:
+			}
+			w.exclusive = exclusive
+			return w
+		}
+	}
+	return &waiter{wake: make(chan struct{}, 1), exclusive: exclusive, task: t}
+}
+
+// putWaiter keeps w, off every queue now, for t's next wait.
+func (t *Task) putWaiter(w *waiter) {
+	if t != nil {
+		t.spare.Store(w)
+	}
 }
 
 var lastTaskID atomic.Uint64

@@ -100,8 +100,11 @@ func (wq *WaitQueue) waitEvent(t *Task, cond func() bool, exclusive bool, timeou
 	if cond() {
 		return nil
 	}
-	w := &waiter{wake: make(chan struct{}, 1), exclusive: exclusive, task: t}
-	defer wq.finishWait(w)
+	w := t.getWaiter(exclusive)
+	defer func() {
+		wq.finishWait(w)
+		t.putWaiter(w)
+	}()
 	timedOut := false
 	for {
 		interrupted := wq.prepareToWait(w, timedOut)
