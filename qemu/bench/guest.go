@@ -47,6 +47,9 @@ type guestCmds struct {
 	afterSink func(g *guest) error // e.g. wait for the prompt
 	// hi starts a background server answering "hello" with "hi".
 	hi func(port int) (line, ready string)
+	// userHi starts user/tcpbulk's hi server, the same static program on
+	// both kernels.
+	userHi func(port int) (line, ready string)
 	// loopback runs n in-guest connect/send/recv/close round trips and
 	// returns the rate per second.
 	loopback func(g *guest, n int) (float64, error)
@@ -76,6 +79,9 @@ var oursCmds = guestCmds{
 	},
 	sinkPort:  sinkPort,
 	afterSink: func(g *guest) error { _, err := g.m.Expect(prompt, 10*time.Second); return err },
+	userHi: func(port int) (string, string) {
+		return fmt.Sprintf("tcpbulk hi %d &", port), fmt.Sprintf("tcpbulk hi: listening on %d", port)
+	},
 	hi: func(port int) (string, string) {
 		return fmt.Sprintf("tcphi %d &", port), fmt.Sprintf("tcphi: listening on port %d", port)
 	},
@@ -302,8 +308,12 @@ func (g *guest) connectRate(port, rounds int) (float64, error) {
 }
 
 // startHi starts the guest's background hi server on port.
-func (g *guest) startHi(port int) error {
-	line, ready := g.cmds.hi(port)
+func (g *guest) startHi(port int) error { return g.start(g.cmds.hi(port)) }
+
+// startUserHi starts user/tcpbulk's hi server on port.
+func (g *guest) startUserHi(port int) error { return g.start(g.cmds.userHi(port)) }
+
+func (g *guest) start(line, ready string) error {
 	g.m.Send(line + g.cmds.newline)
 	_, err := g.m.Expect(ready, 10*time.Second)
 	return err

@@ -27,7 +27,8 @@ const (
 	impairBytes  = 4 << 20  // per run through the impairing relay
 	sinkPort     = 6000
 	hiPort       = 5003
-	connRounds   = 300 // connections per connect/close measurement
+	userHiPort   = 5006 // user/tcpbulk hi, on both kernels
+	connRounds   = 300  // connections per connect/close measurement
 	loopRounds   = 2000
 	guestTimeout = 5 * time.Minute
 )
@@ -204,9 +205,10 @@ func tapFigures(dir string, peer *peerImage) error {
 	}
 	return alternate(func() (*guest, error) { return oursOnTap(dir) }, pick(peer, peerOnTap, oursOnTap),
 		[]string{"tap guest→host bulk TCP (MB/s)", "tap host→guest bulk TCP (MB/s)",
-			"tap host→guest connect/send/recv/close (/s)"},
+			"tap host→guest connect/send/recv/close (/s)",
+			"  the same, served by user/tcpbulk hi on both (/s)"},
 		func(g *guest) []func() (float64, error) {
-			started := false
+			started, userStarted := false, false
 			return append(bulkMeasures(g), func() (float64, error) {
 				if !started {
 					if err := g.startHi(hiPort); err != nil {
@@ -215,6 +217,14 @@ func tapFigures(dir string, peer *peerImage) error {
 					started = true
 				}
 				return g.connectRate(hiPort, connRounds)
+			}, func() (float64, error) {
+				if !userStarted {
+					if err := g.startUserHi(userHiPort); err != nil {
+						return 0, err
+					}
+					userStarted = true
+				}
+				return g.connectRate(userHiPort, connRounds)
 			})
 		})
 }

@@ -130,6 +130,9 @@ var peerCmds = guestCmds{
 	hi: func(port int) (string, string) {
 		return fmt.Sprintf("(tcpbulk hi %d &)", port), fmt.Sprintf("tcpbulk hi: listening on %d", port)
 	},
+	userHi: func(port int) (string, string) {
+		return fmt.Sprintf("(tcpbulk hi %d &)", port), fmt.Sprintf("tcpbulk hi: listening on %d", port)
+	},
 	loopback: func(g *guest, n int) (float64, error) {
 		if !g.hiStarted {
 			if err := g.startHi(loopPort); err != nil {
