@@ -34,7 +34,29 @@ func TestMain(m *testing.M) {
 func fakeConsole() {
 	fmt.Print("BANNER\nMenuOS>>")
 	in := bufio.NewScanner(os.Stdin)
+	// A line ends at \n or, as typed at the kernel's console, at \r,
+	// which the console echoes as \r\n.
+	cr := false
+	in.Split(func(data []byte, atEOF bool) (int, []byte, error) {
+		if i := strings.IndexAny(string(data), "\r\n"); i >= 0 {
+			cr = data[i] == '\r'
+			return i + 1, data[:i], nil
+		}
+		return 0, nil, nil
+	})
 	for in.Scan() {
+		if line := in.Text(); cr {
+			fmt.Print(line + "\r\n")
+			switch line {
+			case "job": // a background job that prints after the prompt; the console redraws it
+				fmt.Print("started\r\nMenuOS>>")
+				time.Sleep(200 * time.Millisecond)
+				fmt.Print("\r\njob done\r\nMenuOS>>")
+			default:
+				fmt.Printf("ran %s\r\nMenuOS>>", line)
+			}
+			continue
+		}
 		switch line := in.Text(); line {
 		case "quit":
 			os.Exit(0)
@@ -73,6 +95,25 @@ func TestExpectConsumesOutput(t *testing.T) {
 	if err != nil || text != "hello\ngot 5 bytes\n" || groups[1] != "5" {
 		t.Fatalf("ExpectRegexp = %q %q %v", text, groups, err)
 	}
+}
+
+// Command returns what a command printed after its echo, so a prompt
+// the console redrew after a background job's output is not taken for
+// the next command's end.
+func TestCommandSkipsARedrawnPrompt(t *testing.T) {
+	m := fake(t, 10*time.Second)
+	_, err := m.Expect("MenuOS>>", 5*time.Second)
+	require.NoError(t, err)
+	out, err := m.Command("job", "MenuOS>>", 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "started\r\n", out)
+	time.Sleep(400 * time.Millisecond) // the job's line and the redrawn prompt are in
+	out, err = m.Command("next", "MenuOS>>", 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "ran next\r\n", out)
+	out, err = m.Command("last", "MenuOS>>", 5*time.Second)
+	require.NoError(t, err)
+	assert.Equal(t, "ran last\r\n", out)
 }
 
 func TestWaitExitStatus(t *testing.T) {

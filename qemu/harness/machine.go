@@ -135,6 +135,25 @@ func (m *Machine) Expect(s string, timeout time.Duration) (string, error) {
 	return text, m.withStderr(err)
 }
 
+// Command types line and a carriage return at the shell and returns what
+// the command printed: the text after the console's echo of line, up to
+// and without the next prompt. Output that arrives before the echo is
+// skipped: a background job that prints after the previous command's
+// prompt makes the console redraw that prompt (drivers/tty's reprint),
+// and taking the redrawn prompt for this command's end would shift every
+// later command's output by one.
+func (m *Machine) Command(line, prompt string, timeout time.Duration) (string, error) {
+	deadline := time.Now().Add(timeout)
+	if err := m.Send(line + "\r"); err != nil {
+		return "", err
+	}
+	if _, err := m.Expect(line+"\r\n", timeout); err != nil {
+		return "", fmt.Errorf("the echo of %q: %w", line, err)
+	}
+	out, err := m.Expect(prompt, max(time.Until(deadline), time.Second))
+	return strings.TrimSuffix(out, prompt), err
+}
+
 // ExpectRegexp waits for re in the unread console output; it returns the
 // text up to the end of the match and the match's groups (0 = whole match).
 func (m *Machine) ExpectRegexp(re *regexp.Regexp, timeout time.Duration) (string, []string, error) {

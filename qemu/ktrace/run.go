@@ -76,18 +76,14 @@ type session struct {
 }
 
 // cmd types line and returns what it printed (without its echo and the
-// next prompt).
+// next prompt). A background job's line (replyhi's server answering after
+// hello's prompt) and the prompt the console redraws after it are skipped.
 func (s *session) cmd(line string) (string, error) {
-	if err := s.m.Send(line + "\r"); err != nil {
-		return "", err
-	}
-	out, err := s.m.Expect(Prompt, max(time.Until(s.deadline), time.Second))
+	out, err := s.m.Command(line, Prompt, max(time.Until(s.deadline), time.Second))
 	if err != nil {
 		return out, fmt.Errorf("ktrace: %q: %w", line, err)
 	}
-	out = strings.TrimSuffix(strings.ReplaceAll(out, "\r\n", "\n"), Prompt)
-	_, out, _ = strings.Cut(out, "\n") // the command's echo
-	return out, nil
+	return strings.ReplaceAll(out, "\r\n", "\n"), nil
 }
 
 func (s *session) run(cfg Config, res *Result) error {

@@ -138,10 +138,7 @@ func Run(cfg Config) (*Result, error) {
 // pictures reads the kernel's trace once gdb has detached (the guest runs
 // on) and draws it.
 func pictures(m *harness.Machine, cfg Config, res *Result) error {
-	if err := m.Send("trace\r"); err != nil {
-		return err
-	}
-	out, err := m.Expect(Prompt, time.Minute)
+	out, err := m.Command("trace", Prompt, time.Minute)
 	if err != nil {
 		return fmt.Errorf("lab: reading the trace: %w", err)
 	}
