@@ -121,7 +121,15 @@ func mapSegment(m *mm.MM, p *elf.Prog, data []byte, bias uintptr, name string, i
 		prot |= mm.ProtExec
 	}
 	fileStart := uintptr(p.Off) - pageOff
-	v := mm.UVMA{Prot: prot, File: data[fileStart : uintptr(p.Off)+uintptr(p.Filesz)], Name: name, Ino: ino}
+	fileEnd := uintptr(p.Off) + uintptr(p.Filesz)
+	if p.Memsz == p.Filesz {
+		// Linux maps whole pages of the file: the last page of a segment
+		// without bss shows the file's bytes past p_filesz (only bss is
+		// zeroed, by padzero), so that page too can be the file's own
+		// (mm's shared file pages).
+		fileEnd = min(uintptr(pageUp(fileEnd)), uintptr(len(data)))
+	}
+	v := mm.UVMA{Prot: prot, File: data[fileStart:fileEnd], Name: name, Ino: ino}
 	if length == 0 {
 		return nil
 	}
