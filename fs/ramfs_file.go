@@ -2,6 +2,7 @@ package fs
 
 import (
 	"sync"
+	"unsafe"
 
 	"gomenuos/sched"
 )
@@ -72,11 +73,41 @@ func (ramFileOps) Write(_ *sched.Task, f *File, p []byte, off *int64) (int, erro
 // ramfs's generic_file_mmap over the page cache). The slice is the file's
 // own storage: later writes in place show through pages not yet faulted
 // in, as a shared page cache would.
+//
+// The storage starts on a page boundary, so that a page of the file is a
+// page of memory the fault handler can map into every process that reads
+// it, as Linux maps page-cache pages (kernel/mm's shared file pages). A
+// file adopted from the initramfs archive, at any offset in it, is
+// copied to page-aligned memory the first time it is mapped (Linux copies
+// each initramfs file into the page cache as it unpacks).
 func (ramFileOps) Bytes(f *File) ([]byte, error) {
 	rf := f.Inode.Private.(*ramFile)
 	rf.mu.RLock()
-	defer rf.mu.RUnlock()
+	data := rf.data
+	rf.mu.RUnlock()
+	if len(data) < pageSize || pageAligned(data) {
+		return data, nil
+	}
+	rf.mu.Lock()
+	defer rf.mu.Unlock()
+	if len(rf.data) >= pageSize && !pageAligned(rf.data) {
+		rf.data = pageAlignedCopy(rf.data)
+	}
 	return rf.data, nil
+}
+
+const pageSize = 4096
+
+func pageAligned(b []byte) bool { return uintptr(unsafe.Pointer(unsafe.SliceData(b)))%pageSize == 0 }
+
+// pageAlignedCopy copies b to memory that starts on a page boundary; the
+// copy's capacity is its length, so growing the file moves it again.
+func pageAlignedCopy(b []byte) []byte {
+	buf := make([]byte, len(b)+pageSize-1)
+	off := (pageSize - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%pageSize) % pageSize
+	c := buf[off : off+uintptr(len(b)) : off+uintptr(len(b))]
+	copy(c, b)
+	return c
 }
 
 // Adopter is implemented by file operations that can take a buffer as a

@@ -36,6 +36,22 @@ const (
 	futexWakePrivate = 129
 )
 
+// newTasks counts goroutines of new tasks that were started (WakeUpNewTask)
+// and have not run yet (NewTaskRunning).
+var newTasks atomic.Int32
+
+// WakeUpNewTask notes that the goroutine of a new task is about to start
+// (Linux: wake_up_new_task, which puts the child on the run queue). That
+// goroutine can run only on a P, so until it runs (NewTaskRunning), a
+// task that sleeps in the kernel hands its P over rather than keep it:
+// fork's parent sleeping in wait4 lets the child start at once, instead
+// of after the runtime's sysmon has seen the P in a system call twice
+// (two of its 20 µs sleeps, each a timer tick here).
+func WakeUpNewTask() { newTasks.Add(1) }
+
+// NewTaskRunning: the goroutine that WakeUpNewTask announced runs.
+func NewTaskRunning() { newTasks.Add(-1) }
+
 // SleepInKernel makes t's waits futex waits of its own thread. Call it
 // before the task first waits.
 func (t *Task) SleepInKernel() { t.ksleep = &kernelSleep{irqSeen: deviceIRQs.Load()} }
@@ -69,10 +85,11 @@ func (k *kernelSleep) sleep(wake <-chan struct{}, deadline time.Time) bool {
 		}
 		// A device that interrupted since the task last slept has
 		// goroutines to run (its driver, the stack above it) while the
-		// task sleeps: hand them the P. Otherwise the task waits for
-		// another task, which takes the P the sleeper keeps on its way
-		// back from its own system call — the quicker switch.
-		if n := deviceIRQs.Load(); n != k.irqSeen {
+		// task sleeps, and so has a new task not yet started: hand them
+		// the P. Otherwise the task waits for another task, which takes
+		// the P the sleeper keeps on its way back from its own system
+		// call — the quicker switch.
+		if n := deviceIRQs.Load(); n != k.irqSeen || newTasks.Load() > 0 {
 			k.irqSeen = n
 			futexWaitBlocking(&k.word, seq, ts)
 		} else {

@@ -5,8 +5,6 @@
 package exec
 
 import (
-	"bytes"
-	"debug/elf"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -33,27 +31,86 @@ var ErrDynamic = errors.New("exec: dynamically linked (needs an ELF interpreter)
 // ELF_ET_DYN_BASE, two thirds of the user address space).
 const pieBase = 0x555555554000
 
+// ELF constants (Linux: include/uapi/linux/elf.h).
+const (
+	etExec    = 2
+	etDyn     = 3
+	emX86_64  = 62
+	ptLoad    = 1
+	ptInterp  = 3
+	ptPhdr    = 6
+	pfX       = 1
+	pfW       = 2
+	pfR       = 4
+	ehdrSize  = 64
+	phdrSize  = 56
+	maxPhdrs  = 4096 / phdrSize // Linux: load_elf_phdrs takes at most a page of headers
+	elfClass  = 2               // ELFCLASS64
+	elfData2L = 1               // ELFDATA2LSB
+)
+
+// elfPhdr is one program header (Linux: struct elf64_phdr).
+type elfPhdr struct {
+	Type, Flags               uint32
+	Off, Vaddr, Filesz, Memsz uint64
+	Align                     uint64
+}
+
+// elfHdr is what the loader needs of the ELF header (Linux: struct
+// elf64_hdr).
+type elfHdr struct {
+	Type  uint16
+	Entry uint64
+	Phoff uint64
+	Progs []elfPhdr
+}
+
+// loadElfPhdrs checks the ELF header and reads the program headers
+// (Linux: load_elf_binary's header checks and load_elf_phdrs). Only
+// these are read, as Linux does: a program's sections mean nothing to
+// the loader.
+func loadElfPhdrs(data []byte) (*elfHdr, error) {
+	if len(data) < ehdrSize || string(data[:4]) != "\x7fELF" {
+		return nil, fmt.Errorf("%w: not an ELF file", syscall.ENOEXEC)
+	}
+	le := binary.LittleEndian
+	if data[4] != elfClass || data[5] != elfData2L || le.Uint16(data[18:]) != emX86_64 {
+		return nil, fmt.Errorf("%w: not an x86-64 ELF", syscall.ENOEXEC)
+	}
+	h := &elfHdr{Type: le.Uint16(data[16:]), Entry: le.Uint64(data[24:]), Phoff: le.Uint64(data[32:])}
+	if h.Type != etExec && h.Type != etDyn {
+		return nil, fmt.Errorf("%w: ELF type %d", syscall.ENOEXEC, h.Type)
+	}
+	phentsize, phnum := le.Uint16(data[54:]), uint64(le.Uint16(data[56:]))
+	if phentsize != phdrSize || phnum < 1 || phnum > maxPhdrs ||
+		h.Phoff > uint64(len(data)) || phnum*phdrSize > uint64(len(data))-h.Phoff {
+		return nil, fmt.Errorf("%w: bad program headers", syscall.ENOEXEC)
+	}
+	h.Progs = make([]elfPhdr, phnum)
+	for i := range h.Progs {
+		b := data[h.Phoff+uint64(i)*phdrSize:]
+		h.Progs[i] = elfPhdr{Type: le.Uint32(b[0:]), Flags: le.Uint32(b[4:]), Off: le.Uint64(b[8:]),
+			Vaddr: le.Uint64(b[16:]), Filesz: le.Uint64(b[32:]), Memsz: le.Uint64(b[40:]), Align: le.Uint64(b[48:])}
+	}
+	return h, nil
+}
+
 // LoadElfBinary maps the program in data into m (Linux: load_elf_binary). rnd
 // supplies randomness for the static-PIE base. name and ino label the
 // mappings in /proc/PID/maps.
 func LoadElfBinary(m *mm.MM, data []byte, name string, ino uint64, rnd uint64) (*Image, error) {
-	f, err := elf.NewFile(bytes.NewReader(data))
+	f, err := loadElfPhdrs(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", syscall.ENOEXEC, err)
+		return nil, err
 	}
-	if f.Class != elf.ELFCLASS64 || f.Data != elf.ELFDATA2LSB || f.Machine != elf.EM_X86_64 {
-		return nil, fmt.Errorf("%w: not an x86-64 ELF", syscall.ENOEXEC)
-	}
-	if f.Type != elf.ET_EXEC && f.Type != elf.ET_DYN {
-		return nil, fmt.Errorf("%w: ELF type %v", syscall.ENOEXEC, f.Type)
-	}
-	var loads []*elf.Prog
+	var loads []*elfPhdr
 	align := uint64(mm.PageSize)
-	for _, p := range f.Progs {
+	for i := range f.Progs {
+		p := &f.Progs[i]
 		switch p.Type {
-		case elf.PT_INTERP:
+		case ptInterp:
 			return nil, ErrDynamic
-		case elf.PT_LOAD:
+		case ptLoad:
 			if err := checkLoad(p, len(data)); err != nil {
 				return nil, err
 			}
@@ -65,7 +122,7 @@ func LoadElfBinary(m *mm.MM, data []byte, name string, ino uint64, rnd uint64) (
 		return nil, fmt.Errorf("%w: no PT_LOAD", syscall.ENOEXEC)
 	}
 	img := &Image{Phnum: len(f.Progs)}
-	if f.Type == elf.ET_DYN {
+	if f.Type == etDyn {
 		if align > 1<<30 || align&(align-1) != 0 {
 			return nil, fmt.Errorf("%w: PT_LOAD alignment %#x", syscall.ENOEXEC, align)
 		}
@@ -80,7 +137,7 @@ func LoadElfBinary(m *mm.MM, data []byte, name string, ino uint64, rnd uint64) (
 		}
 	}
 	img.Entry = img.Bias + uintptr(f.Entry)
-	img.Phdr = phdrAddr(f, loads, data, img.Bias)
+	img.Phdr = phdrAddr(f, loads, img.Bias)
 	if img.Entry >= mm.StackTop || img.BrkStart >= mm.MmapTop {
 		return nil, fmt.Errorf("%w: entry or segments outside the user half", syscall.ENOEXEC)
 	}
@@ -90,7 +147,7 @@ func LoadElfBinary(m *mm.MM, data []byte, name string, ino uint64, rnd uint64) (
 // checkLoad rejects segments that could not have come from a linker:
 // file ranges outside the file, memory ranges that wrap or leave the user
 // half, offsets not congruent with addresses.
-func checkLoad(p *elf.Prog, size int) error {
+func checkLoad(p *elfPhdr, size int) error {
 	switch {
 	case p.Off+p.Filesz < p.Off || p.Off+p.Filesz > uint64(size):
 		return fmt.Errorf("%w: PT_LOAD outside the file", syscall.ENOEXEC)
@@ -106,22 +163,30 @@ func checkLoad(p *elf.Prog, size int) error {
 
 // mapSegment maps one PT_LOAD: its pages fill on demand from the file's
 // bytes, zero past p_filesz (bss) (Linux: elf_map + set_brk/padzero).
-func mapSegment(m *mm.MM, p *elf.Prog, data []byte, bias uintptr, name string, ino uint64) error {
+func mapSegment(m *mm.MM, p *elfPhdr, data []byte, bias uintptr, name string, ino uint64) error {
 	pageOff := uintptr(p.Vaddr) % mm.PageSize
 	start := bias + uintptr(p.Vaddr) - pageOff
 	length := pageOff + uintptr(p.Memsz)
 	prot := uint32(0)
-	if p.Flags&elf.PF_R != 0 {
+	if p.Flags&pfR != 0 {
 		prot |= mm.ProtRead
 	}
-	if p.Flags&elf.PF_W != 0 {
+	if p.Flags&pfW != 0 {
 		prot |= mm.ProtWrite
 	}
-	if p.Flags&elf.PF_X != 0 {
+	if p.Flags&pfX != 0 {
 		prot |= mm.ProtExec
 	}
 	fileStart := uintptr(p.Off) - pageOff
-	v := mm.UVMA{Prot: prot, File: data[fileStart : uintptr(p.Off)+uintptr(p.Filesz)], Name: name, Ino: ino}
+	fileEnd := uintptr(p.Off) + uintptr(p.Filesz)
+	if p.Memsz == p.Filesz {
+		// Linux maps whole pages of the file: the last page of a segment
+		// without bss shows the file's bytes past p_filesz (only bss is
+		// zeroed, by padzero), so that page too can be the file's own
+		// (mm's shared file pages).
+		fileEnd = min(uintptr(pageUp(fileEnd)), uintptr(len(data)))
+	}
+	v := mm.UVMA{Prot: prot, File: data[fileStart:fileEnd], Name: name, Ino: ino}
 	if length == 0 {
 		return nil
 	}
@@ -130,19 +195,15 @@ func mapSegment(m *mm.MM, p *elf.Prog, data []byte, bias uintptr, name string, i
 }
 
 // phdrAddr finds the program headers in the loaded image (AT_PHDR).
-func phdrAddr(f *elf.File, loads []*elf.Prog, data []byte, bias uintptr) uintptr {
+func phdrAddr(f *elfHdr, loads []*elfPhdr, bias uintptr) uintptr {
 	for _, p := range f.Progs {
-		if p.Type == elf.PT_PHDR {
+		if p.Type == ptPhdr {
 			return bias + uintptr(p.Vaddr)
 		}
 	}
-	phoff := uint64(0)
-	if len(data) >= 64 {
-		phoff = binary.LittleEndian.Uint64(data[32:40]) // e_phoff
-	}
 	for _, p := range loads {
-		if phoff >= p.Off && phoff < p.Off+p.Filesz {
-			return bias + uintptr(p.Vaddr+phoff-p.Off)
+		if f.Phoff >= p.Off && f.Phoff < p.Off+p.Filesz {
+			return bias + uintptr(p.Vaddr+f.Phoff-p.Off)
 		}
 	}
 	return 0

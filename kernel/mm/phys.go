@@ -38,6 +38,7 @@ var Stats struct {
 	UserFaults    uint64       // faults of user address spaces served
 	COWCopied     uint64       // copy-on-write faults that copied a frame
 	COWReused     uint64       // copy-on-write faults that found the frame unshared
+	FileShared    uint64       // read faults that mapped a file's own page (no copy)
 }
 
 // InitFrames hands the physical range [start, end) to the allocator.

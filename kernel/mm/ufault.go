@@ -68,6 +68,11 @@ func (m *MM) handleMMFault(addr uintptr, errCode uint64) FaultResult {
 		return FaultOOM
 	}
 	switch {
+	case !pte.Present() && !write && v.sharedFilePage(va) != 0:
+		// Linux: do_read_fault mapping the page-cache page.
+		*pte = userPTE(v.sharedFilePage(va), v)&^x86.PTEWrite | PTECOW | PTENoRef
+		m.RSS++
+		Stats.FileShared++
 	case !pte.Present():
 		pa := m.fillPage(v, va)
 		if pa == 0 {
@@ -86,6 +91,38 @@ func (m *MM) handleMMFault(addr uintptr, errCode uint64) FaultResult {
 	x86.Invlpg(va) // harmless when another tree is loaded
 	Stats.UserFaults++
 	return FaultMapped
+}
+
+// sharedFilePage returns the physical page holding the file's bytes for
+// page va of v, when the process may map that page itself instead of a
+// copy: the page lies wholly inside v.File (no bytes past the end to
+// zero), and the file's memory there is one page of the kernel's own
+// 4 KiB mappings (ramfs keeps mapped files page aligned). Otherwise 0.
+//
+// Such a page is mapped read-only and copy-on-write, with PTENoRef: the
+// file owns the frame (v.File keeps its memory alive as long as the
+// mapping exists), so no process counts or frees it, and a write gives
+// the writer its own copy (doWPPage). Every process running a program
+// thus executes the same physical pages, as on Linux, where they are the
+// file's page-cache pages: besides the copy saved, under QEMU's TCG the
+// code translated for those pages stays valid from one exec to the
+// next, where a fresh copy had to be translated again every time (and
+// the translations of the freed copy thrown away when the frame was
+// written again).
+func (v *UVMA) sharedFilePage(va uintptr) uintptr {
+	off := va - v.Start + v.FileOff
+	if v.File == nil || off+pageSize > uintptr(len(v.File)) {
+		return 0
+	}
+	kva := uintptr(unsafe.Pointer(&v.File[off]))
+	if kva%pageSize != 0 {
+		return 0
+	}
+	kpte := x86.Walk(kernelRoot, kva, nil)
+	if kpte == nil || !kpte.Present() {
+		return 0
+	}
+	return kpte.Addr()
 }
 
 // fillPage returns a new frame with the contents va has before anyone
@@ -122,8 +159,9 @@ func userPTE(pa uintptr, v *UVMA) x86.PTE {
 // do_wp_page → wp_page_copy, or wp_page_reuse when no one else maps it).
 func doWPPage(pte *x86.PTE) bool {
 	old := pte.Addr()
-	flags := *pte &^ (x86.PTEAddrMask | PTECOW)
-	if !FrameShared(old) {
+	flags := *pte &^ (x86.PTEAddrMask | PTECOW | PTENoRef)
+	fileOwned := *pte&PTENoRef != 0 // a file's page (sharedFilePage): always copied, never freed
+	if !fileOwned && !FrameShared(old) {
 		*pte = x86.PTE(old) | flags | x86.PTEWrite
 		Stats.COWReused++
 		return true
@@ -134,7 +172,9 @@ func doWPPage(pte *x86.PTE) bool {
 	}
 	x86.CopyPage(x86.PhysToVirt(pa), x86.PhysToVirt(old))
 	*pte = x86.PTE(pa) | flags | x86.PTEWrite
-	FreeFrame(old)
+	if !fileOwned {
+		FreeFrame(old)
+	}
 	Stats.COWCopied++
 	return true
 }

@@ -63,14 +63,18 @@ func newUserTask(name string) *sched.Task {
 	return t
 }
 
-// start runs the thread's goroutine.
-func (t *Thread) start() { go t.run() }
+// start runs the thread's goroutine (Linux: wake_up_new_task).
+func (t *Thread) start() {
+	sched.WakeUpNewTask()
+	go t.run()
+}
 
 // run is the thread's life: enter user mode, serve what brought it back,
 // repeat, until it exits (Linux: the return-to-user loop of every syscall
 // and interrupt, seen from the other side).
 func (t *Thread) run() {
 	runtime.LockOSThread()
+	sched.NewTaskRunning()
 	trace.SetTask(t.Proc.Comm(), uint64(t.TID)) // what traces call this goroutine (docs/tracing.md)
 	t.ktid.Store(int32(syscall.Gettid()))
 	t.running.Store(true)

@@ -234,6 +234,15 @@ func TestQEMUBusyboxNetworkPrograms(t *testing.T) {
 		t.Errorf("httpd: %q, %v", resp, err)
 	}
 	run(t, m, `sh -c "killall httpd"`)
+	// killall only sends the signal (on Linux too): wait until httpd has
+	// died and closed its listener before nc takes the port.
+	listening := regexp.MustCompile(`:5001 +\S+ +LISTEN`)
+	for i := 0; listening.MatchString(run(t, m, "netstat")); i++ {
+		if i == 50 {
+			t.Fatal("httpd still listens after killall")
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 
 	// busybox nc -l as a server: what the host sends is printed.
 	expectOutput(t, m, "nc -l -p 5001 &", "[1] started\n")
