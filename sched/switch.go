@@ -21,9 +21,9 @@ func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
 	}
 	p, n := &Table[prev], &Table[next]
 	trace.SchedSwitch(p.TID, n.TID, uint8(p.State), tf.FSBase, n.Frame.FSBase, n.KStackTop)
-	p.Frame = *tf
+	x86.CopyFrame(&p.Frame, tf)
 	p.CPUTime += now - p.SliceStart
-	*tf = n.Frame
+	x86.CopyFrame(tf, &n.Frame)
 	n.State = Running
 	n.SliceStart = now
 	n.Switches++
@@ -100,11 +100,17 @@ func Wake(t *Thread, rax int64) {
 	if t.State != Blocked {
 		return
 	}
+	wakeSlot(t.index(), rax)
+}
+
+// wakeSlot is Wake for the blocked thread in Table[i].
+func wakeSlot(i int, rax int64) {
+	t := &Table[i]
 	t.Frame.RAX = uint64(rax)
 	t.Wait = Wait{}
 	t.State = Runnable
 	trace.SchedWakeup(t.TID, t.Frame.FSBase)
-	enqueue(t.index())
+	enqueue(i)
 }
 
 func (t *Thread) index() int {
@@ -141,7 +147,7 @@ func Exit(tf *x86.TrapFrame, now int64) {
 	}
 	n := &Table[next]
 	trace.SchedSwitch(t.TID, n.TID, uint8(Free), tf.FSBase, n.Frame.FSBase, n.KStackTop)
-	*tf = n.Frame
+	x86.CopyFrame(tf, &n.Frame)
 	n.State = Running
 	n.SliceStart = now
 	Current = next

@@ -1,5 +1,7 @@
 package x86
 
+import "unsafe"
+
 // VectorSyscall is the Vector recorded in frames built by SYSCALL.
 const VectorSyscall = 256
 
@@ -72,4 +74,19 @@ func ExceptionName(v uint64) string {
 	default:
 		return "interrupt"
 	}
+}
+
+// frameRegs is the part of a TrapFrame after its FX area: FXFlags, the FS
+// base, the general-purpose registers and the CPU's words.
+type frameRegs [(unsafe.Sizeof(TrapFrame{}) - 512) / 8]uint64
+
+// CopyFrame copies the context src into dst; when src holds no FPU state
+// (FXNone) its 512-byte FX area is skipped, and dst's keeps stale bytes
+// that its own FXNone mark tells every reader to ignore. Trap context.
+func CopyFrame(dst, src *TrapFrame) {
+	if src.FXFlags&FXNone != 0 {
+		*(*frameRegs)(unsafe.Pointer(&dst.FXFlags)) = *(*frameRegs)(unsafe.Pointer(&src.FXFlags))
+		return
+	}
+	*dst = *src
 }

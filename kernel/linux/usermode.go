@@ -56,7 +56,7 @@ func sysRunUser(c call) int64 {
 	r.CS, r.SS = x86.UserCS, x86.UserDS
 	r.RFLAGS = r.RFLAGS&userRFLAGS | x86.FlagIF | 2
 	*(*uint32)(ptr(uintptr(ptrOf(&r.FX[24])))) &= 0xFFFF // MXCSR: reserved bits fault FXRSTOR
-	u.Kernel = *c.tf
+	x86.CopyFrame(&u.Kernel, c.tf)                       // FXNone: the registers only
 	*c.tf = *r
 	t.User = c.a[0]
 	t.CR3 = u.CR3
@@ -73,7 +73,7 @@ func leaveUser(tf *x86.TrapFrame) {
 	t := sched.Cur()
 	u := (*sched.UserContext)(ptr(t.User))
 	u.Regs = *tf
-	*tf = u.Kernel
+	x86.CopyFrame(tf, &u.Kernel)
 	tf.RAX = 0
 	t.User = 0
 	t.Kick = false
