@@ -14,13 +14,15 @@ import (
 // thread runs. A task marked with SleepInKernel instead sleeps as a
 // blocking system call: a futex wait on a word of its own, which the
 // kernel serves by blocking the thread in its own scheduler (Linux: a
-// task in TASK_INTERRUPTIBLE); a waker bumps the word and makes a futex
-// wake, and the sleeper's thread runs next, as Linux's would.
+// task in TASK_INTERRUPTIBLE); a waker bumps the word and queues a wake-up
+// of the sleeper's thread for the scheduler's next entry (wakelist.go),
+// and the sleeper's thread runs next, as Linux's would.
 
 // kernelSleep is the word a task sleeps on.
 type kernelSleep struct {
 	word    atomic.Uint32
-	irqSeen uint64 // deviceIRQs when the task last slept
+	slot    atomic.Int32 // the thread slot (Table index) it last slept on; 0: never slept
+	irqSeen uint64       // deviceIRQs when the task last slept
 }
 
 // deviceIRQs counts device interrupts (not the timer's).
@@ -29,21 +31,24 @@ var deviceIRQs atomic.Uint64
 // NoteDeviceIRQ counts a device interrupt. Trap context.
 func NoteDeviceIRQ() { deviceIRQs.Add(1) }
 
-// Futex operations (Linux values, private to the process: the kernel and
-// its Go runtime are one address space).
-const (
-	futexWaitPrivate = 128
-	futexWakePrivate = 129
-)
+// futexWaitPrivate is FUTEX_WAIT|FUTEX_PRIVATE_FLAG (private to the
+// process: the kernel and its Go runtime are one address space).
+const futexWaitPrivate = 128
 
 // SleepInKernel makes t's waits futex waits of its own thread. Call it
 // before the task first waits.
 func (t *Task) SleepInKernel() { t.ksleep = &kernelSleep{irqSeen: deviceIRQs.Load()} }
 
-// wake makes the sleeper's next or current futex wait return.
+// wake makes the sleeper's next or current futex wait return: the bumped
+// word ends a wait that has not blocked yet, and a queued wake-up
+// (ttwuQueue) one that has, at the scheduler's next entry, without a
+// system call of the waker's own. A task that never slept has no sleeper
+// to wake.
 func (k *kernelSleep) wake() {
 	k.word.Add(1)
-	syscall.RawSyscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&k.word)), futexWakePrivate, 1, 0, 0, 0)
+	if s := k.slot.Load(); s > 0 {
+		ttwuQueue(int(s), uintptr(unsafe.Pointer(&k.word)))
+	}
 }
 
 // sleep blocks until a token is in wake (true) or the deadline passes
@@ -51,6 +56,10 @@ func (k *kernelSleep) wake() {
 // channel is checked, so a wake-up between the check and the wait makes
 // the wait return at once.
 func (k *kernelSleep) sleep(wake <-chan struct{}, deadline time.Time) bool {
+	// The slot is recorded before the word is read: a waker that still
+	// sees no slot bumped the word first, and the wait below returns at
+	// once. Current is this goroutine's thread while it runs (one CPU).
+	k.slot.Store(int32(Current))
 	for {
 		seq := k.word.Load()
 		select {
