@@ -62,10 +62,9 @@ func (k *kernelSleep) sleep(wake <-chan struct{}, deadline time.Time) bool {
 	k.slot.Store(int32(Current))
 	for {
 		seq := k.word.Load()
-		select {
-		case <-wake:
+		if len(wake) > 0 { // a kick that comes after this bumps the word after seq
+			<-wake
 			return true
-		default:
 		}
 		var ts *syscall.Timespec
 		if !deadline.IsZero() {

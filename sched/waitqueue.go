@@ -120,6 +120,13 @@ func (wq *WaitQueue) waitEvent(t *Task, cond func() bool, exclusive bool, timeou
 			return ErrTimedOut
 		}
 		timedOut = sleepOn(t, w.wake, timeout, deadline)
+		// Woken: the condition is checked at once, before queueing
+		// again — the waker made it true, as a rule, and a wake-up
+		// unqueued w. Only a waiter that finds it false queues again
+		// (and checks it again) before it sleeps.
+		if !timedOut && cond() {
+			return nil
+		}
 	}
 }
 
