@@ -30,8 +30,19 @@ func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
 	Current = next
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
+	x86.BootCPU.PerCPU.UserFX = userFX(n)
 	switchMM(n)
 	Stats.Switches++
+}
+
+// userFX is where a system call of n from ring 3 saves the user's FPU
+// state: its UserContext's Regs.FX (the context's first bytes) while n
+// runs user code, else nowhere (0: in the trap frame).
+func userFX(n *Thread) uint64 {
+	if n.User&15 != 0 {
+		return 0
+	}
+	return uint64(n.User)
 }
 
 // loadedGS caches MSR_KERNEL_GS_BASE: the user GS of the last user thread
@@ -153,6 +164,7 @@ func Exit(tf *x86.TrapFrame, now int64) {
 	Current = next
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
+	x86.BootCPU.PerCPU.UserFX = userFX(n)
 	switchMM(n)
 	Stats.Switches++
 }

@@ -155,6 +155,17 @@ TEXT ·userSyscallCommon(SB),NOSPLIT|NOFRAME,$0
 	DECQ  CPU_TrapDepth(GS)       // 0: from ring 3, back to ring 3, same IDT
 	JMP   ·trapPopReturn(SB)
 slow:
+	// The user's state goes where the goroutine that serves the call
+	// keeps the user's registers (its UserContext's Regs.FX), so neither
+	// leaveUser nor the next SysRunUser copies its 512 bytes.
+	MOVQ  CPU_UserFX(GS), AX
+	TESTQ AX, AX
+	JZ    inframe
+	FXSAVE64 (AX)
+	ORQ   $2, AX                  // FXElsewhere
+	MOVQ  AX, TF_FXFlags(SP)
+	JMP   ·trapDispatchReturn(SB)
+inframe:
 	FXSAVE64 (SP)
 	JMP   ·trapDispatchReturn(SB)
 
@@ -168,9 +179,18 @@ TEXT ·trapDispatchReturn(SB),NOSPLIT|NOFRAME,$0
 	MOVQ AX, 0(SP)
 	CALL ·trapDispatch(SB)
 	ADDQ $16, SP
-	TESTQ $1, TF_FXFlags(SP)
+	MOVQ TF_FXFlags(SP), AX
+	TESTQ $1, AX
 	JNZ  fxfresh
+	TESTQ $2, AX
+	JNZ  fxelsewhere
 	FXRSTOR64 (SP)
+	JMP  fxdone
+fxelsewhere:
+	// A user context whose state is in its UserContext (SysRunUser,
+	// the fast path's return after userSyscallCommon saved it there).
+	ANDQ $-16, AX
+	FXRSTOR64 (AX)
 	JMP  fxdone
 fxfresh:
 	// A goroutine back from a system call (kernelSyscallCommon): Go's
