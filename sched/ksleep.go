@@ -51,21 +51,17 @@ func (k *kernelSleep) wake() {
 	}
 }
 
-// sleep blocks until a token is in wake (true) or the deadline passes
-// (false; the zero deadline never passes). The word is read before the
-// channel is checked, so a wake-up between the check and the wait makes
-// the wait return at once.
-func (k *kernelSleep) sleep(wake <-chan struct{}, deadline time.Time) bool {
+// sleep blocks until the word moves from seq, the value the caller read
+// before it queued itself and checked its condition (true), or the
+// deadline passes (false; the zero deadline never passes). The word is
+// the wake-up token: every wake-up and every interrupt of the task bumps
+// it, so one that comes after seq was read makes the wait return at once.
+func (k *kernelSleep) sleep(seq uint32, deadline time.Time) bool {
 	// The slot is recorded before the word is read: a waker that still
 	// sees no slot bumped the word first, and the wait below returns at
 	// once. Current is this goroutine's thread while it runs (one CPU).
 	k.slot.Store(int32(Current))
-	for {
-		seq := k.word.Load()
-		if len(wake) > 0 { // a kick that comes after this bumps the word after seq
-			<-wake
-			return true
-		}
+	for k.word.Load() == seq {
 		var ts *syscall.Timespec
 		if !deadline.IsZero() {
 			d := time.Until(deadline)
@@ -88,6 +84,7 @@ func (k *kernelSleep) sleep(wake <-chan struct{}, deadline time.Time) bool {
 				uintptr(unsafe.Pointer(ts)), 0, 0)
 		}
 	}
+	return true
 }
 
 // The Go runtime's own entry and exit of a system call that blocks
@@ -116,21 +113,33 @@ func futexWaitBlocking(addr *atomic.Uint32, val uint32, ts *syscall.Timespec) {
 	exitsyscall()
 }
 
-// kickTask makes a pending wake-up for a waiter of t and, if t sleeps in
-// the kernel, wakes its thread.
+// kickTask wakes a waiter of t: a bump of its word (and its thread) if t
+// sleeps in the kernel, a pending wake-up on the waiter's channel
+// otherwise.
 func kickTask(t *Task, wake chan<- struct{}) {
-	kick(wake)
 	if t != nil && t.ksleep != nil {
 		t.ksleep.wake()
+		return
 	}
+	kick(wake)
+}
+
+// wakeSeq is what a wait of t reads before it queues itself and checks its
+// condition, for sleepOn: the word of a task that sleeps in the kernel (0
+// for others, whose wake-ups wait on the channel).
+func (t *Task) wakeSeq() uint32 {
+	if t != nil && t.ksleep != nil {
+		return t.ksleep.word.Load()
+	}
+	return 0
 }
 
 // sleepOn waits for a wake-up of w or a timeout: through the kernel for a
-// task that sleeps there, on the channels otherwise. It reports whether
-// the timeout passed.
-func sleepOn(t *Task, wake <-chan struct{}, timeout <-chan time.Time, deadline time.Time) (timedOut bool) {
+// task that sleeps there (a wake-up since seq, from wakeSeq, was read), on
+// the channels otherwise. It reports whether the timeout passed.
+func sleepOn(t *Task, seq uint32, wake <-chan struct{}, timeout <-chan time.Time, deadline time.Time) (timedOut bool) {
 	if t != nil && t.ksleep != nil {
-		return !t.ksleep.sleep(wake, deadline)
+		return !t.ksleep.sleep(seq, deadline)
 	}
 	select {
 	case <-wake:
