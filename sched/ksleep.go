@@ -14,13 +14,15 @@ import (
 // thread runs. A task marked with SleepInKernel instead sleeps as a
 // blocking system call: a futex wait on a word of its own, which the
 // kernel serves by blocking the thread in its own scheduler (Linux: a
-// task in TASK_INTERRUPTIBLE); a waker bumps the word and makes a futex
-// wake, and the sleeper's thread runs next, as Linux's would.
+// task in TASK_INTERRUPTIBLE); a waker bumps the word and queues a wake-up
+// of the sleeper's thread for the scheduler's next entry (wakelist.go),
+// and the sleeper's thread runs next, as Linux's would.
 
 // kernelSleep is the word a task sleeps on.
 type kernelSleep struct {
 	word    atomic.Uint32
-	irqSeen uint64 // deviceIRQs when the task last slept
+	slot    atomic.Int32 // the thread slot (Table index) it last slept on; 0: never slept
+	irqSeen uint64       // deviceIRQs when the task last slept
 }
 
 // deviceIRQs counts device interrupts (not the timer's).
@@ -29,12 +31,9 @@ var deviceIRQs atomic.Uint64
 // NoteDeviceIRQ counts a device interrupt. Trap context.
 func NoteDeviceIRQ() { deviceIRQs.Add(1) }
 
-// Futex operations (Linux values, private to the process: the kernel and
-// its Go runtime are one address space).
-const (
-	futexWaitPrivate = 128
-	futexWakePrivate = 129
-)
+// futexWaitPrivate is FUTEX_WAIT|FUTEX_PRIVATE_FLAG (private to the
+// process: the kernel and its Go runtime are one address space).
+const futexWaitPrivate = 128
 
 // newTasks counts goroutines of new tasks that were started (WakeUpNewTask)
 // and have not run yet (NewTaskRunning).
@@ -56,24 +55,29 @@ func NewTaskRunning() { newTasks.Add(-1) }
 // before the task first waits.
 func (t *Task) SleepInKernel() { t.ksleep = &kernelSleep{irqSeen: deviceIRQs.Load()} }
 
-// wake makes the sleeper's next or current futex wait return.
+// wake makes the sleeper's next or current futex wait return: the bumped
+// word ends a wait that has not blocked yet, and a queued wake-up
+// (ttwuQueue) one that has, at the scheduler's next entry, without a
+// system call of the waker's own. A task that never slept has no sleeper
+// to wake.
 func (k *kernelSleep) wake() {
 	k.word.Add(1)
-	syscall.RawSyscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&k.word)), futexWakePrivate, 1, 0, 0, 0)
+	if s := k.slot.Load(); s > 0 {
+		ttwuQueue(int(s), uintptr(unsafe.Pointer(&k.word)))
+	}
 }
 
-// sleep blocks until a token is in wake (true) or the deadline passes
-// (false; the zero deadline never passes). The word is read before the
-// channel is checked, so a wake-up between the check and the wait makes
-// the wait return at once.
-func (k *kernelSleep) sleep(wake <-chan struct{}, deadline time.Time) bool {
-	for {
-		seq := k.word.Load()
-		select {
-		case <-wake:
-			return true
-		default:
-		}
+// sleep blocks until the word moves from seq, the value the caller read
+// before it queued itself and checked its condition (true), or the
+// deadline passes (false; the zero deadline never passes). The word is
+// the wake-up token: every wake-up and every interrupt of the task bumps
+// it, so one that comes after seq was read makes the wait return at once.
+func (k *kernelSleep) sleep(seq uint32, deadline time.Time) bool {
+	// The slot is recorded before the word is read: a waker that still
+	// sees no slot bumped the word first, and the wait below returns at
+	// once. Current is this goroutine's thread while it runs (one CPU).
+	k.slot.Store(int32(Current))
+	for k.word.Load() == seq {
 		var ts *syscall.Timespec
 		if !deadline.IsZero() {
 			d := time.Until(deadline)
@@ -97,6 +101,7 @@ func (k *kernelSleep) sleep(wake <-chan struct{}, deadline time.Time) bool {
 				uintptr(unsafe.Pointer(ts)), 0, 0)
 		}
 	}
+	return true
 }
 
 // The Go runtime's own entry and exit of a system call that blocks
@@ -125,21 +130,33 @@ func futexWaitBlocking(addr *atomic.Uint32, val uint32, ts *syscall.Timespec) {
 	exitsyscall()
 }
 
-// kickTask makes a pending wake-up for a waiter of t and, if t sleeps in
-// the kernel, wakes its thread.
+// kickTask wakes a waiter of t: a bump of its word (and its thread) if t
+// sleeps in the kernel, a pending wake-up on the waiter's channel
+// otherwise.
 func kickTask(t *Task, wake chan<- struct{}) {
-	kick(wake)
 	if t != nil && t.ksleep != nil {
 		t.ksleep.wake()
+		return
 	}
+	kick(wake)
+}
+
+// wakeSeq is what a wait of t reads before it queues itself and checks its
+// condition, for sleepOn: the word of a task that sleeps in the kernel (0
+// for others, whose wake-ups wait on the channel).
+func (t *Task) wakeSeq() uint32 {
+	if t != nil && t.ksleep != nil {
+		return t.ksleep.word.Load()
+	}
+	return 0
 }
 
 // sleepOn waits for a wake-up of w or a timeout: through the kernel for a
-// task that sleeps there, on the channels otherwise. It reports whether
-// the timeout passed.
-func sleepOn(t *Task, wake <-chan struct{}, timeout <-chan time.Time, deadline time.Time) (timedOut bool) {
+// task that sleeps there (a wake-up since seq, from wakeSeq, was read), on
+// the channels otherwise. It reports whether the timeout passed.
+func sleepOn(t *Task, seq uint32, wake <-chan struct{}, timeout <-chan time.Time, deadline time.Time) (timedOut bool) {
 	if t != nil && t.ksleep != nil {
-		return !t.ksleep.sleep(wake, deadline)
+		return !t.ksleep.sleep(seq, deadline)
 	}
 	select {
 	case <-wake:

@@ -21,17 +21,28 @@ func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
 	}
 	p, n := &Table[prev], &Table[next]
 	trace.SchedSwitch(p.TID, n.TID, uint8(p.State), tf.FSBase, n.Frame.FSBase, n.KStackTop)
-	p.Frame = *tf
+	x86.CopyFrame(&p.Frame, tf)
 	p.CPUTime += now - p.SliceStart
-	*tf = n.Frame
+	x86.CopyFrame(tf, &n.Frame)
 	n.State = Running
 	n.SliceStart = now
 	n.Switches++
 	Current = next
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
+	x86.BootCPU.PerCPU.UserFX = userFX(n)
 	switchMM(n)
 	Stats.Switches++
+}
+
+// userFX is where a system call of n from ring 3 saves the user's FPU
+// state: its UserContext's Regs.FX (the context's first bytes) while n
+// runs user code, else nowhere (0: in the trap frame).
+func userFX(n *Thread) uint64 {
+	if n.User&15 != 0 {
+		return 0
+	}
+	return uint64(n.User)
 }
 
 // loadedGS caches MSR_KERNEL_GS_BASE: the user GS of the last user thread
@@ -100,11 +111,17 @@ func Wake(t *Thread, rax int64) {
 	if t.State != Blocked {
 		return
 	}
+	wakeSlot(t.index(), rax)
+}
+
+// wakeSlot is Wake for the blocked thread in Table[i].
+func wakeSlot(i int, rax int64) {
+	t := &Table[i]
 	t.Frame.RAX = uint64(rax)
 	t.Wait = Wait{}
 	t.State = Runnable
 	trace.SchedWakeup(t.TID, t.Frame.FSBase)
-	enqueue(t.index())
+	enqueue(i)
 }
 
 func (t *Thread) index() int {
@@ -141,12 +158,13 @@ func Exit(tf *x86.TrapFrame, now int64) {
 	}
 	n := &Table[next]
 	trace.SchedSwitch(t.TID, n.TID, uint8(Free), tf.FSBase, n.Frame.FSBase, n.KStackTop)
-	*tf = n.Frame
+	x86.CopyFrame(tf, &n.Frame)
 	n.State = Running
 	n.SliceStart = now
 	Current = next
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
+	x86.BootCPU.PerCPU.UserFX = userFX(n)
 	switchMM(n)
 	Stats.Switches++
 }

@@ -34,9 +34,10 @@ type Task struct {
 func (t *Task) getWaiter(exclusive bool) *waiter {
 	if t != nil {
 		if w := t.spare.Swap(nil); w != nil {
-			select {
-			case <-w.wake:
-			default:
+			// Off every queue and out of t.sleeping: no kick can
+			// come any more, so len sees any stale wake-up.
+			if len(w.wake) > 0 {
+				<-w.wake
 			}
 			w.exclusive = exclusive
 			return w

@@ -107,6 +107,9 @@ func (wq *WaitQueue) waitEvent(t *Task, cond func() bool, exclusive bool, timeou
 	}()
 	timedOut := false
 	for {
+		// Read before the task's interrupt and the queue: any wake-up
+		// or interrupt after that moves it (a kernel sleeper's token).
+		seq := t.wakeSeq()
 		interrupted := wq.prepareToWait(w, timedOut)
 		// The condition wins over a pending interrupt or timeout, as in
 		// Linux: an exclusive waiter chosen by a wake-up consumes it.
@@ -119,7 +122,14 @@ func (wq *WaitQueue) waitEvent(t *Task, cond func() bool, exclusive bool, timeou
 		if timedOut {
 			return ErrTimedOut
 		}
-		timedOut = sleepOn(t, w.wake, timeout, deadline)
+		timedOut = sleepOn(t, seq, w.wake, timeout, deadline)
+		// Woken: the condition is checked at once, before queueing
+		// again — the waker made it true, as a rule, and a wake-up
+		// unqueued w. Only a waiter that finds it false queues again
+		// (and checks it again) before it sleeps.
+		if !timedOut && cond() {
+			return nil
+		}
 	}
 }
 
@@ -245,6 +255,7 @@ func WaitMany(t *Task, qs []*WaitQueue, cond func() bool, timeout time.Duration)
 		timer = tm.C
 	}
 	for {
+		seq := t.wakeSeq()
 		interrupted := false
 		if t != nil {
 			interrupted = t.setSleeping(wake, true)
@@ -262,7 +273,7 @@ func WaitMany(t *Task, qs []*WaitQueue, cond func() bool, timeout time.Duration)
 		if interrupted {
 			return ErrRestartSys
 		}
-		if sleepOn(t, wake, timer, deadline) {
+		if sleepOn(t, seq, wake, timer, deadline) {
 			if cond() {
 				return nil
 			}

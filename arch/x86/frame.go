@@ -6,7 +6,7 @@ package x86
 // on entry (see trap_amd64.s). A thread's saved context is a TrapFrame.
 type TrapFrame struct {
 	FX        [512]byte // FXSAVE64 image: x87, MXCSR, XMM0-15
-	FXFlags   uint64    // FXNone when FX holds no saved state (and keeps FX 16-byte aligned)
+	FXFlags   uint64    // FXNone when FX holds no saved state, FXElsewhere|address when it is at that address (and keeps FX 16-byte aligned)
 	FSBase    uint64    // FS base of the interrupted context (its TLS)
 	R15       uint64
 	R14       uint64

@@ -35,4 +35,5 @@
 #define CPU_ScratchAX 48
 #define CPU_TrapDepth 56
 #define CPU_IDTMode 64
-#define CPU_SIZE 72
+#define CPU_UserFX 72
+#define CPU_SIZE 80

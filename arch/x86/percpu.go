@@ -13,4 +13,5 @@ type PerCPU struct {
 	ScratchAX  uint64 // RAX while a kernel-mode trap moves to the kernel stack
 	TrapDepth  uint64 // traps being handled on this CPU: 0 means kernel or user code was interrupted (Linux: irq_count)
 	IDTMode    uint64 // the IDT loaded: 0 idtKernel, 3 idtUser (the ring it serves)
+	UserFX     uint64 // where a system call from ring 3 saves the user's FPU state: its UserContext's Regs.FX (0: in the frame)
 }

@@ -1,5 +1,7 @@
 package x86
 
+import "unsafe"
+
 // VectorSyscall is the Vector recorded in frames built by SYSCALL.
 const VectorSyscall = 256
 
@@ -21,6 +23,12 @@ func trapDispatch(tf *TrapFrame) { trapHandler(tf) }
 // FXNone in TrapFrame.FXFlags: the frame's FX area holds no saved state;
 // the exit gives the context a fresh one (Go's MXCSR, X15 zero).
 const FXNone = 1
+
+// FXElsewhere in TrapFrame.FXFlags: the context's FXSAVE image is not in
+// the frame but at the 16-byte aligned address in the flags' other bits
+// (a user thread's UserContext.Regs.FX: see PerCPU.UserFX); the exit
+// loads it from there.
+const FXElsewhere = 2
 
 // mxcsrDefault is the MXCSR Go code runs with (all exceptions masked).
 var mxcsrDefault uint32 = 0x1f80
@@ -72,4 +80,25 @@ func ExceptionName(v uint64) string {
 	default:
 		return "interrupt"
 	}
+}
+
+// frameRegs is the part of a TrapFrame after its FX area: FXFlags, the FS
+// base, the general-purpose registers and the CPU's words.
+type frameRegs [(unsafe.Sizeof(TrapFrame{}) - 512) / 8]uint64
+
+// CopyFrame copies the context src into dst; when src's FX area holds no
+// FPU state (FXNone, FXElsewhere) its 512 bytes are skipped, and dst's
+// keeps stale bytes that the copied mark tells every reader to ignore.
+// Trap context.
+func CopyFrame(dst, src *TrapFrame) {
+	if src.FXFlags&(FXNone|FXElsewhere) != 0 {
+		CopyFrameRegs(dst, src)
+		return
+	}
+	*dst = *src
+}
+
+// CopyFrameRegs copies everything but the FX area (FXFlags included).
+func CopyFrameRegs(dst, src *TrapFrame) {
+	*(*frameRegs)(unsafe.Pointer(&dst.FXFlags)) = *(*frameRegs)(unsafe.Pointer(&src.FXFlags))
 }

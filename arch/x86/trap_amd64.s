@@ -98,12 +98,19 @@ TEXT ·trapCommon(SB),NOSPLIT|NOFRAME,$0
 	FXSAVE64 (SP)
 	JMP   ·trapDispatchReturn(SB)
 
-// sysRunUserCommon is trapCommon for the kernel's SysRunUser call, made by
-// the goroutine of a user thread to enter ring 3. Across a system call Go
-// keeps nothing in SSE registers but X15's zero, so the goroutine's FPU
-// state is not saved: the frame is marked FXNone, and when the goroutine
-// gets this frame back (leaveUser) the exit gives it a fresh state.
-TEXT ·sysRunUserCommon(SB),NOSPLIT|NOFRAME,$0
+// kernelSyscallCommon is trapCommon for SYSCALL from ring 0: the Go
+// runtime's own system calls (futex, nanosleep, epoll_pwait, ...) and the
+// kernel's SysRunUser, made by the goroutine of a user thread to enter
+// ring 3. Every one is made from an assembly function that Go code calls,
+// and across a call Go keeps nothing in SSE registers but X15's zero and
+// its default MXCSR, so the caller's FPU state is not saved: the frame is
+// marked FXNone, and whenever this frame is resumed (the call returns,
+// the thread is switched back in after blocking, the goroutine gets it
+// back from leaveUser) the exit gives it a fresh state instead of an
+// FXRSTOR. A signal delivered there writes a fresh image into its frame,
+// and rt_sigreturn clears the mark when it loads one (linux.setupFrame,
+// sysRtSigreturn).
+TEXT ·kernelSyscallCommon(SB),NOSPLIT|NOFRAME,$0
 	PUSHREGS
 	INCQ  CPU_TrapDepth(GS)
 	SUBQ  $16, SP
@@ -148,6 +155,17 @@ TEXT ·userSyscallCommon(SB),NOSPLIT|NOFRAME,$0
 	DECQ  CPU_TrapDepth(GS)       // 0: from ring 3, back to ring 3, same IDT
 	JMP   ·trapPopReturn(SB)
 slow:
+	// The user's state goes where the goroutine that serves the call
+	// keeps the user's registers (its UserContext's Regs.FX), so neither
+	// leaveUser nor the next SysRunUser copies its 512 bytes.
+	MOVQ  CPU_UserFX(GS), AX
+	TESTQ AX, AX
+	JZ    inframe
+	FXSAVE64 (AX)
+	ORQ   $2, AX                  // FXElsewhere
+	MOVQ  AX, TF_FXFlags(SP)
+	JMP   ·trapDispatchReturn(SB)
+inframe:
 	FXSAVE64 (SP)
 	JMP   ·trapDispatchReturn(SB)
 
@@ -161,13 +179,23 @@ TEXT ·trapDispatchReturn(SB),NOSPLIT|NOFRAME,$0
 	MOVQ AX, 0(SP)
 	CALL ·trapDispatch(SB)
 	ADDQ $16, SP
-	TESTQ $1, TF_FXFlags(SP)
+	MOVQ TF_FXFlags(SP), AX
+	TESTQ $1, AX
 	JNZ  fxfresh
+	TESTQ $2, AX
+	JNZ  fxelsewhere
 	FXRSTOR64 (SP)
 	JMP  fxdone
+fxelsewhere:
+	// A user context whose state is in its UserContext (SysRunUser,
+	// the fast path's return after userSyscallCommon saved it there).
+	ANDQ $-16, AX
+	FXRSTOR64 (AX)
+	JMP  fxdone
 fxfresh:
-	// A goroutine back from SysRunUser: Go's default MXCSR and its zero
-	// X15; the other SSE registers are dead across the call.
+	// A goroutine back from a system call (kernelSyscallCommon): Go's
+	// default MXCSR and its zero X15; the other SSE registers are dead
+	// across the call.
 	LDMXCSR ·mxcsrDefault(SB)
 	XORPS X15, X15
 fxdone:
@@ -283,11 +311,7 @@ kernelcall:
 	PUSHQ CX
 	PUSHQ $0
 	PUSHQ $256
-	CMPQ  AX, $1003               // linux.SysRunUser
-	JEQ   runuser
-	JMP   ·trapCommon(SB)
-runuser:
-	JMP   ·sysRunUserCommon(SB)
+	JMP   ·kernelSyscallCommon(SB)
 
 TEXT ·syscallEntryPC(SB),NOSPLIT,$0-8
 	MOVQ $·syscallEntry(SB), AX

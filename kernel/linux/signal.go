@@ -155,7 +155,11 @@ func setupFrame(tf *x86.TrapFrame, t *sched.Thread, sig uint32, code int32, addr
 	store64(mc+mcOldmask, t.SigMask)
 	store64(mc+mcCR2, addr)
 	store64(mc+mcFPState, uint64(fp))
-	copyOut(fp, uintptr(ptrOf(&tf.FX[0])), fxSize)
+	if tf.FXFlags&x86.FXNone != 0 {
+		freshFX(fp) // a system call's frame: its FPU state is Go's default
+	} else {
+		copyOut(fp, uintptr(ptrOf(&tf.FX[0])), fxSize)
+	}
 	store64(uc+ucSigmask, t.SigMask)
 	info := sp + frameInfo
 	store32(info, sig)
@@ -197,6 +201,19 @@ func sysRtSigreturn(tf *x86.TrapFrame) {
 		copyOut(uintptr(ptrOf(&tf.FX[0])), fp, fxSize)
 		// Keep MXCSR's reserved bits clear or FXRSTOR faults.
 		*(*uint32)(ptr(uintptr(ptrOf(&tf.FX[24])))) &= 0xFFFF
+		tf.FXFlags &^= x86.FXNone // the exit loads this image
 	}
 	sched.Cur().SigMask = load64(uc + ucSigmask)
+}
+
+// freshFX writes at a the FXSAVE image of Go's default FPU state: the
+// power-on x87 control word, MXCSR 0x1F80 (all exceptions masked) and
+// zeroed registers (X15 among them).
+func freshFX(a uintptr) {
+	for i := uintptr(0); i < fxSize; i += 8 {
+		store64(a+i, 0)
+	}
+	store32(a, 0x037F)    // FCW
+	store32(a+24, 0x1F80) // MXCSR
+	store32(a+28, 0xFFFF) // MXCSR_MASK
 }

@@ -28,6 +28,9 @@ func trap(tf *x86.TrapFrame) {
 	if kprobes.Trap(tf) {
 		return
 	}
+	// Wake-ups goroutine code queued since the last trap come first, so
+	// this trap may switch to a thread they woke (docs/processes.md).
+	sched.SchedTTWUPending()
 	fromUser := tf.CS&3 != 0
 	switch v := tf.Vector; {
 	case v == x86.VectorSyscall && fromUser:

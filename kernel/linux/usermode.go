@@ -56,8 +56,19 @@ func sysRunUser(c call) int64 {
 	r.CS, r.SS = x86.UserCS, x86.UserDS
 	r.RFLAGS = r.RFLAGS&userRFLAGS | x86.FlagIF | 2
 	*(*uint32)(ptr(uintptr(ptrOf(&r.FX[24])))) &= 0xFFFF // MXCSR: reserved bits fault FXRSTOR
-	u.Kernel = *c.tf
-	*c.tf = *r
+	x86.CopyFrame(&u.Kernel, c.tf)                       // FXNone: the registers only
+	if c.a[0]&15 == 0 {
+		// The user's FPU state stays in r.FX (the UserContext's first
+		// bytes): the exit loads it from there, and a system call
+		// saves it there again (PerCPU.UserFX).
+		x86.CopyFrameRegs(c.tf, r)
+		c.tf.FXFlags = uint64(c.a[0]) | x86.FXElsewhere
+		x86.BootCPU.PerCPU.UserFX = uint64(c.a[0])
+	} else {
+		*c.tf = *r
+		c.tf.FXFlags = 0
+		x86.BootCPU.PerCPU.UserFX = 0
+	}
 	t.User = c.a[0]
 	t.CR3 = u.CR3
 	if x86.ReadCR3() != u.CR3 {
@@ -72,8 +83,9 @@ func sysRunUser(c call) int64 {
 func leaveUser(tf *x86.TrapFrame) {
 	t := sched.Cur()
 	u := (*sched.UserContext)(ptr(t.User))
-	u.Regs = *tf
-	*tf = u.Kernel
+	x86.CopyFrame(&u.Regs, tf) // FXElsewhere: the FPU state is in u.Regs.FX already
+	x86.BootCPU.PerCPU.UserFX = 0
+	x86.CopyFrame(tf, &u.Kernel)
 	tf.RAX = 0
 	t.User = 0
 	t.Kick = false

@@ -326,10 +326,11 @@ func (t *Thread) recalcSigPending() {
 // mode (Linux: arch_do_signal_or_restart → get_signal, handle_signal),
 // and restarts or fails the interrupted system call.
 func (t *Thread) archDoSignalOrRestart() {
-	handled := false
+	handled, drained := false, false
 	for !t.exitNow.Load() {
 		info, ok := t.dequeueSignal()
 		if !ok {
+			drained = true
 			break
 		}
 		sig := int(info.signo)
@@ -362,8 +363,16 @@ func (t *Thread) archDoSignalOrRestart() {
 		t.sigMu.Lock()
 		t.mask, t.restoreMask = t.savedMask, false
 		t.sigMu.Unlock()
+		drained = false // the mask changed: look again
 	}
 	t.origRAX = ^uint64(0)
+	if drained && !t.exitNow.Load() {
+		// dequeueSignal just found nothing deliverable under this mask:
+		// recalc_sigpending's answer, without asking again. (A signal
+		// sent since kicks the thread, as it would after the recalc.)
+		t.task.ClearInterrupt()
+		return
+	}
 	t.recalcSigPending()
 }
 

@@ -24,7 +24,7 @@ type field struct {
 // tops are 16-byte aligned and the frame is 704 bytes.
 var layout = []field{
 	{"FX", 512, "FXSAVE64 image: x87, MXCSR, XMM0-15"},
-	{"FXFlags", 8, "FXNone when FX holds no saved state (and keeps FX 16-byte aligned)"},
+	{"FXFlags", 8, "FXNone when FX holds no saved state, FXElsewhere|address when it is at that address (and keeps FX 16-byte aligned)"},
 	{"FSBase", 8, "FS base of the interrupted context (its TLS)"},
 	{"R15", 8, ""}, {"R14", 8, ""}, {"R13", 8, ""}, {"R12", 8, ""},
 	{"R11", 8, ""}, {"R10", 8, ""}, {"R9", 8, ""}, {"R8", 8, ""},
@@ -50,6 +50,7 @@ var percpu = []field{
 	{"ScratchAX", 8, "RAX while a kernel-mode trap moves to the kernel stack"},
 	{"TrapDepth", 8, "traps being handled on this CPU: 0 means kernel or user code was interrupted (Linux: irq_count)"},
 	{"IDTMode", 8, "the IDT loaded: 0 idtKernel, 3 idtUser (the ring it serves)"},
+	{"UserFX", 8, "where a system call from ring 3 saves the user's FPU state: its UserContext's Regs.FX (0: in the frame)"},
 }
 
 // paranoid lists the vectors that may arrive while GS holds the user's

@@ -1,0 +1,71 @@
+package sched
+
+// Wake-ups queued by goroutine code for the scheduler to run at its next
+// entry (Linux: ttwu_queue_wakelist, the wake list another CPU drains in
+// sched_ttwu_pending). A user thread's task sleeps as a futex wait of its
+// own thread; its waker is goroutine code, which would need a system call
+// — a whole trap — to make the futex wake. On this one CPU the woken
+// thread cannot run before the scheduler is entered anyway: by the
+// waker's next trap (it returns to user mode, sleeps, or the 1 kHz tick
+// interrupts it). So the waker only marks the sleeper's slot, and every
+// trap starts by running the marked wake-ups (SchedTTWUPending) before it
+// blocks, switches or returns. The trap-context half lives here; the
+// goroutine half is kernelSleep.wake.
+
+import (
+	"math/bits"
+	"sync/atomic"
+)
+
+// wakeList holds the queued wake-ups: for each thread slot, the futex
+// word its sleeper waits on, and a bit saying the slot has one. any is set
+// after the bits, cleared before they are read.
+var wakeList struct {
+	any  atomic.Uint32
+	bits [MaxThreads / 64]atomic.Uint64
+	addr [MaxThreads]atomic.Uintptr
+}
+
+// ttwuQueue queues a futex wake of the word at addr, slept on by the
+// thread in slot (goroutine context; a trap may come between any two
+// steps: a wake-up it misses stays queued for the next).
+func ttwuQueue(slot int, addr uintptr) {
+	wakeList.addr[slot].Store(addr)
+	wakeList.bits[slot/64].Or(1 << (slot % 64))
+	wakeList.any.Store(1)
+}
+
+// SchedTTWUPending runs the queued wake-ups: a FUTEX_WAKE of one waiter
+// on each queued word, the thread of the slot if it still sleeps there,
+// else whichever thread does (the word's sleeper moved to another
+// thread). A word nobody sleeps on any more is a wake-up of no one, as a
+// futex wake would be. Trap context.
+func SchedTTWUPending() {
+	if wakeList.any.Load() == 0 {
+		return
+	}
+	wakeList.any.Store(0)
+	for w := range wakeList.bits {
+		b := wakeList.bits[w].Swap(0)
+		for b != 0 {
+			slot := w*64 + bits.TrailingZeros64(b)
+			b &= b - 1
+			addr := wakeList.addr[slot].Load()
+			if t := &Table[slot]; t.sleepsOn(addr) {
+				wakeSlot(slot, 0)
+				continue
+			}
+			for i := 1; i < MaxThreads; i++ {
+				if Table[i].sleepsOn(addr) {
+					wakeSlot(i, 0)
+					break
+				}
+			}
+		}
+	}
+}
+
+// sleepsOn reports whether t is blocked in a futex wait on addr.
+func (t *Thread) sleepsOn(addr uintptr) bool {
+	return t.State == Blocked && t.Wait.Kind == WaitFutex && t.Wait.Addr == addr
+}
