@@ -225,20 +225,25 @@ pops:
 // trapPopReturn pops the general-purpose registers and returns: SYSRETQ
 // to ring 3 when the frame is a plain system-call return (RCX = RIP and
 // R11 = RFLAGS, as SYSCALL left them, a lower-half RIP, no TF or RF;
-// Linux's test in do_syscall_64), IRETQ otherwise. SP is at R15.
+// Linux's test in do_syscall_64), IRETQ otherwise. SP is at R15. The
+// choice is made before the pops (AX is free then) and left in the
+// frame's vector slot, which nothing reads after this.
 TEXT ·trapPopReturn(SB),NOSPLIT|NOFRAME,$0
+	MOVQ  $0, 120(SP)             // vector slot: 1 = return with SYSRETQ
 	TESTQ $3, 144(SP)             // CS
-	JZ    popiret
+	JZ    pop
 	MOVQ  96(SP), AX              // RCX
 	CMPQ  AX, 136(SP)             // RIP
-	JNE   popiret
+	JNE   pop
 	SHRQ  $47, AX
-	JNZ   popiret
+	JNZ   pop
 	MOVQ  32(SP), AX              // R11
 	CMPQ  AX, 152(SP)             // RFLAGS
-	JNE   popiret
+	JNE   pop
 	TESTQ $0x10100, AX            // RF, TF
-	JNZ   popiret
+	JNZ   pop
+	MOVQ  $1, 120(SP)
+pop:
 	POPQ R15
 	POPQ R14
 	POPQ R13
@@ -254,25 +259,12 @@ TEXT ·trapPopReturn(SB),NOSPLIT|NOFRAME,$0
 	POPQ CX
 	POPQ BX
 	POPQ AX
+	CMPQ 0(SP), $1
+	JNE  popiret
 	SWAPGS
 	MOVQ 40(SP), SP               // the user's RSP (vector, error, RIP, CS, RFLAGS before it)
 	BYTE $0x48; BYTE $0x0F; BYTE $0x07 // SYSRETQ (Go's SYSRET lacks REX.W)
 popiret:
-	POPQ R15
-	POPQ R14
-	POPQ R13
-	POPQ R12
-	POPQ R11
-	POPQ R10
-	POPQ R9
-	POPQ R8
-	POPQ BP
-	POPQ DI
-	POPQ SI
-	POPQ DX
-	POPQ CX
-	POPQ BX
-	POPQ AX
 	ADDQ $16, SP                  // vector, error code
 	TESTQ $3, 8(SP)               // returning to ring 3?
 	JZ   iret
