@@ -182,12 +182,26 @@ func (t *Thread) readSockaddr(addr, addrlen uintptr) (netip.AddrPort, error) {
 	return netip.AddrPortFrom(ip, binary.BigEndian.Uint16(b[2:4])), nil
 }
 
-// writeSockaddr stores a sockaddr_in where the user asked and the full
-// length in *lenAddr (Linux: move_addr_to_user: truncated to the buffer).
+// writeSockaddr stores a sockaddr_in where the user asked (nothing when
+// either pointer is null).
 func (t *Thread) writeSockaddr(ap netip.AddrPort, addr, lenAddr uintptr) error {
 	if addr == 0 || lenAddr == 0 {
 		return nil
 	}
+	var b [sockaddrIn]byte
+	binary.LittleEndian.PutUint16(b[0:], inet.AFInet)
+	binary.BigEndian.PutUint16(b[2:], ap.Port())
+	if ap.Addr().Is4() {
+		a4 := ap.Addr().As4()
+		copy(b[4:8], a4[:])
+	}
+	return t.moveAddrToUser(b[:], addr, lenAddr)
+}
+
+// moveAddrToUser stores the address kaddr at addr, truncated to the
+// buffer length the user left in *lenAddr, and the full length in
+// *lenAddr (Linux: move_addr_to_user).
+func (t *Thread) moveAddrToUser(kaddr []byte, addr, lenAddr uintptr) error {
 	m := t.Proc.MM()
 	var lb [4]byte
 	if err := m.CopyFromUser(lb[:], lenAddr); err != nil {
@@ -197,17 +211,10 @@ func (t *Thread) writeSockaddr(ap netip.AddrPort, addr, lenAddr uintptr) error {
 	if have < 0 {
 		return syscall.EINVAL
 	}
-	var b [sockaddrIn]byte
-	binary.LittleEndian.PutUint16(b[0:], inet.AFInet)
-	binary.BigEndian.PutUint16(b[2:], ap.Port())
-	if ap.Addr().Is4() {
-		a4 := ap.Addr().As4()
-		copy(b[4:8], a4[:])
-	}
-	if err := m.CopyToUser(addr, b[:min(int(have), sockaddrIn)]); err != nil {
+	if err := m.CopyToUser(addr, kaddr[:min(int(have), len(kaddr))]); err != nil {
 		return err
 	}
-	return putU32(m, lenAddr, sockaddrIn)
+	return putU32(m, lenAddr, uint32(len(kaddr)))
 }
 
 // sysBind binds a local address (Linux: __sys_bind → inet_bind).
@@ -488,20 +495,9 @@ func (t *Thread) getName(fd int, addr, lenAddr uintptr, peer bool) error {
 // writeUnnamed stores an AF_UNIX address without a name: the family
 // alone, length 2.
 func (t *Thread) writeUnnamed(addr, lenAddr uintptr) error {
-	m := t.Proc.MM()
-	var lb [4]byte
-	if err := m.CopyFromUser(lb[:], lenAddr); err != nil {
-		return err
-	}
-	have := int32(binary.LittleEndian.Uint32(lb[:]))
-	if have < 0 {
-		return syscall.EINVAL
-	}
-	fam := binary.LittleEndian.AppendUint16(nil, inet.AFUnix)
-	if err := m.CopyToUser(addr, fam[:min(int(have), 2)]); err != nil {
-		return err
-	}
-	return putU32(m, lenAddr, 2)
+	var fam [2]byte
+	binary.LittleEndian.PutUint16(fam[:], inet.AFUnix)
+	return t.moveAddrToUser(fam[:], addr, lenAddr)
 }
 
 // Socket options beyond the integer ones inet maps.
