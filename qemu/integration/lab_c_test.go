@@ -20,22 +20,7 @@ import (
 // socket and connect; then the same handshake chains as the Go shell's
 // lab.
 func TestQEMULabCHandshakeOrder(t *testing.T) {
-	res, err := lab.Run(lab.Config{BuildDir: harness.BuildDir(), Menu: lab.MenuC})
-	if res != nil {
-		var b strings.Builder
-		lab.Write(&b, res.Hits)
-		t.Logf("lab trace:\n%s\nconsole:\n%s", b.String(), res.Console)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range res.Warnings {
-		t.Errorf("gdb: %s", w)
-	}
-	if !strings.Contains(res.Console, lab.HelloOut) {
-		t.Fatalf("hello did not print %q under the lab's breakpoints", lab.HelloOut)
-	}
-	tr := newTrace(t, res.Hits)
+	tr := runLab(t, lab.Config{BuildDir: harness.BuildDir(), Menu: lab.MenuC})
 
 	// replyhi: pid 1 reads the line and makes socket, bind and listen;
 	// the child it forks sleeps in accept. Nothing else.

@@ -14,22 +14,7 @@ import (
 // below was read off real runs; where ours differs from Linux,
 // docs/gdb-lab.md says why.
 func TestQEMULabHandshakeOrder(t *testing.T) {
-	res, err := lab.Run(lab.Config{BuildDir: harness.BuildDir()})
-	if res != nil {
-		var b strings.Builder
-		lab.Write(&b, res.Hits)
-		t.Logf("lab trace:\n%s\nconsole:\n%s", b.String(), res.Console)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, w := range res.Warnings {
-		t.Errorf("gdb: %s", w)
-	}
-	if !strings.Contains(res.Console, lab.HelloOut) {
-		t.Fatalf("hello did not print %q under the lab's breakpoints", lab.HelloOut)
-	}
-	tr := newTrace(t, res.Hits)
+	tr := runLab(t, lab.Config{BuildDir: harness.BuildDir()})
 
 	// replyhi: socket, bind, listen, then accept sleeps — nothing else.
 	tr.exactly("replyhi", []string{"__sys_socket", "inet_create", "inet_bind", "inet_listen",
@@ -96,6 +81,30 @@ type trace struct {
 }
 
 func newTrace(t *testing.T, hits []lab.Hit) *trace { return &trace{t: t, hits: hits} }
+
+// runLab runs the unattended gdb lab with cfg and returns its hits. It
+// logs the lab's trace and console, reports gdb's warnings as errors and
+// stops the test when the lab failed or hello did not get its answer
+// under the breakpoints.
+func runLab(t *testing.T, cfg lab.Config) *trace {
+	t.Helper()
+	res, err := lab.Run(cfg)
+	if res != nil {
+		var b strings.Builder
+		lab.Write(&b, res.Hits)
+		t.Logf("lab trace:\n%s\nconsole:\n%s", b.String(), res.Console)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range res.Warnings {
+		t.Errorf("gdb: %s", w)
+	}
+	if !strings.Contains(res.Console, lab.HelloOut) {
+		t.Fatalf("hello did not print %q under the lab's breakpoints", lab.HelloOut)
+	}
+	return newTrace(t, res.Hits)
+}
 
 // step renders a hit as the expectations spell it: "tcp_v4_rcv SYN".
 func step(h lab.Hit) string {
