@@ -208,25 +208,24 @@ func tapFigures(dir string, peer *peerImage) error {
 			"tap host→guest connect/send/recv/close (/s)",
 			"  the same, served by user/tcpbulk hi on both (/s)"},
 		func(g *guest) []func() (float64, error) {
-			started, userStarted := false, false
-			return append(bulkMeasures(g), func() (float64, error) {
-				if !started {
-					if err := g.startHi(hiPort); err != nil {
-						return 0, err
-					}
-					started = true
-				}
-				return g.connectRate(hiPort, connRounds)
-			}, func() (float64, error) {
-				if !userStarted {
-					if err := g.startUserHi(userHiPort); err != nil {
-						return 0, err
-					}
-					userStarted = true
-				}
-				return g.connectRate(userHiPort, connRounds)
-			})
+			return append(bulkMeasures(g), connectMeasure(g, g.startHi, hiPort),
+				connectMeasure(g, g.startUserHi, userHiPort))
 		})
+}
+
+// connectMeasure measures g's connection rate on port, served by the
+// server start runs on the first round.
+func connectMeasure(g *guest, start func(port int) error, port int) func() (float64, error) {
+	started := false
+	return func() (float64, error) {
+		if !started {
+			if err := start(port); err != nil {
+				return 0, err
+			}
+			started = true
+		}
+		return g.connectRate(port, connRounds)
+	}
 }
 
 // impairedFigures measures bulk TCP through the relay at each loss rate
