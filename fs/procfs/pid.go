@@ -122,7 +122,7 @@ func (d taskDir) Lookup(_ *fs.Inode, name string) (*fs.Inode, error) {
 		}
 		return fs.NewInode(sb, fs.ModeReg|0o444, nil, seqFops{func(w io.Writer) { fmt.Fprintln(w, comm) }}), nil
 	case "fd":
-		return newDirInode(0o500, fdDir(d)), nil
+		return newDirInode(0o500, fdDir{taskFiles(d.id)}), nil
 	}
 	return nil, fs.ENOENT
 }
@@ -139,24 +139,34 @@ func (d taskDir) Readdir(dir *fs.Inode) ([]fs.Dirent, error) {
 	return ents, nil
 }
 
-// fdDir is /proc/<id>/fd: one link per open descriptor
-// (Linux: proc_fd_operations, proc_readfd).
-type fdDir taskDir
+// fdOwner finds the descriptor table behind a /proc/.../fd directory each
+// time it is read: the owner may have exited since the directory was
+// looked up (then ENOENT, as Linux's proc_fd_link on a dead task).
+type fdOwner interface {
+	table() (*fs.FDTable, error)
+}
 
-func (d fdDir) table() (*fs.FDTable, error) {
-	tf, ok := fs.FilesByID(d.id)
+// taskFiles is a kernel task's table, by its task ID.
+type taskFiles uint64
+
+func (id taskFiles) table() (*fs.FDTable, error) {
+	tf, ok := fs.FilesByID(uint64(id))
 	if !ok {
 		return nil, fs.ENOENT // the task has exited
 	}
 	return tf.Files, nil
 }
 
+// fdDir is /proc/<id>/fd and /proc/<pid>/fd: one link per open
+// descriptor (Linux: proc_fd_operations, proc_readfd).
+type fdDir struct{ owner fdOwner }
+
 func (d fdDir) Lookup(_ *fs.Inode, name string) (*fs.Inode, error) {
 	fd, err := strconv.Atoi(name)
 	if err != nil {
 		return nil, fs.ENOENT
 	}
-	ft, err := d.table()
+	ft, err := d.owner.table()
 	if err != nil {
 		return nil, err
 	}
@@ -165,17 +175,17 @@ func (d fdDir) Lookup(_ *fs.Inode, name string) (*fs.Inode, error) {
 		return nil, fs.ENOENT
 	}
 	f.Put()
-	return newFdLink(d.id, fd), nil
+	return newFdLink(d.owner, fd), nil
 }
 
 func (d fdDir) Readdir(*fs.Inode) ([]fs.Dirent, error) {
-	ft, err := d.table()
+	ft, err := d.owner.table()
 	if err != nil {
 		return nil, err
 	}
 	var ents []fs.Dirent
 	for _, e := range ft.List() {
-		ents = append(ents, fs.Dirent{Name: strconv.Itoa(e.Num), Inode: newFdLink(d.id, e.Num)})
+		ents = append(ents, fs.Dirent{Name: strconv.Itoa(e.Num), Inode: newFdLink(d.owner, e.Num)})
 	}
 	return ents, nil
 }
@@ -186,22 +196,22 @@ func (fdDir) Mknod(*fs.Inode, string, fs.Mode, fs.DevT) (*fs.Inode, error) {
 
 func (fdDir) Unlink(*fs.Inode, string) error { return fs.EACCES }
 
-// fdLink is /proc/<id>/fd/<n>: its target is the open file's name, such
+// fdLink is /proc/.../fd/<n>: its target is the open file's name, such
 // as socket:[ino] (Linux: proc_fd_link + d_path, sockfs_dname).
 type fdLink struct {
 	noDir
-	id uint64
-	fd int
+	owner fdOwner
+	fd    int
 }
 
-func newFdLink(id uint64, fd int) *fs.Inode {
-	i := fs.NewInode(sb, fs.ModeLink|0o700, fdLink{id: id, fd: fd}, nil)
+func newFdLink(owner fdOwner, fd int) *fs.Inode {
+	i := fs.NewInode(sb, fs.ModeLink|0o700, fdLink{owner: owner, fd: fd}, nil)
 	i.SetSize(64) // what Linux's ls -l shows for these links
 	return i
 }
 
 func (l fdLink) Readlink(*sched.Task, *fs.Inode) (string, error) {
-	ft, err := fdDir{id: l.id}.table()
+	ft, err := l.owner.table()
 	if err != nil {
 		return "", err
 	}

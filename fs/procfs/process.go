@@ -3,7 +3,6 @@ package procfs
 import (
 	"fmt"
 	"io"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -103,7 +102,7 @@ func (d procPIDDir) Lookup(_ *fs.Inode, name string) (*fs.Inode, error) {
 		if pi.Files == nil {
 			return nil, fs.ENOENT
 		}
-		return newDirInode(0o500, pidFDDir{d.pid}), nil
+		return newDirInode(0o500, fdDir{procFiles(d.pid)}), nil
 	case "exe":
 		return newLink(pidLink{pid: d.pid, exe: true}), nil
 	case "cwd":
@@ -155,74 +154,15 @@ func (l pidLink) Readlink(*sched.Task, *fs.Inode) (string, error) {
 	return pi.Cwd, nil
 }
 
-// pidFDDir is /proc/<pid>/fd.
-type pidFDDir struct{ pid int }
+// procFiles is a process's table, by its PID.
+type procFiles int
 
-func (d pidFDDir) table() (*fs.FDTable, error) {
-	pi, err := procPIDDir{pid: d.pid}.info()
+func (pid procFiles) table() (*fs.FDTable, error) {
+	pi, err := procPIDDir{pid: int(pid)}.info()
 	if err != nil || pi.Files == nil {
 		return nil, fs.ENOENT
 	}
 	return pi.Files, nil
-}
-
-func (d pidFDDir) Lookup(_ *fs.Inode, name string) (*fs.Inode, error) {
-	fd, err := strconv.Atoi(name)
-	if err != nil {
-		return nil, fs.ENOENT
-	}
-	ft, err := d.table()
-	if err != nil {
-		return nil, err
-	}
-	f, err := ft.Get(fd)
-	if err != nil {
-		return nil, fs.ENOENT
-	}
-	f.Put()
-	return newPIDFDLink(d.pid, fd), nil
-}
-
-func (d pidFDDir) Readdir(*fs.Inode) ([]fs.Dirent, error) {
-	ft, err := d.table()
-	if err != nil {
-		return nil, err
-	}
-	var ents []fs.Dirent
-	for _, e := range ft.List() {
-		ents = append(ents, fs.Dirent{Name: strconv.Itoa(e.Num), Inode: newPIDFDLink(d.pid, e.Num)})
-	}
-	return ents, nil
-}
-
-func (pidFDDir) Mknod(*fs.Inode, string, fs.Mode, fs.DevT) (*fs.Inode, error) {
-	return nil, fs.EACCES
-}
-
-func (pidFDDir) Unlink(*fs.Inode, string) error { return fs.EACCES }
-
-type pidFDLink struct {
-	noDir
-	pid, fd int
-}
-
-func newPIDFDLink(pid, fd int) *fs.Inode {
-	i := fs.NewInode(sb, fs.ModeLink|0o700, pidFDLink{pid: pid, fd: fd}, nil)
-	i.SetSize(64)
-	return i
-}
-
-func (l pidFDLink) Readlink(*sched.Task, *fs.Inode) (string, error) {
-	ft, err := pidFDDir{l.pid}.table()
-	if err != nil {
-		return "", err
-	}
-	f, err := ft.Get(l.fd)
-	if err != nil {
-		return "", fs.ENOENT
-	}
-	defer f.Put()
-	return f.Path, nil
 }
 
 func showCmdline(w io.Writer, pi ProcInfo) {

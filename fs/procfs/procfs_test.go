@@ -199,3 +199,47 @@ func mustLookup(t *testing.T, ns *fs.Namespace, path string) *fs.Inode {
 	mustOK(t, err)
 	return i
 }
+
+// A process's /proc/<pid>/fd goes through the same directory as a task's:
+// the links name the open files, and a link held after the process has
+// exited reads ENOENT, as Linux's does.
+func TestProcessFdLinksAndExit(t *testing.T) {
+	ns := newNS(t)
+	task := sched.NewTask("menu")
+	defer fs.ExitFiles(task)
+	sock := fs.NewFile(fs.NewInode(sb, fs.ModeSock|0o777, nil, nil), fs.O_RDWR, sockOps{})
+	sock.Path = "socket:[77]"
+	_, err := fs.FilesOf(task).Install(sock)
+	mustOK(t, err)
+	alive := true
+	SetProcesses(ProcessSource{
+		PIDs: func() []int { return []int{7} },
+		Info: func(pid int) (ProcInfo, bool) {
+			if pid != 7 || !alive {
+				return ProcInfo{}, false
+			}
+			return ProcInfo{PID: 7, Comm: "menu", State: 'S', Files: fs.FilesOf(task)}, true
+		},
+		Self: func(*sched.Task) int { return 7 },
+	})
+	defer func() {
+		processes.mu.Lock()
+		processes.src = nil
+		processes.mu.Unlock()
+	}()
+	ents, err := ns.ReadDir(nil, "/proc/7/fd")
+	mustOK(t, err)
+	if len(ents) != 1 || ents[0].Name != "0" {
+		t.Fatalf("/proc/7/fd lists %v, want one entry 0", ents)
+	}
+	if got, err := fs.Readlink(task, ents[0].Inode); got != "socket:[77]" || err != nil {
+		t.Fatalf("readlink /proc/7/fd/0 = %q, %v", got, err)
+	}
+	if _, err := ns.Lookup(nil, "/proc/7/fd/1"); err != fs.ENOENT {
+		t.Fatalf("/proc/7/fd/1: %v, want ENOENT", err)
+	}
+	alive = false
+	if _, err := fs.Readlink(task, ents[0].Inode); err != fs.ENOENT {
+		t.Fatalf("readlink of a held link after exit: %v, want ENOENT", err)
+	}
+}
