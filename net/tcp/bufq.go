@@ -13,7 +13,8 @@ import (
 // rcvQueue holds in-order text for the reader (Linux: sk_receive_queue).
 // Its pieces alias the segments that carried them: a received segment's
 // buffer belongs to TCP (Proto.Rcv), so text is queued without a copy and
-// copied once, into the reader's buffer.
+// copied once, into the reader's buffer. A piece in a driver's lent
+// receive buffer is held (buf.Hold) until it has been read or purged.
 type rcvQueue struct {
 	pieces [][]byte // pieces[head:] are queued, oldest first
 	head   int
@@ -30,8 +31,19 @@ func (q *rcvQueue) push(b []byte) {
 	if q.head > 0 && q.head == len(q.pieces) {
 		q.pieces, q.head = q.pieces[:0], 0
 	}
+	buf.Hold(b)
 	q.pieces = append(q.pieces, b)
 	q.n += len(b)
+}
+
+// purge drops everything queued, giving back lent buffers (Linux:
+// __skb_queue_purge of sk_receive_queue).
+func (q *rcvQueue) purge() {
+	for i := q.head; i < len(q.pieces); i++ {
+		buf.Release(q.pieces[i])
+		q.pieces[i] = nil
+	}
+	q.pieces, q.head, q.n = q.pieces[:0], 0, 0
 }
 
 // read copies up to len(dst) octets into dst and, unless peek, consumes
@@ -49,6 +61,7 @@ func (q *rcvQueue) read(dst []byte, peek bool) int {
 			q.pieces[i] = p[k:]
 			break
 		}
+		buf.Release(p)
 		q.pieces[i] = nil
 		q.head++
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+
+	"gomenuos/net/buf"
 )
 
 // The receive queue hands out exactly the octets pushed, in order, across
@@ -115,5 +117,38 @@ func TestSndQueueStartsSmall(t *testing.T) {
 	big.append(make([]byte, 100<<10)) // a large first write: a full block at once
 	if c := cap(big.blocks[0]); c != sndChunk {
 		t.Fatalf("first block for 100 KiB has cap %d, want %d", c, sndChunk)
+	}
+}
+
+// countLender counts the references taken on its memory.
+type countLender struct{ held int }
+
+func (l *countLender) Hold([]byte)    { l.held++ }
+func (l *countLender) Release([]byte) { l.held-- }
+
+// TestRcvQueueHoldsLentBuffers: text in a driver's lent receive buffer is
+// held while it is queued and given back once read or purged.
+func TestRcvQueueHoldsLentBuffers(t *testing.T) {
+	mem := bytes.Repeat([]byte("lent"), 256)
+	l := &countLender{}
+	buf.RegisterLender(mem, l)
+	defer buf.UnregisterLender(mem)
+	var q rcvQueue
+	q.push(mem[0:100])
+	q.push([]byte("heap"))
+	q.push(mem[200:300])
+	if l.held != 2 {
+		t.Fatalf("%d references after queueing two lent pieces, want 2", l.held)
+	}
+	dst := make([]byte, 150)
+	if n := q.read(dst, false); n != 150 || l.held != 1 {
+		t.Fatalf("read %d, %d references; want 150, 1 (the first piece read whole)", n, l.held)
+	}
+	if n := q.read(dst[:10], true); n != 10 || l.held != 1 {
+		t.Fatalf("peek %d, %d references; want 10, 1", n, l.held)
+	}
+	q.purge()
+	if l.held != 0 || q.len() != 0 {
+		t.Fatalf("after purge: %d references, %d queued", l.held, q.len())
 	}
 }
