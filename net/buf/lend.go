@@ -101,3 +101,62 @@ func Release(b []byte) {
 		l.Release(b)
 	}
 }
+
+// Pool is n buffers of one size carved out of one allocation and lent by
+// reference count: Get hands one out with a reference, Hold and Release
+// (buf.Hold, buf.Release) count the others, and the last Release puts it
+// back. Nothing it lends is ever collected by the garbage collector, so a
+// path that builds a large buffer per packet (GRO) stops allocating.
+type Pool struct {
+	mem  []byte
+	size int
+	refs []atomic.Int32
+	mu   sync.Mutex
+	free []int32
+}
+
+// NewPool allocates n buffers of size bytes and registers them as lent
+// memory.
+func NewPool(n, size int) *Pool {
+	p := &Pool{mem: make([]byte, n*size), size: size, refs: make([]atomic.Int32, n), free: make([]int32, n)}
+	for i := range p.free {
+		p.free[i] = int32(n - 1 - i)
+	}
+	RegisterLender(p.mem, p)
+	return p
+}
+
+// Get returns an empty buffer of capacity size holding one reference, or
+// nil when every buffer is out.
+func (p *Pool) Get() []byte {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if len(p.free) == 0 {
+		return nil
+	}
+	i := int(p.free[len(p.free)-1])
+	p.free = p.free[:len(p.free)-1]
+	p.refs[i].Store(1)
+	return p.mem[i*p.size : i*p.size : (i+1)*p.size]
+}
+
+func (p *Pool) index(b []byte) int {
+	return int(uintptr(unsafe.Pointer(unsafe.SliceData(b)))-uintptr(unsafe.Pointer(unsafe.SliceData(p.mem)))) / p.size
+}
+
+// Hold implements Lender.
+func (p *Pool) Hold(b []byte) { p.refs[p.index(b)].Add(1) }
+
+// Release implements Lender.
+func (p *Pool) Release(b []byte) {
+	i := p.index(b)
+	switch r := p.refs[i].Add(-1); {
+	case r > 0:
+		return
+	case r < 0:
+		panic("buf: pooled buffer released more often than held")
+	}
+	p.mu.Lock()
+	p.free = append(p.free, int32(i))
+	p.mu.Unlock()
+}

@@ -77,7 +77,7 @@ func profileGuest(buildDir, dir string) error {
 		}
 		// The driver's and TCP's counters after the step (notifications,
 		// interrupts, ACKs sent), cumulative over the steps.
-		for _, c := range []string{"cat /proc/net/virtio_net", "cat /proc/net/snmp"} {
+		for _, c := range []string{"cat /proc/net/virtio_net", "cat /proc/net/snmp", "cat /proc/net/netstat"} {
 			out, err := run(g.m, c)
 			if err != nil {
 				return err
