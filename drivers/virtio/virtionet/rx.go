@@ -1,6 +1,8 @@
 package virtionet
 
 import (
+	"runtime"
+
 	"gomenuos/drivers/virtio"
 	"gomenuos/net/buf"
 	"gomenuos/net/link"
@@ -79,6 +81,13 @@ func (d *Device) receiveBatch() int {
 	d.rxLent = d.rxLent[:0]
 	d.fillRx()
 	d.kick(d.rxq)
+	if n > 0 {
+		// Let the tasks this burst woke run before the next one: the
+		// reader takes the text it queued, so the window the next ACK
+		// announces is open again (Linux: a NAPI poll runs in softirq
+		// context for one budget, then the woken reader runs).
+		runtime.Gosched()
+	}
 	return n
 }
 
