@@ -194,6 +194,13 @@ func (s *Sock) tcpCleanupRbufLocked() {
 	if !s.state.synchronized() || s.state == StateTimeWait || s.finRcvd {
 		return
 	}
+	if s.delackT.armed && s.segsSinceAck > 0 && s.rcvNxt.sub(s.rcvWup) > s.advMSS {
+		// An ACK held back while the reader lagged (batch.go): it goes
+		// now, with the room this read made (Linux: tcp_cleanup_rbuf's
+		// time_to_ack for a scheduled ACK).
+		s.tcpSendAckLocked()
+		return
+	}
 	cur := int(s.rcvWindowLocked())
 	free := s.rcvBufSize - s.rcvq.len()
 	if free >= 2*cur && free-cur >= s.advMSS {
