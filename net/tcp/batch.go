@@ -47,7 +47,7 @@ func (p *Proto) EndBatch() {
 // the delayed-ACK timer fires: one ACK where there would have been the
 // burst's and then the reader's window update, each a device notification.
 func (s *Sock) tcpWindowShrinksLocked() bool {
-	return s.rcvBufSize-s.rcvq.len() < int(s.rcvWnd)
+	return s.rcvFreeWindowLocked() < int(s.rcvWnd)
 }
 
 // tcpDeferAckLocked reports whether the every-second-segment ACK may wait
