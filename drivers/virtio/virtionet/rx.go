@@ -15,6 +15,10 @@ const maxGSOFrame = ethHdrLen + 65535
 // before refilling it (Linux: the NAPI budget).
 const rxBatch = 64
 
+// rxYieldBytes is the size of a burst after which the receive goroutine
+// yields to the tasks it woke (receiveBatch).
+const rxYieldBytes = 16 << 10
+
 // receiveLoop is the bottom half: it sleeps on the interrupt, then drains
 // the receive ring in batches with interrupts suppressed. It ends when the
 // interrupt source reports an error. Frames that arrived between Probe and
@@ -59,7 +63,7 @@ func (d *Device) receiveBatch() int {
 	if batched {
 		b.BeginBatch(d)
 	}
-	n := 0
+	n, bytes := 0, 0
 	for ; n < rxBatch; n++ {
 		frame, ok := d.receiveOne()
 		if !ok {
@@ -68,6 +72,7 @@ func (d *Device) receiveBatch() int {
 		if frame != nil {
 			d.Stats.RxPackets.Add(1)
 			d.Stats.RxBytes.Add(uint64(len(frame)))
+			bytes += len(frame)
 			d.recv.DeliverFrame(d, frame)
 		}
 	}
@@ -81,11 +86,15 @@ func (d *Device) receiveBatch() int {
 	d.rxLent = d.rxLent[:0]
 	d.fillRx()
 	d.kick(d.rxq)
-	if n > 0 {
+	if bytes >= rxYieldBytes {
 		// Let the tasks this burst woke run before the next one: the
 		// reader takes the text it queued, so the window the next ACK
 		// announces is open again (Linux: a NAPI poll runs in softirq
-		// context for one budget, then the woken reader runs).
+		// context for one budget, then the woken reader runs). A burst
+		// of ACKs for our own sending does not yield: the sender and its
+		// deferred notification (tx.go) then ran while QEMU was still
+		// busy with the previous one, and each notification waited for
+		// it (make profile, guest->host on tap: 1% -> 23% of the time).
 		runtime.Gosched()
 	}
 	return n
