@@ -522,10 +522,10 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 			t.Fatalf("device got % x, want frame %s", got, want)
 		}
 	}
-	// Offloaded frames of 60 KB: the third reaches the 128 KiB budget.
+	// Offloaded frames of 60 KB: the ninth reaches the 512 KiB budget.
 	big := partial(tcpFrame(string(bytes.Repeat([]byte("s"), 60000))))
 	kicks := 0
-	for range 3 {
+	for range 9 {
 		if err := n.dev.TransmitGSO(big, 34, 1448); err != nil {
 			t.Fatal(err)
 		}
@@ -534,7 +534,7 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 		}
 	}
 	if kicks != 1 {
-		t.Fatalf("%d immediate notifications for 180 KB queued; want 1, at the budget", kicks)
+		t.Fatalf("%d immediate notifications for 540 KB queued; want 1, at the budget", kicks)
 	}
 }
 
