@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
 
 	"gomenuos/net/buf"
+	"gomenuos/net/header"
 )
 
 // The receive queue hands out exactly the octets pushed, in order, across
@@ -150,5 +152,51 @@ func TestRcvQueueHoldsLentBuffers(t *testing.T) {
 	q.purge()
 	if l.held != 0 || q.len() != 0 {
 		t.Fatalf("after purge: %d references, %d queued", l.held, q.len())
+	}
+}
+
+// TestLentTextReleasedOnReadAndClose: text that arrives in a driver's lent
+// buffer stays held while queued, and every reference is given back when
+// the reader takes it or closes without reading it.
+func TestLentTextReleasedOnReadAndClose(t *testing.T) {
+	for _, read := range []bool{true, false} {
+		mem := make([]byte, 1<<16)
+		l := &countLender{}
+		buf.RegisterLender(mem, l)
+		lk, a, b := newPair(t, impair{delay: time.Millisecond})
+		c, s := connectPair(t, lk, a, b)
+		used := 0
+		lk.tap = func(from int, seg header.TCP) bool {
+			if from != 0 || len(seg.Payload()) == 0 {
+				return true
+			}
+			// Deliver the client's text from lent memory, as a driver
+			// lending its receive buffers would.
+			lent := mem[used : used+len(seg)]
+			used += copy(lent, seg)
+			lk.clock.AfterFunc(time.Millisecond, func() { b.Rcv(addrA, addrB, lent) })
+			return false
+		}
+		for range 3 {
+			if _, err := c.Send(bytes.Repeat([]byte("x"), 1000)); err != nil {
+				t.Fatal(err)
+			}
+			lk.run(50 * time.Millisecond)
+		}
+		if l.held != 3 {
+			t.Fatalf("read=%v: %d references held with three segments queued, want 3", read, l.held)
+		}
+		if read {
+			got := make([]byte, 4000)
+			if n, _ := s.Recv(got, false); n != 3000 {
+				t.Fatalf("read %d", n)
+			}
+		}
+		s.Close()
+		lk.run(time.Second)
+		if l.held != 0 {
+			t.Fatalf("read=%v: %d references still held after the reader was done", read, l.held)
+		}
+		buf.UnregisterLender(mem)
 	}
 }
