@@ -39,7 +39,8 @@ func bootNet(sh *menu.Shell, background io.Writer) (*netcmd.Env, error) {
 		return nil, err
 	}
 	devs := pci.Scan(pci.NewConfig(portIO{}))
-	if err := bootEth0(st, devs); err != nil {
+	nic, err := bootEth0(st, devs)
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "gomenuos: eth0:", err) // lo still works
 	}
 	cfg := tcp.DefaultConfig()
@@ -64,6 +65,12 @@ func bootNet(sh *menu.Shell, background io.Writer) (*netcmd.Env, error) {
 		"net/dev":         func(w io.Writer) { io.WriteString(w, st.DevText()) },
 		"net/arp":         func(w io.Writer) { io.WriteString(w, st.ARPText()) },
 		"bus/pci/devices": func(w io.Writer) { pci.WriteListing(w, devs, false) },
+		// The driver's own counters (Linux: ethtool -S eth0).
+		"net/virtio_net": func(w io.Writer) {
+			if nic != nil {
+				nic.Stats.WriteTo(w)
+			}
+		},
 	} {
 		if err := procfs.Register(path, show); err != nil {
 			return nil, err
@@ -84,31 +91,31 @@ func bootNet(sh *menu.Shell, background io.Writer) (*netcmd.Env, error) {
 	return env, nil
 }
 
-func bootEth0(st *stack.Stack, devs []*pci.Device) error {
+func bootEth0(st *stack.Stack, devs []*pci.Device) (*virtionet.Device, error) {
 	pd := pci.Find(devs, virtio.PCIVendor, virtio.PCIDeviceNetLegacy, virtio.PCIDeviceModernBase+virtio.DeviceIDNet)
 	if pd == nil {
-		return nil // no NIC: lo only
+		return nil, nil // no NIC: lo only
 	}
 	ip, gw := bootValue("ip", defaultIP), bootValue("gw", defaultGW)
 	prefix, err := netip.ParsePrefix(ip)
 	if err != nil {
-		return fmt.Errorf("bad ip=%s: %v", ip, err)
+		return nil, fmt.Errorf("bad ip=%s: %v", ip, err)
 	}
 	nic, err := virtionet.Probe(pd, kmem{}, kirqs{}, virtionet.Options{Name: "eth0"})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if _, err := st.AddInterface(nic, prefix); err != nil {
-		return err
+		return nil, err
 	}
 	if gw == "" {
-		return nil
+		return nic, nil
 	}
 	g, err := netip.ParseAddr(gw)
 	if err != nil {
-		return fmt.Errorf("bad gw=%s: %v", gw, err)
+		return nic, fmt.Errorf("bad gw=%s: %v", gw, err)
 	}
-	return st.SetDefaultGateway(g)
+	return nic, st.SetDefaultGateway(g)
 }
 
 // bootValue returns the value of name=value on the kernel command line.

@@ -74,6 +74,12 @@ type Receiver interface {
 // merged. Drivers call BeginBatch before delivering a burst and EndBatch
 // after it, from their receive goroutine; frames delivered in between may
 // reach the stack only at EndBatch.
+//
+// A driver may deliver a burst's frames in its own receive buffers
+// (net/buf's lent buffers): such a frame stays valid until EndBatch
+// returns, and whatever keeps some of it longer takes a reference with
+// buf.Hold and gives it back with buf.Release (TCP's receive queue does;
+// UDP, ICMP and IP reassembly copy what they keep).
 type BatchReceiver interface {
 	Receiver
 	BeginBatch(dev Device)

@@ -26,13 +26,28 @@ func (p *Proto) EndBatch() {
 		for i, s := range p.batchAcks {
 			s.ackDeferred = false
 			if s.segsSinceAck > 0 && !s.done && s.state.synchronized() && s.state != StateTimeWait {
-				s.tcpSendAckLocked()
+				if s.tcpWindowShrinksLocked() {
+					s.scheduleAckLocked() // the reader sends it (tcpCleanupRbufLocked)
+				} else {
+					s.tcpSendAckLocked()
+				}
 			}
 			p.batchAcks[i] = nil
 		}
 		p.batchAcks = p.batchAcks[:0]
 	}
 	p.unlock()
+}
+
+// tcpWindowShrinksLocked reports whether the window an ACK would announce
+// now is smaller than the one last announced: the reader has not taken
+// what arrived. Linux then holds the ACK (__tcp_ack_snd_check acks at once
+// only when __tcp_select_window is at least rcv_wnd) until the reader
+// frees room and tcp_cleanup_rbuf sends it with the window reopened, or
+// the delayed-ACK timer fires: one ACK where there would have been the
+// burst's and then the reader's window update, each a device notification.
+func (s *Sock) tcpWindowShrinksLocked() bool {
+	return s.rcvFreeWindowLocked() < int(s.rcvWnd)
 }
 
 // tcpDeferAckLocked reports whether the every-second-segment ACK may wait

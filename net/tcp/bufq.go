@@ -1,6 +1,7 @@
 package tcp
 
 import (
+	"sync"
 	"unsafe"
 
 	"gomenuos/net/buf"
@@ -13,7 +14,8 @@ import (
 // rcvQueue holds in-order text for the reader (Linux: sk_receive_queue).
 // Its pieces alias the segments that carried them: a received segment's
 // buffer belongs to TCP (Proto.Rcv), so text is queued without a copy and
-// copied once, into the reader's buffer.
+// copied once, into the reader's buffer. A piece in a driver's lent
+// receive buffer is held (buf.Hold) until it has been read or purged.
 type rcvQueue struct {
 	pieces [][]byte // pieces[head:] are queued, oldest first
 	head   int
@@ -30,8 +32,19 @@ func (q *rcvQueue) push(b []byte) {
 	if q.head > 0 && q.head == len(q.pieces) {
 		q.pieces, q.head = q.pieces[:0], 0
 	}
+	buf.Hold(b)
 	q.pieces = append(q.pieces, b)
 	q.n += len(b)
+}
+
+// purge drops everything queued, giving back lent buffers (Linux:
+// __skb_queue_purge of sk_receive_queue).
+func (q *rcvQueue) purge() {
+	for i := q.head; i < len(q.pieces); i++ {
+		buf.Release(q.pieces[i])
+		q.pieces[i] = nil
+	}
+	q.pieces, q.head, q.n = q.pieces[:0], 0, 0
 }
 
 // read copies up to len(dst) octets into dst and, unless peek, consumes
@@ -49,6 +62,7 @@ func (q *rcvQueue) read(dst []byte, peek bool) int {
 			q.pieces[i] = p[k:]
 			break
 		}
+		buf.Release(p)
 		q.pieces[i] = nil
 		q.head++
 	}
@@ -119,7 +133,32 @@ func (q *sndQueue) newBlock(want int) []byte {
 		q.spare = nil
 		return b[:0]
 	}
+	if size == sndChunk {
+		if b, ok := sndBlocks.Get().(*[sndChunk]byte); ok {
+			return b[:0]
+		}
+	}
 	return make([]byte, 0, size)
+}
+
+// sndBlocks holds acknowledged full-sized blocks for any send queue to
+// reuse (Linux frees an acknowledged skb's pages to the page allocator,
+// which hands them to the next one). A queue kept one spare block only:
+// a bulk sender whose ACKs freed several blocks at once allocated (and
+// zeroed, and later collected) new ones, 22% of a guest→host transfer on
+// tap. The runtime empties the pool over two collections, so memory no
+// sender wants goes back.
+var sndBlocks sync.Pool
+
+// recycle keeps an acknowledged block: as the queue's spare, else in
+// sndBlocks when it is full-sized.
+func (q *sndQueue) recycle(b []byte) {
+	switch {
+	case q.spare == nil:
+		q.spare = b
+	case cap(b) == sndChunk:
+		sndBlocks.Put((*[sndChunk]byte)(b[:sndChunk]))
+	}
 }
 
 // trim drops the n oldest octets.
@@ -133,14 +172,15 @@ func (q *sndQueue) trim(n int) {
 			return
 		}
 		n -= left
-		q.spare = q.blocks[0]
+		q.recycle(q.blocks[0])
 		k := copy(q.blocks, q.blocks[1:]) // a few blocks: keep the slice's capacity
 		q.blocks[k] = nil
 		q.blocks = q.blocks[:k]
 		q.off = 0
 	}
 	if q.n == 0 && len(q.blocks) == 1 && len(q.blocks[0]) == q.off {
-		q.spare, q.blocks, q.off = q.blocks[0], q.blocks[:0], 0
+		q.recycle(q.blocks[0])
+		q.blocks, q.off = q.blocks[:0], 0
 	}
 }
 

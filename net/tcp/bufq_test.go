@@ -5,6 +5,10 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"testing"
+	"time"
+
+	"gomenuos/net/buf"
+	"gomenuos/net/header"
 )
 
 // The receive queue hands out exactly the octets pushed, in order, across
@@ -115,5 +119,84 @@ func TestSndQueueStartsSmall(t *testing.T) {
 	big.append(make([]byte, 100<<10)) // a large first write: a full block at once
 	if c := cap(big.blocks[0]); c != sndChunk {
 		t.Fatalf("first block for 100 KiB has cap %d, want %d", c, sndChunk)
+	}
+}
+
+// countLender counts the references taken on its memory.
+type countLender struct{ held int }
+
+func (l *countLender) Hold([]byte)    { l.held++ }
+func (l *countLender) Release([]byte) { l.held-- }
+
+// TestRcvQueueHoldsLentBuffers: text in a driver's lent receive buffer is
+// held while it is queued and given back once read or purged.
+func TestRcvQueueHoldsLentBuffers(t *testing.T) {
+	mem := bytes.Repeat([]byte("lent"), 256)
+	l := &countLender{}
+	buf.RegisterLender(mem, l)
+	defer buf.UnregisterLender(mem)
+	var q rcvQueue
+	q.push(mem[0:100])
+	q.push([]byte("heap"))
+	q.push(mem[200:300])
+	if l.held != 2 {
+		t.Fatalf("%d references after queueing two lent pieces, want 2", l.held)
+	}
+	dst := make([]byte, 150)
+	if n := q.read(dst, false); n != 150 || l.held != 1 {
+		t.Fatalf("read %d, %d references; want 150, 1 (the first piece read whole)", n, l.held)
+	}
+	if n := q.read(dst[:10], true); n != 10 || l.held != 1 {
+		t.Fatalf("peek %d, %d references; want 10, 1", n, l.held)
+	}
+	q.purge()
+	if l.held != 0 || q.len() != 0 {
+		t.Fatalf("after purge: %d references, %d queued", l.held, q.len())
+	}
+}
+
+// TestLentTextReleasedOnReadAndClose: text that arrives in a driver's lent
+// buffer stays held while queued, and every reference is given back when
+// the reader takes it or closes without reading it.
+func TestLentTextReleasedOnReadAndClose(t *testing.T) {
+	for _, read := range []bool{true, false} {
+		mem := make([]byte, 1<<16)
+		l := &countLender{}
+		buf.RegisterLender(mem, l)
+		lk, a, b := newPair(t, impair{delay: time.Millisecond})
+		c, s := connectPair(t, lk, a, b)
+		used := 0
+		lk.tap = func(from int, seg header.TCP) bool {
+			if from != 0 || len(seg.Payload()) == 0 {
+				return true
+			}
+			// Deliver the client's text from lent memory, as a driver
+			// lending its receive buffers would.
+			lent := mem[used : used+len(seg)]
+			used += copy(lent, seg)
+			lk.clock.AfterFunc(time.Millisecond, func() { b.Rcv(addrA, addrB, lent) })
+			return false
+		}
+		for range 3 {
+			if _, err := c.Send(bytes.Repeat([]byte("x"), 1000)); err != nil {
+				t.Fatal(err)
+			}
+			lk.run(50 * time.Millisecond)
+		}
+		if l.held != 3 {
+			t.Fatalf("read=%v: %d references held with three segments queued, want 3", read, l.held)
+		}
+		if read {
+			got := make([]byte, 4000)
+			if n, _ := s.Recv(got, false); n != 3000 {
+				t.Fatalf("read %d", n)
+			}
+		}
+		s.Close()
+		lk.run(time.Second)
+		if l.held != 0 {
+			t.Fatalf("read=%v: %d references still held after the reader was done", read, l.held)
+		}
+		buf.UnregisterLender(mem)
 	}
 }

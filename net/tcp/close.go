@@ -61,6 +61,10 @@ func (s *Sock) tcpShutdownLocked(how int) error {
 func (s *Sock) tcpCloseLocked() {
 	s.orphan = true
 	s.rcvShut = true
+	// Nobody reads what is queued any more (Linux: tcp_close purges
+	// sk_receive_queue first, noting whether it held data).
+	unread := s.rcvq.len() > 0
+	s.rcvq.purge()
 	switch s.state {
 	case StateListen:
 		s.unhashLocked()
@@ -77,9 +81,9 @@ func (s *Sock) tcpCloseLocked() {
 	case StateTimeWait:
 		return // the TIME_WAIT timer destroys it
 	}
-	if s.rcvq.len() > 0 || (s.lingerOn && s.linger == 0) {
+	if unread || (s.lingerOn && s.linger == 0) {
 		// RFC 9293 §3.10.4 / RFC 2525 §2.17: unread data is lost, say so.
-		if s.rcvq.len() > 0 {
+		if unread {
 			s.proto.MIB.TCPAbortOnClose.Add(1)
 		}
 		s.sendResetLocked()

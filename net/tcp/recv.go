@@ -194,11 +194,27 @@ func (s *Sock) tcpCleanupRbufLocked() {
 	if !s.state.synchronized() || s.state == StateTimeWait || s.finRcvd {
 		return
 	}
+	if s.delackT.armed && s.segsSinceAck > 0 && s.rcvNxt.sub(s.rcvWup) > s.advMSS {
+		// An ACK held back while the reader lagged (batch.go): it goes
+		// now, with the room this read made (Linux: tcp_cleanup_rbuf's
+		// time_to_ack for a scheduled ACK).
+		s.tcpSendAckLocked()
+		return
+	}
 	cur := int(s.rcvWindowLocked())
-	free := s.rcvBufSize - s.rcvq.len()
+	free := s.rcvFreeWindowLocked()
 	if free >= 2*cur && free-cur >= s.advMSS {
 		s.tcpSendAckLocked()
 	}
+}
+
+// rcvFreeWindowLocked is the window the free room in the receive buffer
+// allows us to announce: no more than the window field can carry (without
+// window scaling, 64 KiB; Linux: window_clamp). A window update for room
+// beyond it would announce the same window again: over user networking,
+// whose TCP does not scale windows, that was every second ACK we sent.
+func (s *Sock) rcvFreeWindowLocked() int {
+	return max(min(s.rcvBufSize-s.rcvq.len(), 65535<<s.rcvWS), 0)
 }
 
 // tcpRecvmsgLocked copies received data into b without blocking (Linux:

@@ -252,6 +252,7 @@ func (s *Sock) clearTimersLocked() {
 
 // destroyLocked forgets a closed, orphaned socket (Linux: inet_csk_destroy_sock).
 func (s *Sock) destroyLocked() {
+	s.rcvq.purge() // lent receive buffers go back to their driver
 	s.unhashLocked()
 	s.releasePortLocked()
 	delete(s.proto.socks, s)

@@ -30,6 +30,7 @@ func main() {
 	flag.StringVar(&only, "only", "", "comma-separated sections to run (boot, size, guest, loopback, user, tap, impaired); all when empty")
 	profileDir := flag.String("profile", "", "instead of benchmarking, profile bulk TCP with the guest's runtime/pprof into this directory (make profile)")
 	flag.StringVar(&profileNet, "profilenet", "tap", "the network make profile measures: tap (root; else user) or user")
+	flag.StringVar(&profileSteps, "profilesteps", "cpu-rx,cpu-tx", "with -profile: the bulk directions to profile (cpu-rx host→guest, cpu-tx guest→host)")
 	flag.StringVar(&profileCmd, "profilecmd", "", "with -profile: profile this shell command line (e.g. '/bin/ubench pipe 20000') instead of bulk TCP")
 	flag.StringVar(&vsDir, "vs", "", "instead of the Linux peer, measure our image in this build directory beside ours (A/B)")
 	peerOn := flag.Bool("peer", true, "measure the Linux peer (qemu/linuxpeer) beside ours")

@@ -6,6 +6,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
+	"strings"
 	"time"
 
 	"gomenuos/kernel/profcmd"
@@ -18,6 +20,10 @@ var profileNet string
 // profileCmd is the -profilecmd flag: a shell command line to profile
 // instead of bulk TCP.
 var profileCmd string
+
+// profileSteps is the -profilesteps flag: which bulk directions make
+// profile records (cpu-rx, cpu-tx or both).
+var profileSteps string
 
 // profileRuns is how many 64 MiB transfers each CPU profile covers: at the
 // profiler's 100 samples a second, enough for a few hundred samples.
@@ -53,6 +59,9 @@ func profileGuest(buildDir, dir string) error {
 		load func(int64) (float64, error)
 	}{{"cpu-rx", g.receiveBulk}, {"cpu-tx", g.sendBulk}}
 	for _, s := range steps {
+		if !slices.Contains(strings.Split(profileSteps, ","), s.name) {
+			continue
+		}
 		if _, err := run(g.m, "pprof start"); err != nil {
 			return err
 		}
@@ -65,6 +74,15 @@ func profileGuest(buildDir, dir string) error {
 		}
 		if err := saveProfile(g.m, "pprof stop", kernel, filepath.Join(dir, s.name)); err != nil {
 			return err
+		}
+		// The driver's and TCP's counters after the step (notifications,
+		// interrupts, ACKs sent), cumulative over the steps.
+		for _, c := range []string{"cat /proc/net/virtio_net", "cat /proc/net/snmp", "cat /proc/net/netstat"} {
+			out, err := run(g.m, c)
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%s after %s:\n%s\n", c, s.name, out)
 		}
 	}
 	return saveProfile(g.m, "pprof heap", kernel, filepath.Join(dir, "heap"))

@@ -8,6 +8,7 @@ import (
 	"gomenuos/drivers/hw"
 	"gomenuos/drivers/pci"
 	"gomenuos/drivers/virtio"
+	"gomenuos/net/buf"
 	"gomenuos/net/header"
 	"gomenuos/net/link"
 )
@@ -61,8 +62,11 @@ type Device struct {
 	Stats    Stats
 
 	rxq      *virtio.Queue
-	rxPool   *dmaPool
+	rxPool   *rxPool
 	rxParams rxParams
+	lending  bool     // the receiver takes bursts: frames may go up in place (rxpool.go)
+	rxBufs   []rxUsed // receiveOne's scratch
+	rxLent   []int    // first buffers of the frames lent in this burst
 
 	txMu    sync.Mutex
 	txq     *virtio.Queue
@@ -130,7 +134,7 @@ func (d *Device) setup(mem hw.Memory, irqs hw.IRQAllocator, opts Options) error 
 		maxBufs:   d.rxq.Size(),
 		tso4:      d.features&FeatureGuestTSO4 != 0,
 	}
-	if d.rxPool, err = newPool(mem, d.rxq.Size(), slotSize, d.rxq.Size()); err != nil {
+	if d.rxPool, err = newRxPool(mem, rxPoolFactor*d.rxq.Size(), d.rxq.Size()); err != nil {
 		return err
 	}
 	if d.txPool, err = newPool(mem, d.txq.Size(), slotSize, d.txq.Size()); err != nil {
@@ -144,7 +148,7 @@ func (d *Device) setup(mem hw.Memory, irqs hw.IRQAllocator, opts Options) error 
 }
 
 // wantedFeatures picks what to ask for. Coalesced receive (GUEST_TSO4)
-// needs GUEST_CSUM (virtio 1.2 §5.1.3.1) and, with our 2 KiB buffers,
+// needs GUEST_CSUM (virtio 1.2 §5.1.3.1) and, with our 4 KiB buffers,
 // MRG_RXBUF to spread a 64 KiB segment over several of them; segmentation
 // offload (HOST_TSO4) needs CSUM.
 func wantedFeatures(offered uint64, opts Options) uint64 {
@@ -226,6 +230,9 @@ func (d *Device) readMAC() header.MAC {
 func (d *Device) kick(q *virtio.Queue) {
 	if q.Kick() {
 		d.Stats.Kicks.Add(1)
+		if q == d.rxq {
+			d.Stats.RxKicks.Add(1)
+		}
 	}
 }
 
@@ -270,6 +277,10 @@ func (d *Device) Attach(r link.Receiver) {
 		panic("virtionet: Attach called twice on " + d.name)
 	}
 	d.recv = r
+	if _, ok := r.(link.BatchReceiver); ok {
+		d.lending = true
+		buf.RegisterLender(d.rxPool.mem, d.rxPool)
+	}
 	go d.kicker()
 	go d.receiveLoop()
 }

@@ -53,6 +53,17 @@ func newNICWith(t *testing.T, offered uint64, rxSize, txSize uint16, msi bool) *
 
 func newNICOpts(t *testing.T, offered uint64, rxSize, txSize uint16, msi bool, opts virtionet.Options) *nic {
 	t.Helper()
+	return newNICFull(t, offered, rxSize, txSize, msi, opts, nil)
+}
+
+// newNICRecv is newNIC with r as the stack.
+func newNICRecv(t *testing.T, offered uint64, rxSize, txSize uint16, r link.Receiver) *nic {
+	t.Helper()
+	return newNICFull(t, offered, rxSize, txSize, false, virtionet.Options{}, r)
+}
+
+func newNICFull(t *testing.T, offered uint64, rxSize, txSize uint16, msi bool, opts virtionet.Options, r link.Receiver) *nic {
+	t.Helper()
 	mem := virtiotest.NewMemory()
 	cfg := append(nicMAC[:], 1, 0) // mac, status = LINK_UP
 	fake := virtiotest.New(mem, offered, []uint16{rxSize, txSize}, cfg)
@@ -68,7 +79,10 @@ func newNICOpts(t *testing.T, offered uint64, rxSize, txSize uint16, msi bool, o
 		t.Fatalf("Probe: %v", err)
 	}
 	n := &nic{t: t, dev: dev, fake: fake, rx: make(chan []byte, 1024)}
-	dev.Attach(chanReceiver(n.rx))
+	if r == nil {
+		r = chanReceiver(n.rx)
+	}
+	dev.Attach(r)
 	t.Cleanup(fake.IRQ.Close)
 	t.Cleanup(fake.MSI.Close)
 	return n
@@ -84,12 +98,15 @@ func hdr(flags uint8, gso uint8, csumStart, csumOff, numBufs uint16) []byte {
 	return h
 }
 
+// rxBufSize is the driver's receive buffer size (rxpool.go).
+const rxBufSize = 4096
+
 // put has the device fill the next posted receive buffer with b.
 func (n *nic) put(b []byte) {
 	n.t.Helper()
 	c, ok := n.fake.Pop(0)
-	if !ok || len(c.Segs) != 1 || !c.Segs[0].Writable || len(c.Segs[0].Data) != 2048 {
-		n.t.Fatalf("no 2048-byte writable receive buffer posted: %+v", c)
+	if !ok || len(c.Segs) != 1 || !c.Segs[0].Writable || len(c.Segs[0].Data) != rxBufSize {
+		n.t.Fatalf("no %d-byte writable receive buffer posted: %+v", rxBufSize, c)
 	}
 	n.fake.Push(0, c.Head, uint32(copy(c.Segs[0].Data, b)))
 }
@@ -436,12 +453,12 @@ func TestCoalescedSegmentsNeedTSO4AndNeedsCsum(t *testing.T) {
 	if n.dev.NegotiatedFeatures()&virtionet.FeatureGuestTSO4 == 0 {
 		t.Fatal("GUEST_TSO4 not negotiated")
 	}
-	big := tcpFrame(string(bytes.Repeat([]byte("g"), 5000)))
+	big := tcpFrame(string(bytes.Repeat([]byte("g"), 10000)))
 	h := hdr(1, 1, 34, 16, 3) // NEEDS_CSUM, GSO_TCPV4, 3 buffers
 	whole := append(h, partial(big)...)
-	n.put(whole[:2048])
-	n.put(whole[2048:4096])
-	n.put(whole[4096:])
+	n.put(whole[:rxBufSize])
+	n.put(whole[rxBufSize : 2*rxBufSize])
+	n.put(whole[2*rxBufSize:])
 	n.put(append(hdr(0, 1, 0, 0, 1), ethFrame("no-csum")...)) // GSO without NEEDS_CSUM
 	n.fake.Interrupt(0)
 	// Its text comes from the host's memory: it keeps its partial
@@ -505,10 +522,10 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 			t.Fatalf("device got % x, want frame %s", got, want)
 		}
 	}
-	// Offloaded frames of 60 KB: the third reaches the 128 KiB budget.
+	// Offloaded frames of 60 KB: the ninth reaches the 512 KiB budget.
 	big := partial(tcpFrame(string(bytes.Repeat([]byte("s"), 60000))))
 	kicks := 0
-	for range 3 {
+	for range 9 {
 		if err := n.dev.TransmitGSO(big, 34, 1448); err != nil {
 			t.Fatal(err)
 		}
@@ -517,7 +534,7 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 		}
 	}
 	if kicks != 1 {
-		t.Fatalf("%d immediate notifications for 180 KB queued; want 1, at the budget", kicks)
+		t.Fatalf("%d immediate notifications for 540 KB queued; want 1, at the budget", kicks)
 	}
 }
 

@@ -20,8 +20,11 @@ type Stats struct {
 	RxGSO atomic.Uint64
 	// Frames sent from the slot they were built in (AllocFrame), uncopied.
 	TxInPlace atomic.Uint64
-	// Interrupts taken by the receive goroutine and notifications sent.
-	Interrupts, Kicks atomic.Uint64
+	// Frames handed to the stack in their receive buffers, uncopied.
+	RxLent atomic.Uint64
+	// Interrupts taken by the receive goroutine and notifications sent
+	// (Kicks; RxKicks of them for the receive queue's refills).
+	Interrupts, Kicks, RxKicks atomic.Uint64
 }
 
 // rxError counts a malformed receive under its reason.
@@ -46,16 +49,16 @@ func (s *Stats) WriteTo(w io.Writer) (int64, error) {
 	n, err := fmt.Fprintf(w,
 		"RX packets %d  bytes %d\n"+
 			"RX errors %d  dropped %d  (short %d oversize %d header %d missing-bufs %d bad-used %d csum %d)\n"+
-			"RX csum completed %d  device-validated %d  coalesced %d\n"+
+			"RX csum completed %d  device-validated %d  coalesced %d  lent in place %d\n"+
 			"TX packets %d  bytes %d\n"+
 			"TX errors %d  dropped %d  sent in place %d\n"+
-			"interrupts %d  kicks %d\n",
+			"interrupts %d  kicks %d (receive refills %d)\n",
 		s.RxPackets.Load(), s.RxBytes.Load(),
 		s.RxErrors.Load(), s.RxDropped.Load(), s.RxShort.Load(), s.RxOversize.Load(), s.RxBadHdr.Load(),
 		s.RxMissingBufs.Load(), s.RxBadUsed.Load(), s.RxBadCsum.Load(),
-		s.RxCsumCompleted.Load(), s.RxCsumValid.Load(), s.RxGSO.Load(),
+		s.RxCsumCompleted.Load(), s.RxCsumValid.Load(), s.RxGSO.Load(), s.RxLent.Load(),
 		s.TxPackets.Load(), s.TxBytes.Load(),
 		s.TxErrors.Load(), s.TxDropped.Load(), s.TxInPlace.Load(),
-		s.Interrupts.Load(), s.Kicks.Load())
+		s.Interrupts.Load(), s.Kicks.Load(), s.RxKicks.Load())
 	return int64(n), err
 }

@@ -290,8 +290,12 @@ func (d *Device) pokeTx() {
 // NAPI poll's worth of ACKs, a sender's burst until its buffer fills
 // (Linux reaches the same with xmit_more from the qdisc). Only past
 // kickBudget bytes does a sender kick at once, so the device is never left
-// idle behind a long burst.
-const kickBudget = 128 << 10
+// idle behind a long burst. At 128 KiB a bulk sender on tap kicked every
+// second 64 KiB segment (1,717 notifications per 4 x 64 MiB), and each
+// waited for QEMU to finish the previous ones; at 512 KiB it kicks a third
+// as often and waits about as long in all, but sends faster (A/B on tap,
+// alternating, both orders: 1.07-1.67x guest→host).
+const kickBudget = 512 << 10
 
 // kickOrDeferLocked notifies the device of n bytes just queued, via the
 // kicker or, past kickBudget, now.
