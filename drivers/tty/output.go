@@ -1,7 +1,6 @@
 package tty
 
 import (
-	"bytes"
 	"io"
 	"unicode/utf8"
 )
@@ -69,19 +68,27 @@ func (t *TTY) echo(p []byte) {
 }
 
 // outputLocked writes p with NL→CR NL and tracks the current output line.
-// Linux: do_output_char (ONLCR).
+// Linux: do_output_char (ONLCR). The translation goes through the TTY's
+// own buffer, kept from one write to the next (a program's every printf
+// is a write here).
 func (t *TTY) outputLocked(p []byte) error {
-	var buf bytes.Buffer
+	buf := t.obuf[:0]
 	for _, c := range p {
 		if c == '\n' {
-			buf.WriteByte('\r')
+			buf = append(buf, '\r')
 		}
-		buf.WriteByte(c)
+		buf = append(buf, c)
 		t.trackLocked(c)
 	}
-	_, err := t.out.Write(buf.Bytes())
+	if cap(buf) <= maxKeptOutput {
+		t.obuf = buf
+	}
+	_, err := t.out.Write(buf)
 	return err
 }
+
+// maxKeptOutput bounds the translation buffer a TTY keeps.
+const maxKeptOutput = 4096
 
 // trackLocked keeps col equal to what the current screen line shows.
 func (t *TTY) trackLocked(c byte) {

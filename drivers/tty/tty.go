@@ -73,7 +73,7 @@ type line struct {
 //
 // Lock contract: mu guards the input side (raw, cur, pos, editing, prompt,
 // curLong, utf8buf, esc, lastCR, intr, hist, complete). outMu guards the
-// output side (out, col, colOK, back). Order: mu before outMu (echo happens
+// output side (out, col, colOK, back, obuf). Order: mu before outMu (echo happens
 // while editing). The interrupt hook is called with neither held, the
 // completer with mu held (it must not use the console).
 type TTY struct {
@@ -97,6 +97,7 @@ type TTY struct {
 	col   []byte // text of the current output line since the last newline
 	colOK bool   // col is exact (false after an overlong line: no redraw)
 	back  int    // the cursor stands this many characters left of col's end
+	obuf  []byte // outputLocked's translation buffer, kept between writes
 }
 
 // New returns a line discipline echoing and writing to out (the UART).

@@ -130,10 +130,32 @@ type Raw struct{}
 
 // Write implements io.Writer.
 func (Raw) Write(p []byte) (int, error) {
-	for _, b := range p {
-		PutByte(b)
-	}
+	writeFIFO(p)
 	return len(p), nil
+}
+
+// txBurst is how many bytes writeFIFO puts in the transmit FIFO (16 bytes
+// on a 16550A, switched on by Init) each time it finds it empty: one less,
+// so that a PutByte from trap context between the check and the burst
+// (which itself waits for an empty FIFO) cannot overfill it.
+const txBurst = 15
+
+// writeFIFO writes p, reading the line status once per burst instead of
+// once per byte: an empty transmit FIFO takes txBurst bytes. Under QEMU
+// every port access is a trip through the device model under its big
+// lock, so this halves the cost of console output. Linux:
+// serial8250_tx_chars, which writes up to tx_loadsz bytes per THRE.
+func writeFIFO(p []byte) {
+	for len(p) > 0 {
+		for x86.Inb(COM1+regLSR)&lsrTHREmpty == 0 {
+		}
+		n := min(len(p), txBurst)
+		for _, b := range p[:n] {
+			x86.Outb(COM1+regData, b)
+		}
+		counts.tx.Add(uint64(n))
+		p = p[n:]
+	}
 }
 
 // rx is a single-producer (TopHalf, Init) single-consumer (Read) byte ring.
