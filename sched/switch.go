@@ -31,6 +31,7 @@ func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
 	x86.BootCPU.PerCPU.UserFX = userFX(n)
+	x86.BootCPU.PerCPU.UserCR3 = n.CR3
 	switchMM(n)
 	Stats.Switches++
 }
@@ -81,8 +82,18 @@ func DropRoot(root, kernelRoot uint64) {
 			Table[i].CR3 = 0
 		}
 	}
+	x86.BootCPU.PerCPU.UserCR3 = Table[Current].CR3
 	if x86.ReadCR3() == root {
 		x86.WriteCR3(kernelRoot)
+	}
+}
+
+// SetRoot makes root the running thread's page-table tree and loads it.
+func SetRoot(root uint64) {
+	Table[Current].CR3 = root
+	x86.BootCPU.PerCPU.UserCR3 = root
+	if x86.ReadCR3() != root {
+		x86.WriteCR3(root)
 	}
 }
 
@@ -165,6 +176,7 @@ func Exit(tf *x86.TrapFrame, now int64) {
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
 	x86.BootCPU.PerCPU.UserFX = userFX(n)
+	x86.BootCPU.PerCPU.UserCR3 = n.CR3
 	switchMM(n)
 	Stats.Switches++
 }

@@ -65,6 +65,9 @@ func inKernel(tf *x86.TrapFrame) bool { return tf.CS&3 == 0 && tf.FSBase == kern
 
 func pageFault(tf *x86.TrapFrame) {
 	addr := uintptr(x86.ReadCR2())
+	if x86.UserAccessFault(tf, uint64(addr), resolveUserAccess) {
+		return
+	}
 	write := tf.ErrorCode&2 != 0
 	r := mm.HandleFault(addr, write)
 	if r == mm.FaultMapped {
@@ -88,6 +91,13 @@ func pageFault(tf *x86.TrapFrame) {
 	if !forceSigFault(tf, sigSEGV, code, uint64(addr)) {
 		crash(tf, "page fault with no SIGSEGV handler")
 	}
+}
+
+// resolveUserAccess faults in the user page a direct user copy of the
+// address space mm touched (x86.UserAccessFault), as the process's own
+// access would: false sends the copy to its slow path.
+func resolveUserAccess(m, addr uintptr, errCode uint64) bool {
+	return mm.UserFault(m, addr, errCode|mm.FaultErrUser) == mm.FaultMapped
 }
 
 // exception handles the other CPU exceptions: a kernel-context one is a

@@ -70,10 +70,7 @@ func sysRunUser(c call) int64 {
 		x86.BootCPU.PerCPU.UserFX = 0
 	}
 	t.User = c.a[0]
-	t.CR3 = u.CR3
-	if x86.ReadCR3() != u.CR3 {
-		x86.WriteCR3(u.CR3)
-	}
+	sched.SetRoot(u.CR3)
 	sched.SetUserGS(u.GSBase)
 	return noReturnVal
 }
