@@ -88,6 +88,14 @@ func DropRoot(root, kernelRoot uint64) {
 	}
 }
 
+// SetKernelStackTop moves the running thread's kernel stack top (where
+// its traps from ring 3 and its SYSCALLs land): below the goroutine frame
+// a thread entering user mode parks there, and back.
+func SetKernelStackTop(top uint64) {
+	Table[Current].KStackTop = top
+	x86.BootCPU.SetKernelStack(top)
+}
+
 // SetRoot makes root the running thread's page-table tree and loads it.
 func SetRoot(root uint64) {
 	Table[Current].CR3 = root

@@ -11,14 +11,17 @@ const (
 	VectorTimer   = VectorIRQBase + 0
 )
 
-var trapHandler func(tf *TrapFrame)
+var trapHandler func(tf *TrapFrame) *TrapFrame
 
 // SetTrapHandler installs the kernel's trap handler. Call it once during
-// early boot, before interrupts are enabled.
-func SetTrapHandler(h func(tf *TrapFrame)) { trapHandler = h }
+// early boot, before interrupts are enabled. The handler returns the frame
+// the exit resumes: tf, or another context's whole frame elsewhere (a
+// thread entering user mode resumes its UserContext's registers, one
+// leaving it the goroutine frame it parked on its kernel stack).
+func SetTrapHandler(h func(tf *TrapFrame) *TrapFrame) { trapHandler = h }
 
 // trapDispatch is called by alltraps on a kernel stack with the kernel TLS.
-func trapDispatch(tf *TrapFrame) { trapHandler(tf) }
+func trapDispatch(tf *TrapFrame) *TrapFrame { return trapHandler(tf) }
 
 // FXNone in TrapFrame.FXFlags: the frame's FX area holds no saved state;
 // the exit gives the context a fresh one (Go's MXCSR, X15 zero).

@@ -3,9 +3,11 @@
 // running thread's kernel stack, switch FS to the kernel TLS (whose -8 slot
 // points at a fake g with stackguard0 = 0, so Go prologues never call
 // morestack here), call trapDispatch, and return with IRETQ into whatever
-// context the frame then holds: the scheduler switches threads by
+// context the frame it returns holds: the scheduler switches threads by
 // rewriting the frame (see sched.switchTo), and a thread entering or
-// leaving user mode likewise swaps a ring-0 frame for a ring-3 one.
+// leaving user mode resumes another frame: the user's registers in its
+// UserContext, or the goroutine frame it left parked at the top of the
+// thread's kernel stack (kernel/linux/usermode.go).
 //
 // Which stack the frame lands on (see desc.go for the two IDTs):
 //   - from ring 3 (idtUser), the CPU loads TSS.RSP0: the running thread's
@@ -170,7 +172,9 @@ inframe:
 	JMP   ·trapDispatchReturn(SB)
 
 // trapDispatchReturn: the frame is complete (FX saved or marked FXNone).
-// Call trapDispatch and return through the frame it leaves.
+// Call trapDispatch and return through the frame it returns: usually
+// this one, but a thread entering or leaving user mode resumes another
+// whole frame (see x86.SetTrapHandler), so the exit pops from there.
 TEXT ·trapDispatchReturn(SB),NOSPLIT|NOFRAME,$0
 	KERNELFS
 	CLD
@@ -178,7 +182,7 @@ TEXT ·trapDispatchReturn(SB),NOSPLIT|NOFRAME,$0
 	SUBQ $16, SP
 	MOVQ AX, 0(SP)
 	CALL ·trapDispatch(SB)
-	ADDQ $16, SP
+	MOVQ 8(SP), SP                // the frame to resume
 	MOVQ TF_FXFlags(SP), AX
 	TESTQ $1, AX
 	JNZ  fxfresh

@@ -22,11 +22,13 @@ var Counters struct {
 	FastSyscalls uint64
 }
 
-// trap is the kernel's single entry from x86.alltraps.
-func trap(tf *x86.TrapFrame) {
+// trap is the kernel's single entry from x86.alltraps. It returns the
+// frame the exit resumes: tf, or the one sysRunUser or leaveUser chose
+// (resumeFrame).
+func trap(tf *x86.TrapFrame) *x86.TrapFrame {
 	// Dynamic probes: their INT3s and single steps (kernel/kprobes).
 	if kprobes.Trap(tf) {
-		return
+		return tf
 	}
 	// Wake-ups goroutine code queued since the last trap come first, so
 	// this trap may switch to a thread they woke (docs/processes.md).
@@ -54,8 +56,27 @@ func trap(tf *x86.TrapFrame) {
 	default:
 		// A vector nobody programmed: ignore it.
 	}
+	tf = resumed(tf)
 	exitToUser(tf)
+	tf = resumed(tf)
 	deliverSignals(tf)
+	return tf
+}
+
+// resumeFrame, when not 0, is the address of the frame this trap's exit
+// resumes instead of its own: set by sysRunUser (the user's registers in
+// their UserContext) and leaveUser (the goroutine's frame parked on the
+// kernel stack). An integer: trap context stores no Go pointers.
+var resumeFrame uintptr
+
+// resumed returns the frame the exit will resume, given the current one.
+func resumed(tf *x86.TrapFrame) *x86.TrapFrame {
+	if resumeFrame == 0 {
+		return tf
+	}
+	tf = (*x86.TrapFrame)(ptr(resumeFrame))
+	resumeFrame = 0
+	return tf
 }
 
 // inKernel reports whether the trapped context was kernel (trap or idle)

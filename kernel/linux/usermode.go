@@ -56,15 +56,23 @@ func sysRunUser(c call) int64 {
 	r.CS, r.SS = x86.UserCS, x86.UserDS
 	r.RFLAGS = r.RFLAGS&userRFLAGS | x86.FlagIF | 2
 	*(*uint32)(ptr(uintptr(ptrOf(&r.FX[24])))) &= 0xFFFF // MXCSR: reserved bits fault FXRSTOR
-	x86.CopyFrame(&u.Kernel, c.tf)                       // FXNone: the registers only
 	if c.a[0]&15 == 0 {
-		// The user's FPU state stays in r.FX (the UserContext's first
-		// bytes): the exit loads it from there, and a system call
-		// saves it there again (PerCPU.UserFX).
-		x86.CopyFrameRegs(c.tf, r)
-		c.tf.FXFlags = uint64(c.a[0]) | x86.FXElsewhere
+		// The usual case: nothing is copied. The goroutine's frame stays
+		// where its SYSCALL built it, at the top of the thread's kernel
+		// stack, and the stack top moves below it, so the thread's traps
+		// from ring 3 land under it; the exit resumes the user's
+		// registers straight from r, and its FPU state stays in r.FX
+		// (the UserContext's first bytes): a system call saves it there
+		// again (PerCPU.UserFX). leaveUser undoes this.
+		r.FXFlags = uint64(c.a[0]) | x86.FXElsewhere
 		x86.BootCPU.PerCPU.UserFX = uint64(c.a[0])
+		u.KernelFrame = uintptr(unsafe.Pointer(c.tf))
+		sched.SetKernelStackTop(uint64(u.KernelFrame))
+		resumeFrame = uintptr(unsafe.Pointer(r))
 	} else {
+		// A context the FXRSTOR could not load in place: swap copies.
+		x86.CopyFrame(&u.Kernel, c.tf) // FXNone: the registers only
+		u.KernelFrame = 0
 		*c.tf = *r
 		c.tf.FXFlags = 0
 		x86.BootCPU.PerCPU.UserFX = 0
@@ -75,17 +83,27 @@ func sysRunUser(c call) int64 {
 	return noReturnVal
 }
 
-// leaveUser parks the user's registers in its UserContext and resumes the
-// goroutine at its SysRunUser, which returns 0.
-func leaveUser(tf *x86.TrapFrame) {
+// leaveUser parks the user's registers in its UserContext and returns the
+// frame that resumes the goroutine at its SysRunUser, which returns 0: the
+// one sysRunUser left on the kernel stack (the stack top goes back above
+// it), or tf with the copy in Kernel.
+func leaveUser(tf *x86.TrapFrame) *x86.TrapFrame {
 	t := sched.Cur()
 	u := (*sched.UserContext)(ptr(t.User))
 	x86.CopyFrame(&u.Regs, tf) // FXElsewhere: the FPU state is in u.Regs.FX already
 	x86.BootCPU.PerCPU.UserFX = 0
-	x86.CopyFrame(tf, &u.Kernel)
-	tf.RAX = 0
 	t.User = 0
 	t.Kick = false
+	if u.KernelFrame != 0 {
+		k := (*x86.TrapFrame)(ptr(u.KernelFrame))
+		sched.SetKernelStackTop(uint64(u.KernelFrame) + uint64(unsafe.Sizeof(*k)))
+		u.KernelFrame = 0
+		k.RAX = 0
+		return k
+	}
+	x86.CopyFrame(tf, &u.Kernel)
+	tf.RAX = 0
+	return tf
 }
 
 // userTrap handles the traps that come from ring 3 and are not
@@ -107,7 +125,7 @@ func userTrap(tf *x86.TrapFrame) {
 			return
 		}
 	}
-	leaveUser(tf)
+	resumeFrame = uintptr(unsafe.Pointer(leaveUser(tf)))
 }
 
 // exitToUser runs last on every trap exit: a thread about to return to
@@ -115,7 +133,7 @@ func userTrap(tf *x86.TrapFrame) {
 // exit_to_user_mode_loop seeing _TIF_SIGPENDING).
 func exitToUser(tf *x86.TrapFrame) {
 	if tf.CS&3 != 0 && sched.Cur().Kick {
-		leaveUser(tf)
+		resumeFrame = uintptr(unsafe.Pointer(leaveUser(tf)))
 	}
 }
 
