@@ -97,8 +97,9 @@ func (f *File) WriteAt(t *sched.Task, p []byte, off int64) (int, error) {
 // Ops is the file's current operations.
 func (f *File) Ops() FileOperations {
 	f.opsMu.RLock()
-	defer f.opsMu.RUnlock()
-	return f.ops
+	ops := f.ops
+	f.opsMu.RUnlock() // no defer: every read and write passes here
+	return ops
 }
 
 // ReplaceOps switches the file to ops; a device's open uses it to hand the

@@ -68,8 +68,10 @@ func switchMM(n *Thread) {
 // SetUserGS changes the running thread's user GS base (arch_prctl).
 func SetUserGS(v uint64) {
 	Table[Current].UserGS = v
-	x86.Wrmsr(x86.MSRKernelGSBase, v)
-	loadedGS = v
+	if v != loadedGS {
+		x86.Wrmsr(x86.MSRKernelGSBase, v)
+		loadedGS = v
+	}
 }
 
 // DropRoot makes sure no thread and no CPU uses the page-table tree at

@@ -157,6 +157,9 @@ func sysDropRoot(root uint64) int64 {
 // registers live, so it is integer code only (see
 // x86.SetFastSyscallHandler); anything else goes on to trap's path.
 func userFastSyscall(tf *x86.TrapFrame) bool {
+	if !identityNR(tf.RAX) {
+		return false
+	}
 	t := sched.Cur()
 	if t.User == 0 || t.Kick {
 		return false
@@ -168,6 +171,15 @@ func userFastSyscall(tf *x86.TrapFrame) bool {
 	Counters.UserSyscalls++
 	Counters.FastSyscalls++
 	return true
+}
+
+// identityNR reports whether nr is one of identitySyscall's calls.
+func identityNR(nr uint64) bool {
+	switch nr {
+	case 39, 110, 186, 102, 104, 107, 108:
+		return true
+	}
+	return false
 }
 
 // identitySyscall sets tf.RAX for getpid, getppid, gettid and the
@@ -195,7 +207,7 @@ func identitySyscall(tf *x86.TrapFrame, u *sched.UserContext) bool {
 // wake here). It reports false to leave the call to the goroutine: any
 // other number, or a user pointer the trap handler cannot write through now.
 func fastSyscall(tf *x86.TrapFrame, u *sched.UserContext) bool {
-	if u.Slow {
+	if u.Slow || (tf.RAX != 228 && !identityNR(tf.RAX)) {
 		return false
 	}
 	if tf.RAX == 228 { // clock_gettime
