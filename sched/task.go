@@ -36,8 +36,10 @@ func (t *Task) getWaiter(exclusive bool) *waiter {
 	if t != nil {
 		if w := t.spare.Swap(nil); w != nil {
 			// Off every queue and out of t.sleeping: no kick can
-			// come any more, so len sees any stale wake-up.
-			if len(w.wake) > 0 {
+			// come any more, so len sees any stale wake-up. (A task
+			// that sleeps in the kernel is woken through its word:
+			// nothing is ever sent on its waiters' channels.)
+			if t.ksleep == nil && len(w.wake) > 0 {
 				<-w.wake
 			}
 			w.exclusive = exclusive

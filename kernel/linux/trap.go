@@ -23,13 +23,17 @@ var Counters struct {
 }
 
 // trap is the kernel's single entry from x86.alltraps. It returns the
-// frame the exit resumes: tf, or the one sysRunUser or leaveUser chose
-// (resumeFrame).
+// frame the exit resumes: tf, or the one a switch, sysRunUser or
+// leaveUser chose (sched.Resume).
 func trap(tf *x86.TrapFrame) *x86.TrapFrame {
 	// Dynamic probes: their INT3s and single steps (kernel/kprobes).
 	if kprobes.Trap(tf) {
 		return tf
 	}
+	// A trap inside trap context (a fault there) leaves the choice of
+	// the trap it interrupted alone.
+	outer := sched.Resume
+	sched.Resume = 0
 	// Wake-ups goroutine code queued since the last trap come first, so
 	// this trap may switch to a thread they woke (docs/processes.md).
 	sched.SchedTTWUPending()
@@ -56,26 +60,11 @@ func trap(tf *x86.TrapFrame) *x86.TrapFrame {
 	default:
 		// A vector nobody programmed: ignore it.
 	}
-	tf = resumed(tf)
+	tf = sched.CurrentFrame(tf)
 	exitToUser(tf)
-	tf = resumed(tf)
+	tf = sched.CurrentFrame(tf)
 	deliverSignals(tf)
-	return tf
-}
-
-// resumeFrame, when not 0, is the address of the frame this trap's exit
-// resumes instead of its own: set by sysRunUser (the user's registers in
-// their UserContext) and leaveUser (the goroutine's frame parked on the
-// kernel stack). An integer: trap context stores no Go pointers.
-var resumeFrame uintptr
-
-// resumed returns the frame the exit will resume, given the current one.
-func resumed(tf *x86.TrapFrame) *x86.TrapFrame {
-	if resumeFrame == 0 {
-		return tf
-	}
-	tf = (*x86.TrapFrame)(ptr(resumeFrame))
-	resumeFrame = 0
+	sched.Resume = outer
 	return tf
 }
 

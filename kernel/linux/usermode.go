@@ -68,7 +68,7 @@ func sysRunUser(c call) int64 {
 		x86.BootCPU.PerCPU.UserFX = uint64(c.a[0])
 		u.KernelFrame = uintptr(unsafe.Pointer(c.tf))
 		sched.SetKernelStackTop(uint64(u.KernelFrame))
-		resumeFrame = uintptr(unsafe.Pointer(r))
+		sched.Resume = uintptr(unsafe.Pointer(r))
 	} else {
 		// A context the FXRSTOR could not load in place: swap copies.
 		x86.CopyFrame(&u.Kernel, c.tf) // FXNone: the registers only
@@ -125,7 +125,7 @@ func userTrap(tf *x86.TrapFrame) {
 			return
 		}
 	}
-	resumeFrame = uintptr(unsafe.Pointer(leaveUser(tf)))
+	sched.Resume = uintptr(unsafe.Pointer(leaveUser(tf)))
 }
 
 // exitToUser runs last on every trap exit: a thread about to return to
@@ -133,7 +133,7 @@ func userTrap(tf *x86.TrapFrame) {
 // exit_to_user_mode_loop seeing _TIF_SIGPENDING).
 func exitToUser(tf *x86.TrapFrame) {
 	if tf.CS&3 != 0 && sched.Cur().Kick {
-		resumeFrame = uintptr(unsafe.Pointer(leaveUser(tf)))
+		sched.Resume = uintptr(unsafe.Pointer(leaveUser(tf)))
 	}
 }
 
