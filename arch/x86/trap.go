@@ -38,12 +38,22 @@ var mxcsrDefault uint32 = 0x1f80
 
 var fastSyscallHandler func(tf *TrapFrame) bool
 
+// fastSyscallNRs has a bit for each system call number (below 256) the
+// fast handler may answer: userSyscallCommon calls it for those only.
+var fastSyscallNRs [4]uint64
+
 // SetFastSyscallHandler installs the handler that may answer a system
-// call from ring 3 before the entry saves the user's FPU state. It runs
-// with the user's SSE registers live: it must not touch any but X15
+// call from ring 3 before the entry saves the user's FPU state, for the
+// numbers nrs (each below 256; others never reach it). It runs with the
+// user's SSE registers live: it must not touch any but X15
 // (TestFastSyscallPathLeavesSSEAlone reads its machine code), and it
 // reports whether it answered; if not, the call takes trapDispatch's path.
-func SetFastSyscallHandler(h func(tf *TrapFrame) bool) { fastSyscallHandler = h }
+func SetFastSyscallHandler(h func(tf *TrapFrame) bool, nrs ...uint64) {
+	fastSyscallHandler = h
+	for _, nr := range nrs {
+		fastSyscallNRs[nr/64] |= 1 << (nr % 64)
+	}
+}
 
 // fastSyscallDispatch is called by userSyscallCommon.
 func fastSyscallDispatch(tf *TrapFrame) bool {

@@ -135,6 +135,11 @@ TEXT ·userSyscallCommon(SB),NOSPLIT|NOFRAME,$0
 	MOVQ  $0, 0(SP)
 	SAVEFS
 	SUBQ  $512, SP
+	MOVQ  TF_RAX(SP), AX
+	CMPQ  AX, $256
+	JAE   slow
+	BTQ   AX, ·fastSyscallNRs(SB)  // a number the fast handler may answer?
+	JCC   slow
 	MOVOU X15, FX_XMM15(SP)
 	KERNELFS
 	CLD
