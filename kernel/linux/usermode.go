@@ -114,7 +114,8 @@ func userTrap(tf *x86.TrapFrame) {
 	if t.User == 0 {
 		crash(tf, "trap from ring 3 on a thread with no user context")
 	}
-	if tf.Vector == x86.VectorSyscall && fastSyscall(tf, (*sched.UserContext)(ptr(t.User))) {
+	if tf.Vector == x86.VectorSyscall && (tf.RAX == 228 || identityNR(tf.RAX)) &&
+		fastSyscall(tf, (*sched.UserContext)(ptr(t.User))) {
 		return
 	}
 	if tf.Vector == 14 {
