@@ -38,6 +38,25 @@ var mxcsrDefault uint32 = 0x1f80
 
 var fastSyscallHandler func(tf *TrapFrame) bool
 
+// runUserNR is the kernel's own system call that enters user mode, which
+// kernelSyscallCommon sends to runUserHandler (no number until set).
+var (
+	runUserNR      uint64 = ^uint64(0)
+	runUserHandler func(tf *TrapFrame) *TrapFrame
+)
+
+// SetRunUserHandler makes ring-0 SYSCALLs with number nr (the goroutine
+// of a user thread entering user mode, twice per system call the thread
+// makes) go to h instead of the trap handler, with the same frame and the
+// same contract. Call it once during early boot.
+func SetRunUserHandler(nr uint64, h func(tf *TrapFrame) *TrapFrame) {
+	runUserHandler = h
+	runUserNR = nr
+}
+
+// runUserDispatch is called by runUserReturn.
+func runUserDispatch(tf *TrapFrame) *TrapFrame { return runUserHandler(tf) }
+
 // fastSyscallNRs has a bit for each system call number (below 256) the
 // fast handler may answer: userSyscallCommon calls it for those only.
 var fastSyscallNRs [4]uint64

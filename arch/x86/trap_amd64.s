@@ -119,6 +119,11 @@ TEXT ·kernelSyscallCommon(SB),NOSPLIT|NOFRAME,$0
 	MOVQ  $1, 0(SP)               // FXNone
 	SAVEFS
 	SUBQ  $512, SP
+	MOVQ  TF_RAX(SP), AX
+	CMPQ  AX, ·runUserNR(SB)
+	JNE   general
+	JMP   ·runUserReturn(SB)
+general:
 	JMP   ·trapDispatchReturn(SB)
 
 // userSyscallCommon is trapCommon for SYSCALL from ring 3 (Linux:
@@ -188,6 +193,23 @@ TEXT ·trapDispatchReturn(SB),NOSPLIT|NOFRAME,$0
 	MOVQ AX, 0(SP)
 	CALL ·trapDispatch(SB)
 	MOVQ 8(SP), SP                // the frame to resume
+	JMP  ·trapExit(SB)
+
+// runUserReturn is trapDispatchReturn for the kernel's way into user
+// mode (SetRunUserHandler): the same frame, a handler of its own.
+TEXT ·runUserReturn(SB),NOSPLIT|NOFRAME,$0
+	KERNELFS
+	CLD
+	MOVQ SP, AX
+	SUBQ $16, SP
+	MOVQ AX, 0(SP)
+	CALL ·runUserDispatch(SB)
+	MOVQ 8(SP), SP                // the frame to resume
+	JMP  ·trapExit(SB)
+
+// trapExit returns through the frame at SP: its FPU state, FS base,
+// TrapDepth, the IDT for the ring it returns to, then the registers.
+TEXT ·trapExit(SB),NOSPLIT|NOFRAME,$0
 	MOVQ TF_FXFlags(SP), AX
 	TESTQ $1, AX
 	JNZ  fxfresh

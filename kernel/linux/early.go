@@ -65,6 +65,7 @@ func early() uintptr {
 	x86.InitCPU(&x86.BootCPU, 0, uintptr(kernelFSBase()))
 	x86.SetTrapHandler(trap)
 	x86.SetFastSyscallHandler(userFastSyscall, identityNRs[:]...)
+	x86.SetRunUserHandler(SysRunUser, runUser)
 	mbi := (*multibootInfo)(physPtr(uintptr(bootInfo)))
 	parseMultiboot(mbi)
 	if !mm.InitKernelPageTables(kernelSegments[:nKernelSegments]) {

@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"gomenuos/arch/x86"
+	"gomenuos/kernel/kprobes"
 	"gomenuos/kernel/mm"
 	"gomenuos/sched"
 )
@@ -81,6 +82,30 @@ func sysRunUser(c call) int64 {
 	sched.SetRoot(u.CR3)
 	sched.SetUserGS(u.GSBase)
 	return noReturnVal
+}
+
+// runUser serves SysRunUser straight from the SYSCALL entry
+// (x86.SetRunUserHandler), without trap's general dispatch: the queued
+// wake-ups first, as every trap does (they only make threads runnable),
+// then sysRunUser. With a CPU timer armed (doSyscall's
+// runSyscallCPUTimers) or a probe set (kprobes.Trap) it is trap's. A goroutine's SysRunUser is never a
+// nested trap, so no other trap's Resume is pending. Trap context.
+func runUser(tf *x86.TrapFrame) *x86.TrapFrame {
+	if armed != 0 || kprobes.Active() {
+		return trap(tf) // CPU timers to run, or a probed SYSCALL stepped out of line
+	}
+	sched.SchedTTWUPending()
+	Counters.Syscalls[SysRunUser]++
+	if r := sysRunUser(call{tf: tf, a: [6]uintptr{uintptr(tf.RDI)}}); r != noReturnVal {
+		// Not entered (a kick, bad registers): the goroutine resumes,
+		// and a signal for its thread may be due.
+		tf.RAX = uint64(r)
+		deliverSignals(tf)
+		return tf
+	}
+	tf = sched.CurrentFrame(tf) // the user's registers
+	sched.Resume = 0
+	return tf
 }
 
 // leaveUser parks the user's registers in its UserContext and returns the
