@@ -54,6 +54,21 @@ func SetRunUserHandler(nr uint64, h func(tf *TrapFrame) *TrapFrame) {
 	runUserNR = nr
 }
 
+var userSyscallHandler func(tf *TrapFrame) *TrapFrame
+
+// SetUserSyscallHandler makes the system calls from ring 3 that the fast
+// handler did not answer go to h, their FPU state saved, instead of the
+// trap handler, with the same contract. Call it once during early boot.
+func SetUserSyscallHandler(h func(tf *TrapFrame) *TrapFrame) { userSyscallHandler = h }
+
+// userSyscallDispatch is called by userSyscallReturn.
+func userSyscallDispatch(tf *TrapFrame) *TrapFrame {
+	if h := userSyscallHandler; h != nil {
+		return h(tf)
+	}
+	return trapHandler(tf)
+}
+
 // runUserDispatch is called by runUserReturn.
 func runUserDispatch(tf *TrapFrame) *TrapFrame { return runUserHandler(tf) }
 

@@ -176,10 +176,10 @@ slow:
 	FXSAVE64 (AX)
 	ORQ   $2, AX                  // FXElsewhere
 	MOVQ  AX, TF_FXFlags(SP)
-	JMP   ·trapDispatchReturn(SB)
+	JMP   ·userSyscallReturn(SB)
 inframe:
 	FXSAVE64 (SP)
-	JMP   ·trapDispatchReturn(SB)
+	JMP   ·userSyscallReturn(SB)
 
 // trapDispatchReturn: the frame is complete (FX saved or marked FXNone).
 // Call trapDispatch and return through the frame it returns: usually
@@ -204,6 +204,18 @@ TEXT ·runUserReturn(SB),NOSPLIT|NOFRAME,$0
 	SUBQ $16, SP
 	MOVQ AX, 0(SP)
 	CALL ·runUserDispatch(SB)
+	MOVQ 8(SP), SP                // the frame to resume
+	JMP  ·trapExit(SB)
+
+// userSyscallReturn is trapDispatchReturn for a system call from ring 3
+// that the fast handler did not answer (SetUserSyscallHandler).
+TEXT ·userSyscallReturn(SB),NOSPLIT|NOFRAME,$0
+	KERNELFS
+	CLD
+	MOVQ SP, AX
+	SUBQ $16, SP
+	MOVQ AX, 0(SP)
+	CALL ·userSyscallDispatch(SB)
 	MOVQ 8(SP), SP                // the frame to resume
 	JMP  ·trapExit(SB)
 

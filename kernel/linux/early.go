@@ -66,6 +66,7 @@ func early() uintptr {
 	x86.SetTrapHandler(trap)
 	x86.SetFastSyscallHandler(userFastSyscall, identityNRs[:]...)
 	x86.SetRunUserHandler(SysRunUser, runUser)
+	x86.SetUserSyscallHandler(userSyscall)
 	mbi := (*multibootInfo)(physPtr(uintptr(bootInfo)))
 	parseMultiboot(mbi)
 	if !mm.InitKernelPageTables(kernelSegments[:nKernelSegments]) {

@@ -108,6 +108,25 @@ func runUser(tf *x86.TrapFrame) *x86.TrapFrame {
 	return tf
 }
 
+// userSyscall serves a system call from ring 3 straight from the entry
+// (x86.SetUserSyscallHandler), without trap's general dispatch: the
+// queued wake-ups first, as every trap does, then the thread leaves user
+// mode for its goroutine to serve the call, whose frame may have a signal
+// due. The calls trap context answers itself (clock_gettime, the
+// identities when the fast handler could not) are trap's. A trap from
+// ring 3 is never nested, so no other trap's Resume is pending; probes
+// never handle one (kprobes.Trap). Trap context.
+func userSyscall(tf *x86.TrapFrame) *x86.TrapFrame {
+	if tf.RAX == 228 || identityNR(tf.RAX) || sched.Cur().User == 0 {
+		return trap(tf)
+	}
+	sched.SchedTTWUPending()
+	Counters.UserSyscalls++
+	k := leaveUser(tf)
+	deliverSignals(k)
+	return k
+}
+
 // leaveUser parks the user's registers in its UserContext and returns the
 // frame that resumes the goroutine at its SysRunUser, which returns 0: the
 // one sysRunUser left on the kernel stack (the stack top goes back above
