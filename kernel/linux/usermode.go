@@ -88,8 +88,9 @@ func sysRunUser(c call) int64 {
 // (x86.SetRunUserHandler), without trap's general dispatch: the queued
 // wake-ups first, as every trap does (they only make threads runnable),
 // then sysRunUser. With a CPU timer armed (doSyscall's
-// runSyscallCPUTimers) or a probe set (kprobes.Trap) it is trap's. A goroutine's SysRunUser is never a
-// nested trap, so no other trap's Resume is pending. Trap context.
+// runSyscallCPUTimers) or a probe set (kprobes.Trap) it is trap's. A
+// goroutine's SysRunUser is never a nested trap, so no other trap's
+// Resume is pending. Trap context.
 func runUser(tf *x86.TrapFrame) *x86.TrapFrame {
 	if armed != 0 || kprobes.Active() {
 		return trap(tf) // CPU timers to run, or a probed SYSCALL stepped out of line
