@@ -121,12 +121,15 @@ func (ft *FDTable) Len() int {
 // (Linux: fget).
 func (ft *FDTable) Get(fd int) (*File, error) {
 	ft.mu.Lock()
-	defer ft.mu.Unlock()
 	f := ft.lookupLocked(fd)
+	if f != nil {
+		f.Get()
+	}
+	ft.mu.Unlock() // no defer: every read and write passes here
 	if f == nil {
 		return nil, EBADF
 	}
-	return f.Get(), nil
+	return f, nil
 }
 
 // Close frees fd and drops its reference (Linux: close_fd).

@@ -97,8 +97,9 @@ func (f *File) WriteAt(t *sched.Task, p []byte, off int64) (int, error) {
 // Ops is the file's current operations.
 func (f *File) Ops() FileOperations {
 	f.opsMu.RLock()
-	defer f.opsMu.RUnlock()
-	return f.ops
+	ops := f.ops
+	f.opsMu.RUnlock() // no defer: every read and write passes here
+	return ops
 }
 
 // ReplaceOps switches the file to ops; a device's open uses it to hand the
@@ -132,6 +133,9 @@ func (f *File) Read(t *sched.Task, p []byte) (int, error) {
 	if f.Flags&O_ACCMODE == O_WRONLY {
 		return 0, EBADF
 	}
+	if f.stream() {
+		return f.Ops().Read(t, f, p, &f.streamPos) // withPos's stream case, without its closure
+	}
 	return f.withPos(func(off *int64) (int, error) { return f.Ops().Read(t, f, p, off) })
 }
 
@@ -139,6 +143,9 @@ func (f *File) Read(t *sched.Task, p []byte) (int, error) {
 func (f *File) Write(t *sched.Task, p []byte) (int, error) {
 	if f.Flags&O_ACCMODE == O_RDONLY {
 		return 0, EBADF
+	}
+	if f.stream() {
+		return f.Ops().Write(t, f, p, &f.streamPos) // withPos's stream case, without its closure
 	}
 	return f.withPos(func(off *int64) (int, error) { return f.Ops().Write(t, f, p, off) })
 }
@@ -158,9 +165,13 @@ func (f *File) Pos() int64 {
 	return f.pos
 }
 
+// stream reports whether the file has no position (not a regular file
+// or a directory).
+func (f *File) stream() bool { return !f.Inode.Mode.IsRegular() && !f.Inode.Mode.IsDir() }
+
 // withPos runs op with the position; seekable files hold posMu meanwhile.
 func (f *File) withPos(op func(off *int64) (int, error)) (int, error) {
-	if !f.Inode.Mode.IsRegular() && !f.Inode.Mode.IsDir() {
+	if f.stream() {
 		// Streams have no position (Linux passes them none): their ops
 		// get a scratch word, which saves a heap allocation per call.
 		return op(&f.streamPos)

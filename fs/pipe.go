@@ -60,8 +60,8 @@ func (pipeReadOps) Read(t *sched.Task, f *File, p []byte, _ *int64) (int, error)
 	var n int
 	err := pp.rwait.WaitEventInterruptible(t, func() bool {
 		pp.mu.Lock()
-		defer pp.mu.Unlock()
 		if len(pp.buf) == 0 && pp.writers > 0 {
+			pp.mu.Unlock()
 			return f.Flags&O_NONBLOCK != 0
 		}
 		n = copy(p, pp.buf)
@@ -69,6 +69,7 @@ func (pipeReadOps) Read(t *sched.Task, f *File, p []byte, _ *int64) (int, error)
 		if len(pp.buf) == 0 {
 			pp.buf = pp.store[:0] // no allocation for the next write
 		}
+		pp.mu.Unlock() // no defer: the condition of every pipe read
 		return true
 	})
 	if err != nil {
@@ -99,25 +100,9 @@ func (pipeWriteOps) Write(t *sched.Task, f *File, p []byte, _ *int64) (int, erro
 		var n int
 		err := pp.wwait.WaitEventInterruptible(t, func() bool {
 			pp.mu.Lock()
-			defer pp.mu.Unlock()
-			if pp.readers == 0 {
-				broken = true
-				return true
-			}
-			room := PipeSize - len(pp.buf)
-			want := len(p) - done
-			if want <= PipeBuf && room < want {
-				return f.Flags&O_NONBLOCK != 0 // small writes go in whole
-			}
-			if room == 0 {
-				return f.Flags&O_NONBLOCK != 0
-			}
-			n = min(room, want)
-			pp.buf = append(pp.buf, p[done:done+n]...)
-			if cap(pp.buf) > cap(pp.store) {
-				pp.store = pp.buf[:0]
-			}
-			return true
+			ok := pp.writeLocked(f, p[done:], &n, &broken)
+			pp.mu.Unlock() // no defer: the condition of every pipe write
+			return ok
 		})
 		if err != nil || broken || n == 0 {
 			switch {
@@ -134,6 +119,30 @@ func (pipeWriteOps) Write(t *sched.Task, f *File, p []byte, _ *int64) (int, erro
 		pp.rwait.WakeUpAll()
 	}
 	return done, nil
+}
+
+// writeLocked is a write's condition: it queues what fits of p (n bytes)
+// and reports true, or reports whether a full pipe should not be waited
+// for; broken when no reader is left.
+func (pp *pipe) writeLocked(f *File, p []byte, n *int, broken *bool) bool {
+	if pp.readers == 0 {
+		*broken = true
+		return true
+	}
+	room := PipeSize - len(pp.buf)
+	want := len(p)
+	if want <= PipeBuf && room < want {
+		return f.Flags&O_NONBLOCK != 0 // small writes go in whole
+	}
+	if room == 0 {
+		return f.Flags&O_NONBLOCK != 0
+	}
+	*n = min(room, want)
+	pp.buf = append(pp.buf, p[:*n]...)
+	if cap(pp.buf) > cap(pp.store) {
+		pp.store = pp.buf[:0]
+	}
+	return true
 }
 
 // Poll: the read end is readable with data or at EOF (POLLHUP), the write

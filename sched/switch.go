@@ -3,6 +3,8 @@ package sched
 // Scheduling decisions and the context switch. Trap context only.
 
 import (
+	"unsafe"
+
 	"gomenuos/arch/x86"
 	"gomenuos/sched/trace"
 )
@@ -20,10 +22,11 @@ func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
 		return
 	}
 	p, n := &Table[prev], &Table[next]
-	trace.SchedSwitch(p.TID, n.TID, uint8(p.State), tf.FSBase, n.Frame.FSBase, n.KStackTop)
-	x86.CopyFrame(&p.Frame, tf)
+	cur := CurrentFrame(tf)
+	trace.SchedSwitch(p.TID, n.TID, uint8(p.State), cur.FSBase, n.Frame.FSBase, n.KStackTop)
+	x86.CopyFrame(&p.Frame, cur)
 	p.CPUTime += now - p.SliceStart
-	x86.CopyFrame(tf, &n.Frame)
+	resumeFrame(tf, &n.Frame)
 	n.State = Running
 	n.SliceStart = now
 	n.Switches++
@@ -31,8 +34,38 @@ func switchTo(prev, next int, tf *x86.TrapFrame, now int64) {
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
 	x86.BootCPU.PerCPU.UserFX = userFX(n)
+	x86.BootCPU.PerCPU.UserCR3 = n.CR3
 	switchMM(n)
 	Stats.Switches++
+}
+
+// Resume, when not 0, is the address of the frame the running trap's exit
+// resumes instead of its own (see x86.SetTrapHandler): a switched-to
+// thread's saved frame, resumed where it is, or the frames of a thread
+// entering or leaving user mode (kernel/linux/usermode.go). An integer:
+// trap context stores no Go pointers. Trap context.
+var Resume uintptr
+
+// CurrentFrame returns the context the running trap will resume, given
+// its own frame tf: whatever switches and user-mode changes left there.
+func CurrentFrame(tf *x86.TrapFrame) *x86.TrapFrame {
+	if Resume != 0 {
+		return (*x86.TrapFrame)(x86.VirtPointer(Resume))
+	}
+	return tf
+}
+
+// resumeFrame makes the trap resume the saved context next: in place when
+// its FX area holds no image (FXNone, FXElsewhere: nothing is loaded from
+// the frame's own FX area, whose alignment a Thread does not promise),
+// else copied into tf, the trap's own frame.
+func resumeFrame(tf, next *x86.TrapFrame) {
+	if next.FXFlags&(x86.FXNone|x86.FXElsewhere) != 0 {
+		Resume = uintptr(unsafe.Pointer(next))
+		return
+	}
+	x86.CopyFrame(tf, next)
+	Resume = 0
 }
 
 // userFX is where a system call of n from ring 3 saves the user's FPU
@@ -67,8 +100,10 @@ func switchMM(n *Thread) {
 // SetUserGS changes the running thread's user GS base (arch_prctl).
 func SetUserGS(v uint64) {
 	Table[Current].UserGS = v
-	x86.Wrmsr(x86.MSRKernelGSBase, v)
-	loadedGS = v
+	if v != loadedGS {
+		x86.Wrmsr(x86.MSRKernelGSBase, v)
+		loadedGS = v
+	}
 }
 
 // DropRoot makes sure no thread and no CPU uses the page-table tree at
@@ -81,8 +116,29 @@ func DropRoot(root, kernelRoot uint64) {
 			Table[i].CR3 = 0
 		}
 	}
+	x86.BootCPU.PerCPU.UserCR3 = Table[Current].CR3
 	if x86.ReadCR3() == root {
 		x86.WriteCR3(kernelRoot)
+	}
+}
+
+// SetKernelStackTop moves the running thread's kernel stack top (where
+// its traps from ring 3 and its SYSCALLs land): below the goroutine frame
+// a thread entering user mode parks there, and back.
+func SetKernelStackTop(top uint64) {
+	Table[Current].KStackTop = top
+	x86.BootCPU.SetKernelStack(top)
+}
+
+// SetRoot makes root the running thread's page-table tree and loads it.
+func SetRoot(root uint64) {
+	if Table[Current].CR3 == root {
+		return // loaded: a running thread's non-zero CR3 is the CPU's (switchMM, DropRoot)
+	}
+	Table[Current].CR3 = root
+	x86.BootCPU.PerCPU.UserCR3 = root
+	if x86.ReadCR3() != root {
+		x86.WriteCR3(root)
 	}
 }
 
@@ -157,14 +213,15 @@ func Exit(tf *x86.TrapFrame, now int64) {
 		next = 0
 	}
 	n := &Table[next]
-	trace.SchedSwitch(t.TID, n.TID, uint8(Free), tf.FSBase, n.Frame.FSBase, n.KStackTop)
-	x86.CopyFrame(tf, &n.Frame)
+	trace.SchedSwitch(t.TID, n.TID, uint8(Free), CurrentFrame(tf).FSBase, n.Frame.FSBase, n.KStackTop)
+	resumeFrame(tf, &n.Frame)
 	n.State = Running
 	n.SliceStart = now
 	Current = next
 	x86.BootCPU.SetKernelStack(n.KStackTop)
 	x86.BootCPU.PerCPU.Current = uint64(n.TID)
 	x86.BootCPU.PerCPU.UserFX = userFX(n)
+	x86.BootCPU.PerCPU.UserCR3 = n.CR3
 	switchMM(n)
 	Stats.Switches++
 }

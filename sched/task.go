@@ -14,14 +14,15 @@ import (
 // Several goroutines may work for one task (a server job and its
 // connections); Interrupt wakes every wait any of them is in.
 //
-// Lock contract: mu guards interrupted and sleeping. mu is a leaf lock:
-// nothing else is taken while it is held.
+// Lock contract: mu guards sleeping, and interrupted's changes together
+// with the wake-ups of the waits in sleeping. mu is a leaf lock: nothing
+// else is taken while it is held.
 type Task struct {
 	id   uint64
 	name string
 
 	mu          sync.Mutex
-	interrupted bool              // a "signal" is pending (Linux: signal_pending)
+	interrupted atomic.Bool       // a "signal" is pending (Linux: signal_pending)
 	sleeping    []chan<- struct{} // wake channels of the waits the task is in (rarely more than one)
 
 	ksleep *kernelSleep // set by SleepInKernel: waits are futex waits of the task's thread
@@ -35,8 +36,10 @@ func (t *Task) getWaiter(exclusive bool) *waiter {
 	if t != nil {
 		if w := t.spare.Swap(nil); w != nil {
 			// Off every queue and out of t.sleeping: no kick can
-			// come any more, so len sees any stale wake-up.
-			if len(w.wake) > 0 {
+			// come any more, so len sees any stale wake-up. (A task
+			// that sleeps in the kernel is woken through its word:
+			// nothing is ever sent on its waiters' channels.)
+			if t.ksleep == nil && len(w.wake) > 0 {
 				<-w.wake
 			}
 			w.exclusive = exclusive
@@ -70,35 +73,44 @@ func (t *Task) ID() uint64 { return t.id }
 // interruptible wait. The mark stays until ClearInterrupt, so a wait that
 // starts later also returns ErrRestartSys at once (Linux: a pending signal).
 func (t *Task) Interrupt() {
+	if t.ksleep != nil {
+		// A task that sleeps in the kernel keeps no list of its waits
+		// (setSleeping): its every wait sleeps on its word, and the
+		// bump after the mark ends a wait that read the word before
+		// the mark (the wait reads the word, then the mark).
+		t.interrupted.Store(true)
+		t.ksleep.wake()
+		return
+	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.interrupted = true
+	t.interrupted.Store(true)
 	for _, wake := range t.sleeping {
 		kickTask(t, wake)
 	}
+	t.mu.Unlock()
 }
 
 // Interrupted reports whether Interrupt was called since the last
 // ClearInterrupt.
 func (t *Task) Interrupted() bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	return t.interrupted
+	return t.interrupted.Load()
 }
 
 // ClearInterrupt drops a pending interrupt (the shell does this when it
 // starts the task's next command).
 func (t *Task) ClearInterrupt() {
-	t.mu.Lock()
-	defer t.mu.Unlock()
-	t.interrupted = false
+	t.interrupted.Store(false)
 }
 
 // setSleeping records (asleep) or forgets the wake channel of a wait the
 // task is in and reports whether an interrupt is pending.
 func (t *Task) setSleeping(wake chan<- struct{}, asleep bool) (interrupted bool) {
+	if t.ksleep != nil {
+		// No list to keep: Interrupt wakes the task's word, whatever
+		// it waits for. The caller read the word before this.
+		return t.interrupted.Load()
+	}
 	t.mu.Lock()
-	defer t.mu.Unlock()
 	i := 0
 	for i < len(t.sleeping) && t.sleeping[i] != wake {
 		i++
@@ -110,7 +122,9 @@ func (t *Task) setSleeping(wake chan<- struct{}, asleep bool) (interrupted bool)
 		t.sleeping[i] = t.sleeping[len(t.sleeping)-1]
 		t.sleeping = t.sleeping[:len(t.sleeping)-1]
 	}
-	return t.interrupted
+	interrupted = t.interrupted.Load()
+	t.mu.Unlock()
+	return interrupted
 }
 
 // kick makes a pending wake-up on a one-slot wake channel; a second kick

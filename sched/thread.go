@@ -101,12 +101,17 @@ const VectorKick = 257
 // it through Thread.User as an integer.
 type UserContext struct {
 	Regs   x86.TrapFrame // the user's registers: loaded on entry, saved on exit
-	Kernel x86.TrapFrame // the goroutine's frame at its SysRunUser while user code runs
+	Kernel x86.TrapFrame // the goroutine's frame at its SysRunUser while user code runs, when KernelFrame is 0
 	CR2    uint64        // faulting address of the last #PF
 	CR3    uint64        // the process's page-table root
 	GSBase uint64        // the user's GS base
 	MM     uintptr       // the *mm.MM, for the trap-context fault handler
 	Time   int64         // ns in user mode, accumulated on each exit
+	// KernelFrame is the address of the goroutine's frame at its
+	// SysRunUser, left where the SYSCALL built it at the top of the
+	// thread's kernel stack while user code runs (the thread's traps from
+	// ring 3 land below it meanwhile); 0 when it was copied to Kernel.
+	KernelFrame uintptr
 
 	// What the trap handler may answer itself, without the goroutine
 	// (getpid, getppid, gettid): kept current by the process code.

@@ -2,6 +2,7 @@ package sched
 
 import (
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -22,6 +23,12 @@ import (
 type WaitQueue struct {
 	mu         sync.Mutex
 	head, tail *waiter
+	// queued counts the waiters queued, so a wake-up of an empty queue
+	// takes no lock (Linux: wq_has_sleeper): a waiter queues itself
+	// before it checks its condition and a waker changes the condition
+	// before it looks, so one of them sees the other (Go's atomics and
+	// locks order these).
+	queued atomic.Int32
 }
 
 // waiter is one sleeping call (Linux: struct wait_queue_entry).
@@ -143,13 +150,13 @@ func (wq *WaitQueue) prepareToWait(w *waiter, leaving bool) (interrupted bool) {
 		interrupted = w.task.setSleeping(w.wake, true)
 	}
 	wq.mu.Lock()
-	defer wq.mu.Unlock()
 	switch {
 	case interrupted || leaving:
 		wq.removeLocked(w)
 	case !w.queued:
 		wq.addLocked(w)
 	}
+	wq.mu.Unlock()
 	return interrupted
 }
 
@@ -160,16 +167,18 @@ func (wq *WaitQueue) finishWait(w *waiter) {
 		w.task.setSleeping(w.wake, false)
 	}
 	wq.mu.Lock()
-	defer wq.mu.Unlock()
 	wq.removeLocked(w)
+	wq.mu.Unlock()
 }
 
 // wakeUpNr walks the queue from the head, waking and unqueueing each
 // waiter, and stops after the nr-th exclusive one (nr <= 0: never).
 // Linux: __wake_up_common.
 func (wq *WaitQueue) wakeUpNr(nr int) {
+	if wq.queued.Load() == 0 {
+		return
+	}
 	wq.mu.Lock()
-	defer wq.mu.Unlock()
 	for w := wq.head; w != nil; {
 		next := w.next
 		wq.removeLocked(w)
@@ -177,17 +186,19 @@ func (wq *WaitQueue) wakeUpNr(nr int) {
 		if w.exclusive {
 			nr--
 			if nr == 0 {
-				return
+				break
 			}
 		}
 		w = next
 	}
+	wq.mu.Unlock()
 }
 
 // addLocked puts a non-exclusive waiter at the head and an exclusive one at
 // the tail. Linux: add_wait_queue, add_wait_queue_exclusive.
 func (wq *WaitQueue) addLocked(w *waiter) {
 	w.queued = true
+	wq.queued.Add(1)
 	if w.exclusive {
 		w.prev, w.next = wq.tail, nil
 		if wq.tail != nil {
@@ -223,6 +234,7 @@ func (wq *WaitQueue) removeLocked(w *waiter) {
 		wq.tail = w.prev
 	}
 	w.prev, w.next, w.queued = nil, nil, false
+	wq.queued.Add(-1)
 }
 
 // WaitMany sleeps until cond() is true, t is interrupted (ErrRestartSys)

@@ -18,13 +18,17 @@ import (
 )
 
 // wakeList holds the queued wake-ups: for each thread slot, the futex
-// word its sleeper waits on, and a bit saying the slot has one. any is set
-// after the bits, cleared before they are read.
+// word its sleeper waits on, and a bit saying the slot has one. any has
+// a bit for each word of bits that may have one set: set after the bit,
+// cleared before the word is read.
 var wakeList struct {
 	any  atomic.Uint32
 	bits [MaxThreads / 64]atomic.Uint64
 	addr [MaxThreads]atomic.Uintptr
 }
+
+// any has a bit per word of bits.
+var _ [32 - MaxThreads/64]struct{}
 
 // ttwuQueue queues a futex wake of the word at addr, slept on by the
 // thread in slot (goroutine context; a trap may come between any two
@@ -32,7 +36,7 @@ var wakeList struct {
 func ttwuQueue(slot int, addr uintptr) {
 	wakeList.addr[slot].Store(addr)
 	wakeList.bits[slot/64].Or(1 << (slot % 64))
-	wakeList.any.Store(1)
+	wakeList.any.Or(1 << (slot / 64))
 }
 
 // SchedTTWUPending runs the queued wake-ups: a FUTEX_WAKE of one waiter
@@ -44,8 +48,8 @@ func SchedTTWUPending() {
 	if wakeList.any.Load() == 0 {
 		return
 	}
-	wakeList.any.Store(0)
-	for w := range wakeList.bits {
+	for words := wakeList.any.Swap(0); words != 0; words &= words - 1 {
+		w := bits.TrailingZeros32(words)
 		b := wakeList.bits[w].Swap(0)
 		for b != 0 {
 			slot := w*64 + bits.TrailingZeros64(b)

@@ -1,6 +1,7 @@
 /* fault WHAT: do something a user program must not, to show the kernel
  * turns it into a signal (or an error) and keeps serving. */
 #include <signal.h>
+#include <sys/mman.h>
 #include <stdint.h>
 #include <unistd.h>
 #include "user.h"
@@ -30,6 +31,18 @@ int main(int argc, char **argv)
 			r = read(0, (void *)bad[i], 16);
 			printf("read(%p): %zd %s\n", bad[i], r, r < 0 ? strerror(errno) : "");
 		}
+		/* Present pages the process may not write, or not touch at all:
+		 * the kernel must refuse them as the process's own access would. */
+		char *p = mmap(0, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		p[0] = 'x';
+		mprotect(p, 4096, PROT_READ);
+		ssize_t r = read(0, p, 16);
+		printf("read(PROT_READ): %zd %s\n", r, r < 0 ? strerror(errno) : "");
+		mprotect(p, 4096, PROT_NONE);
+		r = write(1, p, 16);
+		printf("write(PROT_NONE): %zd %s\n", r, r < 0 ? strerror(errno) : "");
+		r = read(0, p, 16);
+		printf("read(PROT_NONE): %zd %s\n", r, r < 0 ? strerror(errno) : "");
 		return 0;
 	}
 	if (!strcmp(w, "hlt"))

@@ -36,4 +36,5 @@
 #define CPU_TrapDepth 56
 #define CPU_IDTMode 64
 #define CPU_UserFX 72
-#define CPU_SIZE 80
+#define CPU_UserCR3 80
+#define CPU_SIZE 88

@@ -14,4 +14,5 @@ type PerCPU struct {
 	TrapDepth  uint64 // traps being handled on this CPU: 0 means kernel or user code was interrupted (Linux: irq_count)
 	IDTMode    uint64 // the IDT loaded: 0 idtKernel, 3 idtUser (the ring it serves)
 	UserFX     uint64 // where a system call from ring 3 saves the user's FPU state: its UserContext's Regs.FX (0: in the frame)
+	UserCR3    uint64 // the running thread's user page-table root (sched.Thread.CR3; 0: none): the direct user copies check it (uaccess_amd64.s)
 }

@@ -11,14 +11,17 @@ const (
 	VectorTimer   = VectorIRQBase + 0
 )
 
-var trapHandler func(tf *TrapFrame)
+var trapHandler func(tf *TrapFrame) *TrapFrame
 
 // SetTrapHandler installs the kernel's trap handler. Call it once during
-// early boot, before interrupts are enabled.
-func SetTrapHandler(h func(tf *TrapFrame)) { trapHandler = h }
+// early boot, before interrupts are enabled. The handler returns the frame
+// the exit resumes: tf, or another context's whole frame elsewhere (a
+// thread entering user mode resumes its UserContext's registers, one
+// leaving it the goroutine frame it parked on its kernel stack).
+func SetTrapHandler(h func(tf *TrapFrame) *TrapFrame) { trapHandler = h }
 
 // trapDispatch is called by alltraps on a kernel stack with the kernel TLS.
-func trapDispatch(tf *TrapFrame) { trapHandler(tf) }
+func trapDispatch(tf *TrapFrame) *TrapFrame { return trapHandler(tf) }
 
 // FXNone in TrapFrame.FXFlags: the frame's FX area holds no saved state;
 // the exit gives the context a fresh one (Go's MXCSR, X15 zero).
@@ -35,12 +38,56 @@ var mxcsrDefault uint32 = 0x1f80
 
 var fastSyscallHandler func(tf *TrapFrame) bool
 
+// runUserNR is the kernel's own system call that enters user mode, which
+// kernelSyscallCommon sends to runUserHandler (no number until set).
+var (
+	runUserNR      uint64 = ^uint64(0)
+	runUserHandler func(tf *TrapFrame) *TrapFrame
+)
+
+// SetRunUserHandler makes ring-0 SYSCALLs with number nr (the goroutine
+// of a user thread entering user mode, twice per system call the thread
+// makes) go to h instead of the trap handler, with the same frame and the
+// same contract. Call it once during early boot.
+func SetRunUserHandler(nr uint64, h func(tf *TrapFrame) *TrapFrame) {
+	runUserHandler = h
+	runUserNR = nr
+}
+
+var userSyscallHandler func(tf *TrapFrame) *TrapFrame
+
+// SetUserSyscallHandler makes the system calls from ring 3 that the fast
+// handler did not answer go to h, their FPU state saved, instead of the
+// trap handler, with the same contract. Call it once during early boot.
+func SetUserSyscallHandler(h func(tf *TrapFrame) *TrapFrame) { userSyscallHandler = h }
+
+// userSyscallDispatch is called by userSyscallReturn.
+func userSyscallDispatch(tf *TrapFrame) *TrapFrame {
+	if h := userSyscallHandler; h != nil {
+		return h(tf)
+	}
+	return trapHandler(tf)
+}
+
+// runUserDispatch is called by runUserReturn.
+func runUserDispatch(tf *TrapFrame) *TrapFrame { return runUserHandler(tf) }
+
+// fastSyscallNRs has a bit for each system call number (below 256) the
+// fast handler may answer: userSyscallCommon calls it for those only.
+var fastSyscallNRs [4]uint64
+
 // SetFastSyscallHandler installs the handler that may answer a system
-// call from ring 3 before the entry saves the user's FPU state. It runs
-// with the user's SSE registers live: it must not touch any but X15
+// call from ring 3 before the entry saves the user's FPU state, for the
+// numbers nrs (each below 256; others never reach it). It runs with the
+// user's SSE registers live: it must not touch any but X15
 // (TestFastSyscallPathLeavesSSEAlone reads its machine code), and it
 // reports whether it answered; if not, the call takes trapDispatch's path.
-func SetFastSyscallHandler(h func(tf *TrapFrame) bool) { fastSyscallHandler = h }
+func SetFastSyscallHandler(h func(tf *TrapFrame) bool, nrs ...uint64) {
+	fastSyscallHandler = h
+	for _, nr := range nrs {
+		fastSyscallNRs[nr/64] |= 1 << (nr % 64)
+	}
+}
 
 // fastSyscallDispatch is called by userSyscallCommon.
 func fastSyscallDispatch(tf *TrapFrame) bool {

@@ -3,9 +3,11 @@
 // running thread's kernel stack, switch FS to the kernel TLS (whose -8 slot
 // points at a fake g with stackguard0 = 0, so Go prologues never call
 // morestack here), call trapDispatch, and return with IRETQ into whatever
-// context the frame then holds: the scheduler switches threads by
+// context the frame it returns holds: the scheduler switches threads by
 // rewriting the frame (see sched.switchTo), and a thread entering or
-// leaving user mode likewise swaps a ring-0 frame for a ring-3 one.
+// leaving user mode resumes another frame: the user's registers in its
+// UserContext, or the goroutine frame it left parked at the top of the
+// thread's kernel stack (kernel/linux/usermode.go).
 //
 // Which stack the frame lands on (see desc.go for the two IDTs):
 //   - from ring 3 (idtUser), the CPU loads TSS.RSP0: the running thread's
@@ -117,6 +119,11 @@ TEXT ·kernelSyscallCommon(SB),NOSPLIT|NOFRAME,$0
 	MOVQ  $1, 0(SP)               // FXNone
 	SAVEFS
 	SUBQ  $512, SP
+	MOVQ  TF_RAX(SP), AX
+	CMPQ  AX, ·runUserNR(SB)
+	JNE   general
+	JMP   ·runUserReturn(SB)
+general:
 	JMP   ·trapDispatchReturn(SB)
 
 // userSyscallCommon is trapCommon for SYSCALL from ring 3 (Linux:
@@ -133,6 +140,11 @@ TEXT ·userSyscallCommon(SB),NOSPLIT|NOFRAME,$0
 	MOVQ  $0, 0(SP)
 	SAVEFS
 	SUBQ  $512, SP
+	MOVQ  TF_RAX(SP), AX
+	CMPQ  AX, $256
+	JAE   slow
+	BTQ   AX, ·fastSyscallNRs(SB)  // a number the fast handler may answer?
+	JCC   slow
 	MOVOU X15, FX_XMM15(SP)
 	KERNELFS
 	CLD
@@ -164,13 +176,15 @@ slow:
 	FXSAVE64 (AX)
 	ORQ   $2, AX                  // FXElsewhere
 	MOVQ  AX, TF_FXFlags(SP)
-	JMP   ·trapDispatchReturn(SB)
+	JMP   ·userSyscallReturn(SB)
 inframe:
 	FXSAVE64 (SP)
-	JMP   ·trapDispatchReturn(SB)
+	JMP   ·userSyscallReturn(SB)
 
 // trapDispatchReturn: the frame is complete (FX saved or marked FXNone).
-// Call trapDispatch and return through the frame it leaves.
+// Call trapDispatch and return through the frame it returns: usually
+// this one, but a thread entering or leaving user mode resumes another
+// whole frame (see x86.SetTrapHandler), so the exit pops from there.
 TEXT ·trapDispatchReturn(SB),NOSPLIT|NOFRAME,$0
 	KERNELFS
 	CLD
@@ -178,7 +192,36 @@ TEXT ·trapDispatchReturn(SB),NOSPLIT|NOFRAME,$0
 	SUBQ $16, SP
 	MOVQ AX, 0(SP)
 	CALL ·trapDispatch(SB)
-	ADDQ $16, SP
+	MOVQ 8(SP), SP                // the frame to resume
+	JMP  ·trapExit(SB)
+
+// runUserReturn is trapDispatchReturn for the kernel's way into user
+// mode (SetRunUserHandler): the same frame, a handler of its own.
+TEXT ·runUserReturn(SB),NOSPLIT|NOFRAME,$0
+	KERNELFS
+	CLD
+	MOVQ SP, AX
+	SUBQ $16, SP
+	MOVQ AX, 0(SP)
+	CALL ·runUserDispatch(SB)
+	MOVQ 8(SP), SP                // the frame to resume
+	JMP  ·trapExit(SB)
+
+// userSyscallReturn is trapDispatchReturn for a system call from ring 3
+// that the fast handler did not answer (SetUserSyscallHandler).
+TEXT ·userSyscallReturn(SB),NOSPLIT|NOFRAME,$0
+	KERNELFS
+	CLD
+	MOVQ SP, AX
+	SUBQ $16, SP
+	MOVQ AX, 0(SP)
+	CALL ·userSyscallDispatch(SB)
+	MOVQ 8(SP), SP                // the frame to resume
+	JMP  ·trapExit(SB)
+
+// trapExit returns through the frame at SP: its FPU state, FS base,
+// TrapDepth, the IDT for the ring it returns to, then the registers.
+TEXT ·trapExit(SB),NOSPLIT|NOFRAME,$0
 	MOVQ TF_FXFlags(SP), AX
 	TESTQ $1, AX
 	JNZ  fxfresh

@@ -114,6 +114,10 @@ var busy bool
 // was already counted.
 var rehit [sched.MaxThreads]uintptr
 
+// Active reports whether any probe is set: trap context that skips
+// linux.trap must then go through it (Trap). Trap context.
+func Active() bool { return armed.Load() != 0 }
+
 // Trap handles #BP and #DB raised by probes and reports whether it did;
 // kernel/linux calls it first for every trap. For any other trap taken in
 // the middle of a single step (the displaced instruction faulted), it

@@ -64,7 +64,9 @@ func early() uintptr {
 	}
 	x86.InitCPU(&x86.BootCPU, 0, uintptr(kernelFSBase()))
 	x86.SetTrapHandler(trap)
-	x86.SetFastSyscallHandler(userFastSyscall)
+	x86.SetFastSyscallHandler(userFastSyscall, identityNRs[:]...)
+	x86.SetRunUserHandler(SysRunUser, runUser)
+	x86.SetUserSyscallHandler(userSyscall)
 	mbi := (*multibootInfo)(physPtr(uintptr(bootInfo)))
 	parseMultiboot(mbi)
 	if !mm.InitKernelPageTables(kernelSegments[:nKernelSegments]) {

@@ -78,12 +78,12 @@ func sigbit(sig uint32) uint64 { return 1 << (sig - 1) }
 // to resume has an unblocked pending signal, divert it into the handler
 // (Linux: exit_to_user_mode → arch_do_signal_or_restart).
 func deliverSignals(tf *x86.TrapFrame) {
-	if sched.IsIdle() || inKernel(tf) || tf.CS&3 != 0 {
+	if tf.CS&3 != 0 || sched.IsIdle() {
 		return // user code: the runtime's signals wait for its goroutine
 	}
 	t := sched.Cur()
 	ready := t.SigPending &^ t.SigMask
-	if ready == 0 {
+	if ready == 0 || inKernel(tf) {
 		return
 	}
 	for sig := uint32(1); sig <= nSig; sig++ {

@@ -22,12 +22,18 @@ var Counters struct {
 	FastSyscalls uint64
 }
 
-// trap is the kernel's single entry from x86.alltraps.
-func trap(tf *x86.TrapFrame) {
+// trap is the kernel's single entry from x86.alltraps. It returns the
+// frame the exit resumes: tf, or the one a switch, sysRunUser or
+// leaveUser chose (sched.Resume).
+func trap(tf *x86.TrapFrame) *x86.TrapFrame {
 	// Dynamic probes: their INT3s and single steps (kernel/kprobes).
 	if kprobes.Trap(tf) {
-		return
+		return tf
 	}
+	// A trap inside trap context (a fault there) leaves the choice of
+	// the trap it interrupted alone.
+	outer := sched.Resume
+	sched.Resume = 0
 	// Wake-ups goroutine code queued since the last trap come first, so
 	// this trap may switch to a thread they woke (docs/processes.md).
 	sched.SchedTTWUPending()
@@ -54,8 +60,12 @@ func trap(tf *x86.TrapFrame) {
 	default:
 		// A vector nobody programmed: ignore it.
 	}
+	tf = sched.CurrentFrame(tf)
 	exitToUser(tf)
+	tf = sched.CurrentFrame(tf)
 	deliverSignals(tf)
+	sched.Resume = outer
+	return tf
 }
 
 // inKernel reports whether the trapped context was kernel (trap or idle)
@@ -65,6 +75,9 @@ func inKernel(tf *x86.TrapFrame) bool { return tf.CS&3 == 0 && tf.FSBase == kern
 
 func pageFault(tf *x86.TrapFrame) {
 	addr := uintptr(x86.ReadCR2())
+	if x86.UserAccessFault(tf, uint64(addr), resolveUserAccess) {
+		return
+	}
 	write := tf.ErrorCode&2 != 0
 	r := mm.HandleFault(addr, write)
 	if r == mm.FaultMapped {
@@ -88,6 +101,13 @@ func pageFault(tf *x86.TrapFrame) {
 	if !forceSigFault(tf, sigSEGV, code, uint64(addr)) {
 		crash(tf, "page fault with no SIGSEGV handler")
 	}
+}
+
+// resolveUserAccess faults in the user page a direct user copy of the
+// address space mm touched (x86.UserAccessFault), as the process's own
+// access would: false sends the copy to its slow path.
+func resolveUserAccess(m, addr uintptr, errCode uint64) bool {
+	return mm.UserFault(m, addr, errCode|mm.FaultErrUser) == mm.FaultMapped
 }
 
 // exception handles the other CPU exceptions: a kernel-context one is a

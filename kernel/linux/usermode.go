@@ -17,6 +17,7 @@ import (
 	"unsafe"
 
 	"gomenuos/arch/x86"
+	"gomenuos/kernel/kprobes"
 	"gomenuos/kernel/mm"
 	"gomenuos/sched"
 )
@@ -56,39 +57,98 @@ func sysRunUser(c call) int64 {
 	r.CS, r.SS = x86.UserCS, x86.UserDS
 	r.RFLAGS = r.RFLAGS&userRFLAGS | x86.FlagIF | 2
 	*(*uint32)(ptr(uintptr(ptrOf(&r.FX[24])))) &= 0xFFFF // MXCSR: reserved bits fault FXRSTOR
-	x86.CopyFrame(&u.Kernel, c.tf)                       // FXNone: the registers only
 	if c.a[0]&15 == 0 {
-		// The user's FPU state stays in r.FX (the UserContext's first
-		// bytes): the exit loads it from there, and a system call
-		// saves it there again (PerCPU.UserFX).
-		x86.CopyFrameRegs(c.tf, r)
-		c.tf.FXFlags = uint64(c.a[0]) | x86.FXElsewhere
+		// The usual case: nothing is copied. The goroutine's frame stays
+		// where its SYSCALL built it, at the top of the thread's kernel
+		// stack, and the stack top moves below it, so the thread's traps
+		// from ring 3 land under it; the exit resumes the user's
+		// registers straight from r, and its FPU state stays in r.FX
+		// (the UserContext's first bytes): a system call saves it there
+		// again (PerCPU.UserFX). leaveUser undoes this.
+		r.FXFlags = uint64(c.a[0]) | x86.FXElsewhere
 		x86.BootCPU.PerCPU.UserFX = uint64(c.a[0])
+		u.KernelFrame = uintptr(unsafe.Pointer(c.tf))
+		sched.SetKernelStackTop(uint64(u.KernelFrame))
+		sched.Resume = uintptr(unsafe.Pointer(r))
 	} else {
+		// A context the FXRSTOR could not load in place: swap copies.
+		x86.CopyFrame(&u.Kernel, c.tf) // FXNone: the registers only
+		u.KernelFrame = 0
 		*c.tf = *r
 		c.tf.FXFlags = 0
 		x86.BootCPU.PerCPU.UserFX = 0
 	}
 	t.User = c.a[0]
-	t.CR3 = u.CR3
-	if x86.ReadCR3() != u.CR3 {
-		x86.WriteCR3(u.CR3)
-	}
+	sched.SetRoot(u.CR3)
 	sched.SetUserGS(u.GSBase)
 	return noReturnVal
 }
 
-// leaveUser parks the user's registers in its UserContext and resumes the
-// goroutine at its SysRunUser, which returns 0.
-func leaveUser(tf *x86.TrapFrame) {
+// runUser serves SysRunUser straight from the SYSCALL entry
+// (x86.SetRunUserHandler), without trap's general dispatch: the queued
+// wake-ups first, as every trap does (they only make threads runnable),
+// then sysRunUser. With a CPU timer armed (doSyscall's
+// runSyscallCPUTimers) or a probe set (kprobes.Trap) it is trap's. A
+// goroutine's SysRunUser is never a nested trap, so no other trap's
+// Resume is pending. Trap context.
+func runUser(tf *x86.TrapFrame) *x86.TrapFrame {
+	if armed != 0 || kprobes.Active() {
+		return trap(tf) // CPU timers to run, or a probed SYSCALL stepped out of line
+	}
+	sched.SchedTTWUPending()
+	Counters.Syscalls[SysRunUser]++
+	if r := sysRunUser(call{tf: tf, a: [6]uintptr{uintptr(tf.RDI)}}); r != noReturnVal {
+		// Not entered (a kick, bad registers): the goroutine resumes,
+		// and a signal for its thread may be due.
+		tf.RAX = uint64(r)
+		deliverSignals(tf)
+		return tf
+	}
+	tf = sched.CurrentFrame(tf) // the user's registers
+	sched.Resume = 0
+	return tf
+}
+
+// userSyscall serves a system call from ring 3 straight from the entry
+// (x86.SetUserSyscallHandler), without trap's general dispatch: the
+// queued wake-ups first, as every trap does, then the thread leaves user
+// mode for its goroutine to serve the call, whose frame may have a signal
+// due. The calls trap context answers itself (clock_gettime, the
+// identities when the fast handler could not) are trap's. A trap from
+// ring 3 is never nested, so no other trap's Resume is pending; probes
+// never handle one (kprobes.Trap). Trap context.
+func userSyscall(tf *x86.TrapFrame) *x86.TrapFrame {
+	if tf.RAX == 228 || identityNR(tf.RAX) || sched.Cur().User == 0 {
+		return trap(tf)
+	}
+	sched.SchedTTWUPending()
+	Counters.UserSyscalls++
+	k := leaveUser(tf)
+	deliverSignals(k)
+	return k
+}
+
+// leaveUser parks the user's registers in its UserContext and returns the
+// frame that resumes the goroutine at its SysRunUser, which returns 0: the
+// one sysRunUser left on the kernel stack (the stack top goes back above
+// it), or tf with the copy in Kernel.
+func leaveUser(tf *x86.TrapFrame) *x86.TrapFrame {
 	t := sched.Cur()
 	u := (*sched.UserContext)(ptr(t.User))
 	x86.CopyFrame(&u.Regs, tf) // FXElsewhere: the FPU state is in u.Regs.FX already
 	x86.BootCPU.PerCPU.UserFX = 0
-	x86.CopyFrame(tf, &u.Kernel)
-	tf.RAX = 0
 	t.User = 0
 	t.Kick = false
+	if u.KernelFrame != 0 {
+		k := (*x86.TrapFrame)(ptr(u.KernelFrame))
+		sched.SetKernelStackTop(uint64(u.KernelFrame) + uint64(unsafe.Sizeof(*k)))
+		u.KernelFrame = 0
+		k.RAX = 0
+		return k
+	}
+	x86.CopyFrame(tf, &u.Kernel)
+	tf.RAX = 0
+	return tf
 }
 
 // userTrap handles the traps that come from ring 3 and are not
@@ -99,7 +159,8 @@ func userTrap(tf *x86.TrapFrame) {
 	if t.User == 0 {
 		crash(tf, "trap from ring 3 on a thread with no user context")
 	}
-	if tf.Vector == x86.VectorSyscall && fastSyscall(tf, (*sched.UserContext)(ptr(t.User))) {
+	if tf.Vector == x86.VectorSyscall && (tf.RAX == 228 || identityNR(tf.RAX)) &&
+		fastSyscall(tf, (*sched.UserContext)(ptr(t.User))) {
 		return
 	}
 	if tf.Vector == 14 {
@@ -110,7 +171,7 @@ func userTrap(tf *x86.TrapFrame) {
 			return
 		}
 	}
-	leaveUser(tf)
+	sched.Resume = uintptr(unsafe.Pointer(leaveUser(tf)))
 }
 
 // exitToUser runs last on every trap exit: a thread about to return to
@@ -118,7 +179,7 @@ func userTrap(tf *x86.TrapFrame) {
 // exit_to_user_mode_loop seeing _TIF_SIGPENDING).
 func exitToUser(tf *x86.TrapFrame) {
 	if tf.CS&3 != 0 && sched.Cur().Kick {
-		leaveUser(tf)
+		sched.Resume = uintptr(unsafe.Pointer(leaveUser(tf)))
 	}
 }
 
@@ -142,7 +203,7 @@ func sysDropRoot(root uint64) int64 {
 // registers live, so it is integer code only (see
 // x86.SetFastSyscallHandler); anything else goes on to trap's path.
 func userFastSyscall(tf *x86.TrapFrame) bool {
-	t := sched.Cur()
+	t := sched.Cur() // the entry calls this only for identityNRs
 	if t.User == 0 || t.Kick {
 		return false
 	}
@@ -153,6 +214,19 @@ func userFastSyscall(tf *x86.TrapFrame) bool {
 	Counters.UserSyscalls++
 	Counters.FastSyscalls++
 	return true
+}
+
+// identityNRs are identitySyscall's calls: getpid, getppid, gettid,
+// getuid, getgid, geteuid, getegid.
+var identityNRs = [...]uint64{39, 110, 186, 102, 104, 107, 108}
+
+// identityNR reports whether nr is one of identitySyscall's calls.
+func identityNR(nr uint64) bool {
+	switch nr {
+	case 39, 110, 186, 102, 104, 107, 108:
+		return true
+	}
+	return false
 }
 
 // identitySyscall sets tf.RAX for getpid, getppid, gettid and the
@@ -180,7 +254,7 @@ func identitySyscall(tf *x86.TrapFrame, u *sched.UserContext) bool {
 // wake here). It reports false to leave the call to the goroutine: any
 // other number, or a user pointer the trap handler cannot write through now.
 func fastSyscall(tf *x86.TrapFrame, u *sched.UserContext) bool {
-	if u.Slow {
+	if u.Slow || (tf.RAX != 228 && !identityNR(tf.RAX)) {
 		return false
 	}
 	if tf.RAX == 228 { // clock_gettime

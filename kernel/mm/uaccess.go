@@ -4,12 +4,18 @@ package mm
 // copy_from_user, copy_to_user, strncpy_from_user, clear_user).
 // Goroutine context.
 //
-// User memory is never touched through the user's own mappings: each page
-// is looked up in the process's page tables (faulting it in, or breaking
-// copy-on-write for a write, exactly as the process's own access would)
-// and copied through the direct map. A pointer into the kernel half, a
-// non-canonical one, or one no mapping covers with the needed access gives
-// EFAULT; nothing a process passes can make the kernel fault.
+// Two paths. The fast one, for the process whose goroutine is running (a
+// system call's own), copies through the user's own mappings with a fault
+// fixup (x86.CopyToUserDirect: the fault handler faults pages in as the
+// process's own access would, and a fault it cannot resolve makes the copy
+// report failure instead of crashing). Whenever it fails — another tree
+// loaded, the address space busy, a bad page — the slow path decides: each
+// page is looked up in the process's page tables under mu (faulting it in,
+// or breaking copy-on-write for a write, exactly as the process's own
+// access would) and copied through the direct map. A pointer into the
+// kernel half, a non-canonical one, or one no mapping covers with the
+// needed access gives EFAULT; nothing a process passes can make the kernel
+// crash.
 
 import (
 	"syscall"
@@ -48,11 +54,20 @@ func (m *MM) pageForLocked(addr uintptr, write bool) (uintptr, bool) {
 	return x86.PhysToVirt(pte.Addr()), true
 }
 
+// direct reports whether the direct copies may be tried (see kernelOnly);
+// x86's routines themselves check that m's tree is the running thread's.
+func (m *MM) direct() bool { return !m.kernelOnly.Load() }
+
+func (m *MM) id() uintptr { return uintptr(unsafe.Pointer(m)) }
+
 // CopyFromUser copies len(dst) bytes from user address addr (Linux:
 // copy_from_user).
 func (m *MM) CopyFromUser(dst []byte, addr uintptr) error {
 	if !userRange(addr, uintptr(len(dst))) {
 		return syscall.EFAULT
+	}
+	if m.direct() && x86.CopyFromUserDirect(dst, addr, m.Root, m.id()) {
+		return nil
 	}
 	m.lock()
 	defer m.unlock()
@@ -72,6 +87,9 @@ func (m *MM) CopyFromUser(dst []byte, addr uintptr) error {
 func (m *MM) CopyToUser(addr uintptr, src []byte) error {
 	if !userRange(addr, uintptr(len(src))) {
 		return syscall.EFAULT
+	}
+	if m.direct() && x86.CopyToUserDirect(addr, src, m.Root, m.id()) {
+		return nil
 	}
 	m.lock()
 	defer m.unlock()
@@ -119,6 +137,9 @@ func (m *MM) StrncpyFromUser(addr uintptr, max int) (string, error) {
 func (m *MM) CheckAccess(addr, n uintptr, write bool) bool {
 	if !userRange(addr, n) {
 		return false
+	}
+	if write && m.direct() && x86.FaultInWriteable(addr, n, m.Root, m.id()) {
+		return true
 	}
 	m.lock()
 	defer m.unlock()

@@ -66,6 +66,11 @@ type MM struct {
 	Brk      uintptr // current break
 	RSS      int     // resident pages this tree's faults mapped (approximate)
 	users    atomic.Int32
+	// kernelOnly is set once a PROT_NONE mprotect may have left present
+	// pages mapped for the kernel only (reprotect): a kernel access there
+	// would not fault, so the direct user copies (uaccess.go) are off for
+	// this address space from then on. Sticky, and inherited by fork.
+	kernelOnly atomic.Bool
 }
 
 // NewMM returns an empty address space whose upper half is the kernel's.
@@ -345,6 +350,9 @@ func (m *MM) Protect(addr, length uintptr, prot uint32) error {
 	end := addr + pageAlign(length)
 	m.lock()
 	defer m.unlock()
+	if prot&(ProtRead|ProtWrite|ProtExec) == 0 {
+		m.kernelOnly.Store(true)
+	}
 	for va := addr; va < end; {
 		i := m.findVMA(va)
 		if i < 0 {
@@ -444,6 +452,7 @@ func (m *MM) DupMM() (*MM, error) {
 	defer m.unlock()
 	child.vmas = append([]UVMA(nil), m.vmas...)
 	child.BrkStart, child.Brk, child.RSS = m.BrkStart, m.Brk, m.RSS
+	child.kernelOnly.Store(m.kernelOnly.Load())
 	n := 0
 	for _, v := range m.vmas {
 		shared := v.Flags&VMShared != 0

@@ -169,8 +169,9 @@ func (p *Process) Cwd() string {
 // Files is the descriptor table.
 func (p *Process) Files() *fs.FDTable {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	return p.files
+	ft := p.files
+	p.mu.Unlock() // no defer: every read and write of a process passes here
+	return ft
 }
 
 // MM is the address space (nil once the process has exited).

@@ -2,6 +2,7 @@ package proc
 
 import (
 	"sync"
+	"sync/atomic"
 	"syscall"
 )
 
@@ -108,7 +109,19 @@ func sigbit(sig int) uint64 { return 1 << (sig - 1) }
 // unblockable signals can never be blocked or caught.
 const unblockable = 1<<(sigKILL-1) | 1<<(sigSTOP-1)
 
-type sigLock = sync.Mutex
+// sigLock guards a thread's mask, pending signals and altstack. Every
+// unlock bumps gen, and so do the senders of process-wide signals and
+// kicks: the return to user mode skips its look for signals while gen
+// has not moved since a look that found nothing (archDoSignalOrRestart).
+type sigLock struct {
+	sync.Mutex
+	gen atomic.Uint32
+}
+
+func (l *sigLock) Unlock() {
+	l.gen.Add(1)
+	l.Mutex.Unlock()
+}
 
 // sigaction is a handler as rt_sigaction passes it.
 type sigaction struct {
@@ -240,6 +253,9 @@ func (p *Process) sendSignal(info sigInfo) {
 	p.pending.add(info)
 	threads := append([]*Thread(nil), p.threads...)
 	p.mu.Unlock()
+	for _, t := range threads {
+		t.sigMu.gen.Add(1) // every thread looks again (it may be the one to take it)
+	}
 	if sig == sigKILL {
 		p.doGroupExit(sig, threads)
 		return
@@ -282,6 +298,7 @@ func (t *Thread) dequeueSignal() (sigInfo, bool) {
 	t.sigMu.Lock()
 	allowed := ^t.mask | unblockable
 	info, ok := t.pending.take(allowed)
+	t.sigSeen = t.sigMu.gen.Load() + 1 // what gen is after this unlock
 	t.sigMu.Unlock()
 	if ok {
 		return info, true
@@ -326,6 +343,16 @@ func (t *Thread) recalcSigPending() {
 // mode (Linux: arch_do_signal_or_restart → get_signal, handle_signal),
 // and restarts or fails the interrupted system call.
 func (t *Thread) archDoSignalOrRestart() {
+	// Nothing sent, no mask changed, no kick since the last look found
+	// nothing, and no restart to decide: nothing to do (Linux: the
+	// _TIF_SIGPENDING test before exit_to_user_mode_loop). The task's
+	// interrupt flag is still clear from that look: only kicks set it.
+	if t.sigQuiet && t.sigMu.gen.Load() == t.sigQuietGen && !t.restoreMask &&
+		!t.exitNow.Load() && !restartErrno(t.ctx.Regs.RAX) {
+		t.origRAX = ^uint64(0)
+		return
+	}
+	t.sigQuiet = false
 	handled, drained := false, false
 	for !t.exitNow.Load() {
 		info, ok := t.dequeueSignal()
@@ -371,9 +398,16 @@ func (t *Thread) archDoSignalOrRestart() {
 		// recalc_sigpending's answer, without asking again. (A signal
 		// sent since kicks the thread, as it would after the recalc.)
 		t.task.ClearInterrupt()
+		t.sigQuiet, t.sigQuietGen = true, t.sigSeen
 		return
 	}
 	t.recalcSigPending()
+}
+
+// restartErrno reports whether rax is one of the internal restart errnos.
+func restartErrno(rax uint64) bool {
+	e := -int64(rax)
+	return e >= int64(errRestartSys) && e <= int64(errRestartBlock)
 }
 
 // restartSyscall decides what an interrupted system call returns (Linux:

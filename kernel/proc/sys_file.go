@@ -250,8 +250,9 @@ func ksysRead(t *Thread, a args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer f.Put()
-	return t.readFile(f, a[1], a[2], -1)
+	n, err := t.readFile(f, a[1], a[2], -1)
+	f.Put() // no defer: the busiest calls there are
+	return n, err
 }
 
 func ksysWrite(t *Thread, a args) (uintptr, error) {
@@ -259,8 +260,9 @@ func ksysWrite(t *Thread, a args) (uintptr, error) {
 	if err != nil {
 		return 0, err
 	}
-	defer f.Put()
-	return t.writeFile(f, a[1], a[2], -1)
+	n, err := t.writeFile(f, a[1], a[2], -1)
+	f.Put()
+	return n, err
 }
 
 func sysPread(t *Thread, a args) (uintptr, error) {

@@ -34,6 +34,9 @@ type Thread struct {
 	altSize uintptr
 	altOff  bool // SS_DISABLE
 
+	sigSeen     uint32 // goroutine: sigMu.gen after dequeueSignal's last look
+	sigQuiet    bool   // goroutine: that look found nothing deliverable ...
+	sigQuietGen uint32 // goroutine: ... at this sigMu.gen
 	savedMask   uint64 // goroutine: the mask rt_sigsuspend replaced
 	restoreMask bool   // goroutine: put savedMask back after the handler (Linux: TIF_RESTORE_SIGMASK)
 
@@ -142,6 +145,7 @@ func (t *Thread) handleExit() {
 // kick makes the thread notice a signal or an exit: it leaves user mode at
 // once, and an interruptible wait it sleeps in ends.
 func (t *Thread) kick() {
+	t.sigMu.gen.Add(1) // the return to user mode must look (archDoSignalOrRestart)
 	t.task.Interrupt()
 	if k := t.ktid.Load(); k != 0 {
 		syscall.RawSyscall(linux.SysKick, uintptr(k), 0, 0)

@@ -83,6 +83,7 @@ func TestQEMUUserFaultsBecomeSignals(t *testing.T) {
 	for _, p := range []string{"0xffff888000100000", "0xffffffff84001000", "0x1000", "0x7ffffffff000", "0xffffffffffffffff"} {
 		fmt.Fprintf(&want, "write(%s): -1 Bad address\nread(%s): -1 Bad address\n", p, p)
 	}
+	want.WriteString("read(PROT_READ): -1 Bad address\nwrite(PROT_NONE): -1 Bad address\nread(PROT_NONE): -1 Bad address\n")
 	expectOutput(t, m, "fault efault", want.String())
 	expectOutput(t, m, "/bin/hello still", "hello, world\nargv[1] = still\n")
 }

@@ -51,6 +51,7 @@ var percpu = []field{
 	{"TrapDepth", 8, "traps being handled on this CPU: 0 means kernel or user code was interrupted (Linux: irq_count)"},
 	{"IDTMode", 8, "the IDT loaded: 0 idtKernel, 3 idtUser (the ring it serves)"},
 	{"UserFX", 8, "where a system call from ring 3 saves the user's FPU state: its UserContext's Regs.FX (0: in the frame)"},
+	{"UserCR3", 8, "the running thread's user page-table root (sched.Thread.CR3; 0: none): the direct user copies check it (uaccess_amd64.s)"},
 }
 
 // paranoid lists the vectors that may arrive while GS holds the user's
