@@ -95,7 +95,9 @@ func (p *Proto) tcpV4RcvLocked(src, dst netip.Addr, payload []byte, verified boo
 		return
 	}
 	if s := p.lookupEstablishedLocked(g.tuple()); s != nil {
-		s.tcpV4DoRcvLocked(&g)
+		if !s.tcpHoldAckLocked(&g) {
+			s.tcpV4DoRcvLocked(&g)
+		}
 		return
 	}
 	if tw := p.twhash[twKeyOf(g.tuple())]; tw != nil {

@@ -37,6 +37,7 @@ type MIB struct {
 	// Rate-limited answers (Linux: LINUX_MIB_TCPACKSKIPPED*).
 	TCPACKSkippedSeq, TCPACKSkippedPAWS, TCPACKSkippedChallenge atomic.Uint64
 	DropBadFlags                                                atomic.Uint64
+	TCPAckCoalesced                                             atomic.Uint64 // pure ACKs a newer one of the same burst replaced (batch.go)
 }
 
 // atomicCounter is one MIB counter.
@@ -78,7 +79,8 @@ func (m *MIB) extRows() []mibRow {
 		{"TCPSACKReorder", &m.TCPSACKReorder},
 		{"TCPHystartDelayDetect", &m.TCPHystartDelayDetect}, {"TCPHystartDelayCwnd", &m.TCPHystartDelayCwnd},
 		{"TCPACKSkippedSeq", &m.TCPACKSkippedSeq}, {"TCPACKSkippedPAWS", &m.TCPACKSkippedPAWS},
-		{"TCPACKSkippedChallenge", &m.TCPACKSkippedChallenge}, {"TCPDropBadFlags", &m.DropBadFlags}}
+		{"TCPACKSkippedChallenge", &m.TCPACKSkippedChallenge}, {"TCPDropBadFlags", &m.DropBadFlags},
+		{"TCPAckCoalesced", &m.TCPAckCoalesced}}
 }
 
 // WriteSNMP writes the "Tcp:" header and value lines as /proc/net/snmp

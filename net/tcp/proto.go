@@ -95,6 +95,7 @@ type Proto struct {
 	twTimer   sockTimer               // fires for twQueue's head
 	batch     int                     // depth of BeginBatch calls (batch.go)
 	batchAcks []*Sock                 // sockets whose ACK waits for EndBatch
+	batchHeld []*Sock                 // sockets holding a received pure ACK (batch.go)
 	ccs       map[string]func() CongestionControl
 
 	challengeSecond int64  // the second challengeCount belongs to

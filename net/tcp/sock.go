@@ -125,7 +125,9 @@ type Sock struct {
 	segsSinceAck int
 	quickAcks    int // immediate ACKs left (Linux: icsk_ack.quick)
 	ackNow       bool
-	ackDeferred  bool // queued for the end of the receive burst (batch.go)
+	ackDeferred  bool    // queued for the end of the receive burst (batch.go)
+	ackHeld      bool    // heldAck waits for the end of the receive burst (batch.go)
+	heldAck      segment // the newest pure ACK of the burst, not yet processed
 	probesOut    int
 	lastRecvAt   time.Time
 	finAcked     bool

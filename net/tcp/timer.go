@@ -40,6 +40,7 @@ func (s *Sock) fire(st *sockTimer, handler func()) func() {
 	return func() {
 		p := s.proto
 		p.lock()
+		s.tcpFlushHeldAckLocked() // a held ACK may disarm or move the timer
 		if st.armed && !p.now().Before(st.deadline) {
 			st.armed = false
 			if !s.done {
