@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"runtime"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -535,6 +536,38 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 	}
 	if kicks != 1 {
 		t.Fatalf("%d immediate notifications for 540 KB queued; want 1, at the budget", kicks)
+	}
+}
+
+// Without segmentation offload a burst is MSS frames, and the sender
+// kicks at once after 16 KiB of them (so the device starts while the rest
+// are built), not after 512 KiB.
+func TestBurstOfMSSFramesKicksEarly(t *testing.T) {
+	n := newNIC(t, allFeatures, 64, 64)
+	<-n.fake.Notified() // the receive kick from Probe
+	kickedNow := func() bool {
+		select {
+		case q := <-n.fake.Notified():
+			return q == 1
+		default:
+			return false
+		}
+	}
+	runtime.LockOSThread() // keep the kicker from running in parallel
+	defer runtime.UnlockOSThread()
+	frame := ethFrame(strings.Repeat("m", 1500)) // 1,514 bytes and a 12-byte header
+	for i := 1; i <= 11; i++ {
+		if err := n.dev.Transmit(frame); err != nil {
+			t.Fatal(err)
+		}
+		if k := kickedNow(); k != (i == 11) {
+			t.Fatalf("frame %d (%d bytes queued): kicked at once %v", i, i*1526, k)
+		}
+	}
+	for i := range 11 {
+		if got := n.take(); len(got) != 12+len(frame) {
+			t.Fatalf("frame %d: device got %d bytes", i, len(got))
+		}
 	}
 }
 

@@ -297,11 +297,28 @@ func (d *Device) pokeTx() {
 // alternating, both orders: 1.07-1.67x guest→host).
 const kickBudget = 512 << 10
 
+// kickBudgetMSS is kickBudget for a device without segmentation offload
+// (QEMU's user networking): a burst there is a window of MSS frames, 64
+// KiB when the peer does not scale windows (slirp), so at 512 KiB it went
+// out behind one notification after it was all built, and that
+// notification waited about 425 µs for QEMU (a quarter of the guest's
+// time). Kicking after the first 16 KiB lets QEMU's I/O thread start on
+// the frames while the rest are built; the device then suppresses the
+// notifications for the rest (VIRTQ_USED_F_NO_NOTIFY) or takes them
+// cheaply. make profile, user networking guest→host, 4 x 64 MiB:
+// notifications 4,115 -> 13,673 but their time 1.75 s -> 0.95 s (70 µs
+// each); A/B against 512 KiB, alternating: 1.34x.
+const kickBudgetMSS = 16 << 10
+
 // kickOrDeferLocked notifies the device of n bytes just queued, via the
 // kicker or, past kickBudget, now.
 func (d *Device) kickOrDeferLocked(n int) {
 	d.unkicked += n
-	if d.unkicked >= kickBudget {
+	budget := kickBudget
+	if d.gsoPool == nil {
+		budget = kickBudgetMSS
+	}
+	if d.unkicked >= budget {
 		d.unkicked = 0
 		d.kick(d.txq)
 		return
