@@ -540,7 +540,7 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 }
 
 // Without segmentation offload a burst is MSS frames, and the sender
-// kicks at once after 16 KiB of them (so the device starts while the rest
+// kicks at once after 8 KiB of them (so the device starts while the rest
 // are built), not after 512 KiB.
 func TestBurstOfMSSFramesKicksEarly(t *testing.T) {
 	n := newNIC(t, allFeatures, 64, 64)
@@ -556,15 +556,15 @@ func TestBurstOfMSSFramesKicksEarly(t *testing.T) {
 	runtime.LockOSThread() // keep the kicker from running in parallel
 	defer runtime.UnlockOSThread()
 	frame := ethFrame(strings.Repeat("m", 1500)) // 1,514 bytes and a 12-byte header
-	for i := 1; i <= 11; i++ {
+	for i := 1; i <= 12; i++ {
 		if err := n.dev.Transmit(frame); err != nil {
 			t.Fatal(err)
 		}
-		if k := kickedNow(); k != (i == 11) {
+		if k := kickedNow(); k != (i == 6 || i == 12) {
 			t.Fatalf("frame %d (%d bytes queued): kicked at once %v", i, i*1526, k)
 		}
 	}
-	for i := range 11 {
+	for i := range 12 {
 		if got := n.take(); len(got) != 12+len(frame) {
 			t.Fatalf("frame %d: device got %d bytes", i, len(got))
 		}
