@@ -162,7 +162,7 @@ func (s *Sock) tcpSetXmitTimerLocked() {
 
 // tcpCongControlLocked adjusts cwnd after an ACK: PRR while reducing,
 // else the congestion control's growth when data was delivered in order
-// (Linux: tcp_cong_control, tcp_may_raise_cwnd).
+// (Linux: tcp_cong_control, tcp_may_raise_cwnd), in whatever state.
 func (s *Sock) tcpCongControlLocked(acked, sacked int, f ackFlag, newlyLost bool) {
 	if s.caState == caCWR || s.caState == caRecovery {
 		s.tcpCwndReductionLocked(acked+sacked, f, newlyLost)
@@ -172,7 +172,10 @@ func (s *Sock) tcpCongControlLocked(acked, sacked int, f ackFlag, newlyLost bool
 	if s.reordering > tcpDupThresh {
 		progress = f&(flagDataAcked|flagDataSacked) != 0
 	}
-	if progress && (s.state == StateEstablished || s.state == StateCloseWait) {
+	// Any synchronized state (tcpAckLocked returned before this for the
+	// others): after Close the rest of the send buffer still goes out in
+	// FIN-WAIT-1, CLOSING or LAST-ACK, and cwnd must grow there too.
+	if progress {
 		s.cc.CongAvoid(&s.ccState, uint32(max(acked+sacked, 1)), s.proto.now(), s.rtt.srtt)
 	}
 }

@@ -388,3 +388,29 @@ func TestReorderedDupAckPassesPAWS(t *testing.T) {
 		t.Fatalf("PAWSEstab %d for a reordered duplicate ACK, want 0", n)
 	}
 }
+
+// TestCwndGrowsAfterClose: an application that writes everything and
+// closes leaves the data in the send buffer and the socket in FIN-WAIT-1.
+// ACKs must still grow cwnd there (Linux's tcp_cong_control looks at no
+// state): after an RTO cwnd restarts at one segment, and a window frozen
+// there sends the rest of the buffer one segment per round trip, with an
+// RTO for every segment lost on the way.
+func TestCwndGrowsAfterClose(t *testing.T) {
+	p := newSender(t, "reno")
+	must(t, sendAll(p.s, 40*p.mss))
+	if got := p.sent(); len(got) != 10 {
+		t.Fatalf("initial window sent %d segments, want 10", len(got))
+	}
+	p.s.Close()
+	if st := p.s.State(); st != StateFinWait1 {
+		t.Fatalf("state %v after Close with data queued, want FIN-WAIT-1", st)
+	}
+	p.sc.run(50 * time.Millisecond)
+	_, before, _, _ := p.state()
+	for k := 1; k <= 4; k++ {
+		p.ack(p.seqOf(k))
+	}
+	if _, cwnd, _, _ := p.state(); cwnd != before+4 {
+		t.Fatalf("cwnd %d after four ACKs in slow start in FIN-WAIT-1, want %d", cwnd, before+4)
+	}
+}
