@@ -43,10 +43,10 @@ func (p *sender) ackWith(ack uint32, wnd uint16, fl uint8) {
 	p.sc.inject(seg{dport: p.port, seq: peerISS + 1, ack: ack, flags: flagAck | fl, wnd: wnd, opts: o})
 }
 
-// Within a burst the pure ACKs that advance SND.UNA are processed once, as
-// the newest: five ACKs of one segment each send, at the end of the burst,
-// the ten segments that five ACKs processed one by one send in slow start.
-func TestBurstPureAcksCoalesced(t *testing.T) {
+// newBulkSender is a Reno sender that has written 40 segments and sent
+// its initial window of 10.
+func newBulkSender(t *testing.T) *sender {
+	t.Helper()
 	p := newSender(t, "reno")
 	p.sc.run(50 * time.Millisecond)
 	if _, err := p.s.Send(make([]byte, 40*p.mss)); err != nil {
@@ -55,6 +55,14 @@ func TestBurstPureAcksCoalesced(t *testing.T) {
 	if got := p.sent(); len(got) != 10 {
 		t.Fatalf("initial window sent %d segments, want 10", len(got))
 	}
+	return p
+}
+
+// Within a burst the pure ACKs that advance SND.UNA are processed once, as
+// the newest: five ACKs of one segment each send, at the end of the burst,
+// the ten segments that five ACKs processed one by one send in slow start.
+func TestBurstPureAcksCoalesced(t *testing.T) {
+	p := newBulkSender(t)
 	p.sc.p.BeginBatch()
 	for k := 1; k <= 5; k++ {
 		p.ackWith(p.seqOf(k), 0, 0)
@@ -81,12 +89,7 @@ func TestBurstPureAcksCoalesced(t *testing.T) {
 // duplicate counts, and the third retransmits within the burst. ACKs with
 // SACK blocks or ECE are not held either.
 func TestBurstDupAcksNotCoalesced(t *testing.T) {
-	p := newSender(t, "reno")
-	p.sc.run(50 * time.Millisecond)
-	if _, err := p.s.Send(make([]byte, 40*p.mss)); err != nil {
-		t.Fatal(err)
-	}
-	p.sent()
+	p := newBulkSender(t)
 	p.sc.p.BeginBatch()
 	p.ackWith(p.seqOf(1), 0, 0) // held
 	p.ackWith(p.seqOf(1), 0, 0) // a duplicate: flushes the held one, then counts
@@ -114,12 +117,7 @@ func TestBurstDupAcksNotCoalesced(t *testing.T) {
 // an ACK carrying ECE (or any other flag) is processed after the held one,
 // not in its place.
 func TestBurstCoalescedAckWindowAndFlags(t *testing.T) {
-	p := newSender(t, "reno")
-	p.sc.run(50 * time.Millisecond)
-	if _, err := p.s.Send(make([]byte, 40*p.mss)); err != nil {
-		t.Fatal(err)
-	}
-	p.sent()
+	p := newBulkSender(t)
 	p.sc.p.BeginBatch()
 	p.ackWith(p.seqOf(1), 60000, 0)
 	p.ackWith(p.seqOf(2), 30000, 0)
