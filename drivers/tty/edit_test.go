@@ -114,6 +114,27 @@ func TestEscapeSplitAcrossReads(t *testing.T) {
 	assert.Equal(t, "MenuOS>>abcd", render(s.String()).line(0))
 }
 
+// TestControlEndsUnfinishedEscape: a control character after a stray ESC
+// (or inside an unfinished CSI) is not swallowed into the sequence: ^C
+// still cancels the line and a newline still ends it (the fuzzer's input
+// " ^Y" ESC, then ^C "time" newline, ran " ^Ytime").
+func TestControlEndsUnfinishedEscape(t *testing.T) {
+	for _, tc := range []struct{ in, line string }{
+		{"ab\x1b\x03", ""},       // ^C after a stray ESC: canceled
+		{"ab\x1b[1\x03", ""},     // ^C inside a CSI: canceled
+		{"ab\x1b\rtime\r", "ab"}, // the newline ends the line
+	} {
+		tt, _ := newTTY()
+		tt.Input([]byte(tc.in))
+		tt.mu.Lock()
+		l, done := tt.editLocked()
+		tt.mu.Unlock()
+		require.True(t, done, "%q", tc.in)
+		assert.Equal(t, tc.line, l.text, "%q", tc.in)
+		assert.Equal(t, tc.line == "", l.canceled, "%q canceled", tc.in)
+	}
+}
+
 func TestHistory(t *testing.T) {
 	tt, s := newTTY()
 	for _, l := range []string{"version\r", "help\r", "help\r", "\r"} {

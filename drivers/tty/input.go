@@ -60,8 +60,14 @@ func (t *TTY) receiveCharLocked(c byte) (line, bool) {
 	wasCR := t.lastCR
 	t.lastCR = c == '\r'
 	if t.esc != nil {
-		t.escapeLocked(c)
-		return line{}, false
+		if c >= 0x20 {
+			t.escapeLocked(c)
+			return line{}, false
+		}
+		// A control character ends an unfinished sequence and then acts
+		// as itself (a terminal executes C0 controls met inside one), so
+		// a stray ESC cannot swallow the ^C or the newline after it.
+		t.esc = nil
 	}
 	switch {
 	case c == '\r' || c == '\n':

@@ -345,8 +345,10 @@ func FuzzDispatch(f *testing.F) {
 		done := make(chan error, 1)
 		task := sched.NewTask("shell")
 		go func() { done <- sh.Run(task) }()
-		tt.Input(in)
-		tt.Input([]byte("\x03time\n"))
+		go func() { // a hang in Input fails the wait below instead of the fuzzer
+			tt.Input(in)
+			tt.Input([]byte("\x03time\n"))
+		}()
 		// Only the answer: a background job's lines may land between the
 		// echoed command and its output.
 		want := crlf("time:2026:10:22:2:53:48\n")
@@ -357,8 +359,13 @@ func FuzzDispatch(f *testing.F) {
 			time.Sleep(100 * time.Microsecond)
 		}
 		task.Interrupt()
-		if err := <-done; !errors.Is(err, sched.ErrRestartSys) {
-			t.Fatalf("Run = %v", err)
+		select {
+		case err := <-done:
+			if !errors.Is(err, sched.ErrRestartSys) {
+				t.Fatalf("Run = %v", err)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("the shell did not stop when interrupted; screen ends %q", tail(scr.String()))
 		}
 	})
 }
