@@ -3,7 +3,6 @@ package tcp
 import (
 	"strings"
 	"testing"
-	"time"
 
 	"gomenuos/net/header"
 )
@@ -41,21 +40,6 @@ func (p *sender) ackWith(ack uint32, wnd uint16, fl uint8) {
 	p.tsval++
 	o := &header.TCPOptions{HasTS: true, TSVal: p.tsval, TSEcr: p.echo()}
 	p.sc.inject(seg{dport: p.port, seq: peerISS + 1, ack: ack, flags: flagAck | fl, wnd: wnd, opts: o})
-}
-
-// newBulkSender is a Reno sender that has written 40 segments and sent
-// its initial window of 10.
-func newBulkSender(t *testing.T) *sender {
-	t.Helper()
-	p := newSender(t, "reno")
-	p.sc.run(50 * time.Millisecond)
-	if _, err := p.s.Send(make([]byte, 40*p.mss)); err != nil {
-		t.Fatal(err)
-	}
-	if got := p.sent(); len(got) != 10 {
-		t.Fatalf("initial window sent %d segments, want 10", len(got))
-	}
-	return p
 }
 
 // Within a burst the pure ACKs that advance SND.UNA are processed once, as

@@ -38,6 +38,21 @@ func newSender(t *testing.T, cc string, cfgs ...func(*Config)) *sender {
 	return &sender{sc: sc, s: s, iss: syn.Seq(), port: s.LocalAddr().Port(), mss: mss, tsval: 200}
 }
 
+// newBulkSender is a Reno sender that has written 40 segments and sent
+// its initial window of 10.
+func newBulkSender(t *testing.T) *sender {
+	t.Helper()
+	p := newSender(t, "reno")
+	p.sc.run(50 * time.Millisecond)
+	if _, err := p.s.Send(make([]byte, 40*p.mss)); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.sent(); len(got) != 10 {
+		t.Fatalf("initial window sent %d segments, want 10", len(got))
+	}
+	return p
+}
+
 func tsvalOf(t *testing.T, h header.TCP) uint32 {
 	var o header.TCPOptions
 	must(t, header.ParseTCPOptions(h.Options(), &o))
@@ -99,14 +114,7 @@ func (p *sender) state() (pipe int, cwnd, ssthresh uint32, ca caState) {
 // ceil(delivered · ssthresh / RecoverFS) segments, so what is in flight
 // ends near ssthresh (5 for Reno from cwnd 10), not at 14.
 func TestSackRecoveryOneLossOfTen(t *testing.T) {
-	p := newSender(t, "reno")
-	p.sc.run(50 * time.Millisecond)
-	if _, err := p.s.Send(make([]byte, 40*p.mss)); err != nil {
-		t.Fatal(err)
-	}
-	if got := p.sent(); len(got) != 10 {
-		t.Fatalf("initial window sent %d segments, want 10", len(got))
-	}
+	p := newBulkSender(t)
 	p.sc.run(50 * time.Millisecond)
 	sentAfter := map[uint32]bool{} // segments sent since the loss, not yet (S)ACKed
 	for k := 1; k <= 9; k++ {
