@@ -30,19 +30,9 @@ tofail:
 	RET
 
 // func copyFromUser(dst unsafe.Pointer, src uintptr, n, root, mm uintptr) bool
+// Its arguments lie where copyToUser's do, so it is copyToUser.
 TEXT ·copyFromUser(SB),NOSPLIT|NOFRAME,$0-41
-	MOVQ root+24(FP), AX
-	CMPQ AX, CPU_UserCR3(GS)
-	JNE  fromfail
-	MOVQ dst+0(FP), DI
-	MOVQ src+8(FP), SI
-	MOVQ n+16(FP), CX
-	MOVQ mm+32(FP), DX
-	LEAQ ret+40(FP), R10
-	JMP  ·copyUserGeneric(SB)
-fromfail:
-	MOVB $0, ret+40(FP)
-	RET
+	JMP ·copyToUser(SB)
 
 // copyUserGeneric copies CX bytes from SI to DI and stores true at
 // (R10); the caller's frame is still the one on the stack (its entry
