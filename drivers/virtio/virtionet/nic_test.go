@@ -487,23 +487,25 @@ func TestSecondAttachPanics(t *testing.T) {
 	n.dev.Attach(chanReceiver(n.rx))
 }
 
+// kickedNow reports whether the transmit queue was notified already.
+func (n *nic) kickedNow() bool {
+	select {
+	case q := <-n.fake.Notified():
+		return q == 1
+	default:
+		return false
+	}
+}
+
 // Frames queued back to back share one notification, sent by the kicker
 // once the sender lets it run; a burst past the budget notifies at once.
 func TestBurstLeavesKickToKicker(t *testing.T) {
 	n := newNIC(t, allFeatures|virtionet.FeatureHostTSO4, 64, 64)
 	<-n.fake.Notified() // the receive kick from Probe
-	kickedNow := func() bool {
-		select {
-		case q := <-n.fake.Notified():
-			return q == 1
-		default:
-			return false
-		}
-	}
 	runtime.LockOSThread() // keep the kicker from running in parallel
 	defer runtime.UnlockOSThread()
 	for _, f := range []string{"1", "2", "3"} {
-		if err := n.dev.Transmit(ethFrame(f)); err != nil || kickedNow() {
+		if err := n.dev.Transmit(ethFrame(f)); err != nil || n.kickedNow() {
 			t.Fatalf("frame %s: err %v, or kicked before its sender yielded", f, err)
 		}
 	}
@@ -515,7 +517,7 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 	case <-time.After(2 * time.Second):
 		t.Fatal("deferred kick never sent: the device would never see the frames")
 	}
-	if kickedNow() {
+	if n.kickedNow() {
 		t.Fatal("three frames, more than one notification")
 	}
 	for _, want := range []string{"1", "2", "3"} {
@@ -530,7 +532,7 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 		if err := n.dev.TransmitGSO(big, 34, 1448); err != nil {
 			t.Fatal(err)
 		}
-		if kickedNow() {
+		if n.kickedNow() {
 			kicks++
 		}
 	}
@@ -545,14 +547,6 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 func TestBurstOfMSSFramesKicksEarly(t *testing.T) {
 	n := newNIC(t, allFeatures, 64, 64)
 	<-n.fake.Notified() // the receive kick from Probe
-	kickedNow := func() bool {
-		select {
-		case q := <-n.fake.Notified():
-			return q == 1
-		default:
-			return false
-		}
-	}
 	runtime.LockOSThread() // keep the kicker from running in parallel
 	defer runtime.UnlockOSThread()
 	frame := ethFrame(strings.Repeat("m", 1500)) // 1,514 bytes and a 12-byte header
@@ -560,7 +554,7 @@ func TestBurstOfMSSFramesKicksEarly(t *testing.T) {
 		if err := n.dev.Transmit(frame); err != nil {
 			t.Fatal(err)
 		}
-		if k := kickedNow(); k != (i == 6 || i == 12) {
+		if k := n.kickedNow(); k != (i == 6 || i == 12) {
 			t.Fatalf("frame %d (%d bytes queued): kicked at once %v", i, i*1526, k)
 		}
 	}
