@@ -502,8 +502,10 @@ func (n *nic) kickedNow() bool {
 func TestBurstLeavesKickToKicker(t *testing.T) {
 	n := newNIC(t, allFeatures|virtionet.FeatureHostTSO4, 64, 64)
 	<-n.fake.Notified() // the receive kick from Probe
-	runtime.LockOSThread() // keep the kicker from running in parallel
-	defer runtime.UnlockOSThread()
+	// One P, as in the kernel: the kicker runs only when the sender
+	// yields, never in parallel with it (a locked thread did not stop
+	// that on a multi-core host).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	for _, f := range []string{"1", "2", "3"} {
 		if err := n.dev.Transmit(ethFrame(f)); err != nil || n.kickedNow() {
 			t.Fatalf("frame %s: err %v, or kicked before its sender yielded", f, err)
@@ -547,8 +549,10 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 func TestBurstOfMSSFramesKicksEarly(t *testing.T) {
 	n := newNIC(t, allFeatures, 64, 64)
 	<-n.fake.Notified() // the receive kick from Probe
-	runtime.LockOSThread() // keep the kicker from running in parallel
-	defer runtime.UnlockOSThread()
+	// One P, as in the kernel: the kicker runs only when the sender
+	// yields, never in parallel with it (a locked thread did not stop
+	// that on a multi-core host).
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
 	frame := ethFrame(strings.Repeat("m", 1500)) // 1,514 bytes and a 12-byte header
 	for i := 1; i <= 12; i++ {
 		if err := n.dev.Transmit(frame); err != nil {
