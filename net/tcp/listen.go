@@ -174,8 +174,7 @@ func (r *requestSock) armTimerLocked() {
 	r.timer.arm(p, d, func() func() {
 		return func() {
 			p.lock()
-			if r.timer.armed && !p.now().Before(r.timer.deadline) {
-				r.timer.armed = false
+			if r.timer.due(p) {
 				r.reqskTimerHandlerLocked()
 			}
 			p.unlock()
@@ -270,7 +269,7 @@ func (l *Sock) tcpCheckReqLocked(r *requestSock, g *segment) *Sock {
 }
 
 func (l *Sock) inetCskReqskQueueDropLocked(r *requestSock) {
-	r.timer.stop()
+	r.timer.kill()
 	if l.listen.synQueue[r.tuple] == r {
 		delete(l.listen.synQueue, r.tuple)
 	}
@@ -363,7 +362,7 @@ func (l *Sock) inetCskAcceptLocked() (*Sock, error) {
 // reset and request socks dropped (Linux: inet_csk_listen_stop).
 func (l *Sock) inetCskListenStopLocked() {
 	for _, r := range l.listen.synQueue {
-		r.timer.stop()
+		r.timer.kill()
 	}
 	for _, c := range l.listen.acceptQ {
 		c.parent = nil

@@ -246,10 +246,10 @@ func (s *Sock) tcpDoneLocked() {
 }
 
 func (s *Sock) clearTimersLocked() {
-	s.rtxT.stop()
-	s.delackT.stop()
-	s.persistT.stop()
-	s.keepT.stop()
+	s.rtxT.kill()
+	s.delackT.kill()
+	s.persistT.kill()
+	s.keepT.kill()
 }
 
 // destroyLocked forgets a closed, orphaned socket (Linux: inet_csk_destroy_sock).

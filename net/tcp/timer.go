@@ -6,13 +6,22 @@ import (
 	"gomenuos/net/clock"
 )
 
-// sockTimer is one per-socket timer. The deadline guards against a stale
-// callback (one already running when the timer was re-armed) acting early.
+// sockTimer is one per-socket timer, re-armed lazily. TCP moves its
+// timers on nearly every segment (the RTO on each ACK and send, the
+// delayed ACK, keepalive), almost always to a later time; Linux's timer
+// wheel makes that cheap, but each Reset or Stop of a Go timer takes the
+// runtime's timer lock and re-sorts its heap. So a move to a later time,
+// and a stop, only change deadline and armed here; the Go timer stays
+// pending, and when it fires, due re-arms it for what is left (the lazy
+// timers of gVisor's TCP do the same). Only a move to an earlier time
+// resets it, and kill stops it for good when the socket goes.
 // Guarded by proto.mu.
 type sockTimer struct {
 	t        clock.Timer
-	deadline time.Time
-	armed    bool
+	deadline time.Time // when the handler is due (meaningful while armed)
+	expires  time.Time // when the Go timer fires (meaningful while pending)
+	armed    bool      // the handler is due at deadline
+	pending  bool      // the Go timer will fire (at or before expires)
 }
 
 // arm (re)starts the timer after d. mk builds the callback; it is only
@@ -20,32 +29,56 @@ type sockTimer struct {
 func (st *sockTimer) arm(p *Proto, d time.Duration, mk func() func()) {
 	st.deadline = p.now().Add(d)
 	st.armed = true
-	if st.t == nil {
+	switch {
+	case st.t == nil:
 		st.t = p.clock.AfterFunc(d, mk())
-	} else {
+	case st.pending && !st.deadline.Before(st.expires):
+		return // it fires first; due moves it on
+	default:
 		st.t.Reset(d)
 	}
+	st.expires, st.pending = st.deadline, true
 }
 
-func (st *sockTimer) stop() {
-	if st.armed {
-		st.armed = false
+// stop disarms the timer; a pending firing finds it disarmed.
+func (st *sockTimer) stop() { st.armed = false }
+
+// kill disarms the timer and stops the Go timer, so that it no longer
+// holds the socket (tcp_done, a request sock leaving the SYN queue).
+func (st *sockTimer) kill() {
+	st.armed = false
+	if st.pending {
+		st.pending = false
 		st.t.Stop()
 	}
 }
 
-// fire wraps a handler: take the lock, act only if this firing is the
-// current one, run handler, release (and flush).
+// due is a firing's check, under proto.mu: whether the handler runs now.
+// A firing for a deadline that has since moved later re-arms the Go timer
+// for the rest; a firing of a disarmed (or stale) timer does nothing.
+func (st *sockTimer) due(p *Proto) bool {
+	st.pending = false
+	if !st.armed {
+		return false
+	}
+	if now := p.now(); now.Before(st.deadline) {
+		st.t.Reset(st.deadline.Sub(now))
+		st.expires, st.pending = st.deadline, true
+		return false
+	}
+	st.armed = false
+	return true
+}
+
+// fire wraps a handler: take the lock, act only if the timer is due, run
+// handler, release (and flush).
 func (s *Sock) fire(st *sockTimer, handler func()) func() {
 	return func() {
 		p := s.proto
 		p.lock()
 		s.tcpFlushHeldAckLocked() // a held ACK may disarm or move the timer
-		if st.armed && !p.now().Before(st.deadline) {
-			st.armed = false
-			if !s.done {
-				handler()
-			}
+		if st.due(p) && !s.done {
+			handler()
 		}
 		p.unlock()
 	}

@@ -120,10 +120,9 @@ func (p *Proto) armTwTimerLocked() {
 func (p *Proto) twTimerFire() {
 	p.lock()
 	defer p.unlock()
-	if !p.twTimer.armed || p.now().Before(p.twTimer.deadline) {
+	if !p.twTimer.due(p) {
 		return
 	}
-	p.twTimer.armed = false
 	now := p.msClock()
 	for len(p.twQueue) > 0 && !msAfter(p.twQueue[0].queued, now) {
 		tw := p.twQueue[0]
