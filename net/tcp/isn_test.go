@@ -25,20 +25,27 @@ func TestISNKeyedAndClocked(t *testing.T) {
 	tup := fourTuple{laddr: addrA, raddr: addrB, lport: 40000, rport: 80}
 	other := tup
 	other.rport = 81
-	a, b := p.secureSeq(tup), p.secureSeq(other)
+	// secureSeq runs under the instance's lock, as connect and the SYN
+	// path call it; that is where the clock is read.
+	isn := func(p *Proto, t fourTuple) seqnum {
+		p.lock()
+		defer p.unlock()
+		return p.secureSeq(t)
+	}
+	a, b := isn(p, tup), isn(p, other)
 	if a == b {
 		t.Fatal("two connection-ids got the same ISN")
 	}
 	v.Advance(time.Second)
 	// RFC 6528: M ticks every 4 µs, so a second later the ISN moved 250000.
-	if d := p.secureSeq(tup) - a; d != 250000 {
+	if d := isn(p, tup) - a; d != 250000 {
 		t.Fatalf("ISN advanced %d in 1 s, want 250000", d)
 	}
 	seed2 := *cfg.Seed
 	seed2[5] ^= 1
 	cfg.Seed = &seed2
 	q := New(&fakeIP{addr: addrA, mtu: 1500}, v, cfg)
-	if q.secureSeq(tup) == p.secureSeq(tup) {
+	if isn(q, tup) == isn(p, tup) {
 		t.Fatal("the ISN does not depend on the secret")
 	}
 }

@@ -86,6 +86,8 @@ type Proto struct {
 	outq      []outSeg                // segments queued under mu
 	wakes     []func()                // wake-ups queued under mu
 	flushing  bool                    // one goroutine drains outq at a time
+	mstamp    time.Time               // the clock, read once per critical section (now)
+	mstampOK  bool                    // mstamp was read since mu was taken
 	keys      secrets                 // ISN, timestamp, cookie and port keys
 	perturb   [portPerturbSize]uint32 // RFC 6056 §3.3.4 table (Linux: table_perturb)
 	socks     map[*Sock]struct{}      // every live socket, for /proc/net/tcp
@@ -169,12 +171,16 @@ func (p *Proto) Protocol() uint8 { return 6 }
 // Config returns the instance's configuration.
 func (p *Proto) Config() Config { return p.cfg }
 
-func (p *Proto) lock() { p.mu.Lock() }
+func (p *Proto) lock() {
+	p.mu.Lock()
+	p.mstampOK = false
+}
 
 // unlock releases mu, then sends queued segments and runs queued wake-ups.
 // A single goroutine drains at a time so segments leave in queue order; a
 // re-entrant call (IP delivering to us synchronously) just queues.
 func (p *Proto) unlock() {
+	p.mstampOK = false
 	if p.flushing {
 		p.mu.Unlock()
 		return
@@ -226,8 +232,18 @@ func (p *Proto) output(o outSeg) {
 // tcpTimeStamp returns the TSval clock: milliseconds since the instance
 // started (Linux: tcp_time_stamp_ms).
 func (p *Proto) tcpTimeStamp() uint32 {
-	return uint32(p.clock.Now().Sub(p.start) / time.Millisecond)
+	return uint32(p.now().Sub(p.start) / time.Millisecond)
 }
 
-// now reads the clock.
-func (p *Proto) now() time.Time { return p.clock.Now() }
+// now is the time of the current critical section: the clock is read the
+// first time it is asked for after mu was taken, and that reading serves
+// the rest of the section (Linux reads its clock once per segment or
+// send into tp->tcp_mstamp, tcp_mstamp_refresh, for the same reason: a
+// segment's RTT sample, timestamps, RACK times and timers all agree, and
+// the clock, a vDSO call per read here, is read about a tenth as often).
+func (p *Proto) now() time.Time {
+	if !p.mstampOK {
+		p.mstamp, p.mstampOK = p.clock.Now(), true
+	}
+	return p.mstamp
+}
