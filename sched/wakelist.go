@@ -39,11 +39,13 @@ func ttwuQueue(slot int, addr uintptr) {
 	wakeList.any.Or(1 << (slot / 64))
 }
 
-// SchedTTWUPending runs the queued wake-ups: a FUTEX_WAKE of one waiter
-// on each queued word, the thread of the slot if it still sleeps there,
-// else whichever thread does (the word's sleeper moved to another
-// thread). A word nobody sleeps on any more is a wake-up of no one, as a
-// futex wake would be. Trap context.
+// SchedTTWUPending runs the queued wake-ups: a FUTEX_WAKE of the thread
+// of each queued slot if it still sleeps on the queued word. If it does
+// not, nobody needs waking: the sleeper is running or runnable and will
+// see the bumped word before it sleeps again, and a sleeper that moved to
+// another thread stored its new slot before it read the word
+// (kernelSleep.sleep), so a waker that bumped the word and still read the
+// old slot is seen by that read. Trap context.
 func SchedTTWUPending() {
 	if wakeList.any.Load() == 0 {
 		return
@@ -54,16 +56,8 @@ func SchedTTWUPending() {
 		for b != 0 {
 			slot := w*64 + bits.TrailingZeros64(b)
 			b &= b - 1
-			addr := wakeList.addr[slot].Load()
-			if t := &Table[slot]; t.sleepsOn(addr) {
+			if Table[slot].sleepsOn(wakeList.addr[slot].Load()) {
 				wakeSlot(slot, 0)
-				continue
-			}
-			for i := 1; i < MaxThreads; i++ {
-				if Table[i].sleepsOn(addr) {
-					wakeSlot(i, 0)
-					break
-				}
 			}
 		}
 	}
