@@ -422,3 +422,52 @@ func TestCwndGrowsAfterClose(t *testing.T) {
 		t.Fatalf("cwnd %d after four ACKs in slow start in FIN-WAIT-1, want %d", cwnd, before+4)
 	}
 }
+
+// TestPRRCountsSackedSegmentOnce: a cumulative ACK that covers segments
+// SACKed earlier delivers only the segments it acknowledges for the first
+// time. RFC 6937's DeliveredData is the change in SND.UNA plus the change
+// in SACKed data, so a SACKed segment counts once, when its SACK arrives
+// (Linux: tp->delivered, counted in tcp_sacktag_one or else in
+// tcp_clean_rtx_queue). Counting it again at the cumulative ACK let PRR
+// send more than its share during recovery.
+func TestPRRCountsSackedSegmentOnce(t *testing.T) {
+	p := newBulkSender(t)
+	p.sc.run(50 * time.Millisecond)
+	// Segment 0 is lost; SACKs of 1, 1-2 send two new segments (limited
+	// transmit), the SACK of 1-3 starts recovery (ssthresh 5 from cwnd 10)
+	// and retransmits 0.
+	p.ack(p.seqOf(0), [2]int{1, 2})
+	p.ack(p.seqOf(0), [2]int{1, 3})
+	p.ack(p.seqOf(0), [2]int{1, 4})
+	if out := p.sent(); len(out) != 3 || out[2] != p.seqOf(0) {
+		t.Fatalf("sent %v, want two new segments and the retransmission of %d", out, p.seqOf(0))
+	}
+	// The retransmission arrives: the ACK covers 0-3 but delivers only
+	// segment 0. Two segments delivered in recovery at ssthresh/RecoverFS
+	// = 5/10 allow ceil(2 · 5/10) = 1 transmission, already spent on the
+	// retransmission; counting 1-3 again would allow 3 and send 2 more.
+	p.ack(p.seqOf(4))
+	if out := p.sent(); len(out) != 0 {
+		t.Fatalf("the ACK of the retransmission sent %d segments, want none (pipe is above ssthresh)", len(out))
+	}
+	if _, _, _, ca := p.state(); ca != caRecovery {
+		t.Fatalf("state %d, want still in recovery (the two limited-transmit segments are outstanding)", ca)
+	}
+}
+
+// TestSlowStartCountsSackedSegmentOnce: in slow start cwnd grows by the
+// segments delivered, and a segment SACKed before the cumulative ACK that
+// covers it is delivered once (Linux: acked_sacked in tcp_cong_control;
+// with tp->reordering at its default, the SACK-only ACKs themselves raise
+// nothing, tcp_may_raise_cwnd). Ten segments with two of them SACKed
+// first grow cwnd from 10 to 18, not 20.
+func TestSlowStartCountsSackedSegmentOnce(t *testing.T) {
+	p := newBulkSender(t)
+	p.sc.run(10 * time.Millisecond)
+	p.ack(p.seqOf(0), [2]int{1, 2}) // segment 0 reordered, not lost
+	p.ack(p.seqOf(0), [2]int{1, 3})
+	p.ack(p.seqOf(10))
+	if _, cwnd, _, ca := p.state(); cwnd != 18 || ca > caDisorder {
+		t.Fatalf("cwnd %d (state %d) after 10 segments delivered, 2 of them SACKed first; want 18", cwnd, ca)
+	}
+}
