@@ -471,3 +471,48 @@ func TestSlowStartCountsSackedSegmentOnce(t *testing.T) {
 		t.Fatalf("cwnd %d (state %d) after 10 segments delivered, 2 of them SACKed first; want 18", cwnd, ca)
 	}
 }
+
+// TestOpenAfterRecoveryProbesTail: once a recovery episode is over and
+// nothing SACKed, lost or retransmitted is outstanding, the sender is back
+// in Open (Linux: tcp_try_keep_open with tcp_left_out and
+// tcp_any_retrans_done), where a tail loss gets a loss probe (RFC 8985
+// §7) rather than waiting for the RTO. It used to stay in Disorder while
+// the episode's reduction could still be undone — for good, unless a
+// D-SACK undid it — so no probe was ever scheduled after the first
+// recovery.
+func TestOpenAfterRecoveryProbesTail(t *testing.T) {
+	p := newSender(t, "cubic")
+	must(t, sendAll(p.s, 10*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	for k := 2; k <= 10; k++ { // segment 0 lost, 1-9 SACKed
+		p.ack(p.seqOf(0), [2]int{1, k})
+	}
+	if out := p.sent(); len(out) != 1 || out[0] != p.seqOf(0) {
+		t.Fatalf("recovery sent %v, want the retransmission of %d", out, p.seqOf(0))
+	}
+	p.sc.run(50 * time.Millisecond)
+	p.ack(p.seqOf(10))
+	if _, _, _, ca := p.state(); ca != caOpen {
+		t.Fatalf("state %d once everything is acknowledged, want Open", ca)
+	}
+	// Three more segments; the last is lost.
+	must(t, sendAll(p.s, 3*p.mss))
+	if out := p.sent(); len(out) != 3 {
+		t.Fatalf("sent %d segments, want 3", len(out))
+	}
+	p.sc.run(50 * time.Millisecond)
+	p.ack(p.seqOf(12))
+	for i := 0; i < 100 && len(p.sc.ip.sent) == 0; i++ {
+		p.sc.run(10 * time.Millisecond)
+	}
+	if out := p.sent(); len(out) != 1 || out[0] != p.seqOf(12) {
+		t.Fatalf("sent %v, want segment %d again", out, p.seqOf(12))
+	}
+	p.ack(p.seqOf(13))
+	m := &p.sc.p.MIB
+	if m.TCPLossProbes.Load() != 1 || m.TCPTimeouts.Load() != 0 {
+		t.Fatalf("TCPLossProbes %d TCPTimeouts %d; want the tail repaired by a probe, not the RTO",
+			m.TCPLossProbes.Load(), m.TCPTimeouts.Load())
+	}
+}
