@@ -246,9 +246,12 @@ func (s *Sock) tcpCwndReductionLocked(newlyAckedSacked int, f ackFlag, newlyLost
 }
 
 // tcpEndCwndReductionLocked finishes a reduction at ssthresh (RFC 6937
-// §3.1 "on exiting recovery"; Linux: tcp_end_cwnd_reduction).
+// §3.1 "on exiting recovery"; Linux: tcp_end_cwnd_reduction): in CWR, or
+// at the end of recovery unless it was undone. That end comes after
+// tcpTryUndoRecoveryLocked has set Open, so, as Linux tests undo_marker,
+// this tests undoActive rather than the state.
 func (s *Sock) tcpEndCwndReductionLocked() {
-	if s.ssthresh < infiniteSSThresh && (s.caState == caCWR || s.caState == caRecovery) {
+	if s.ssthresh < infiniteSSThresh && (s.caState == caCWR || s.undoActive) {
 		s.cwnd = s.ssthresh
 	}
 }

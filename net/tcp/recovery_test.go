@@ -516,3 +516,40 @@ func TestOpenAfterRecoveryProbesTail(t *testing.T) {
 			m.TCPLossProbes.Load(), m.TCPTimeouts.Load())
 	}
 }
+
+// TestRecoveryExitSetsCwndToSsthresh: when recovery ends (SND.UNA reaches
+// the recovery point) and the reduction was not undone, cwnd becomes
+// ssthresh (RFC 6937 §3.1 "on exiting recovery"; Linux:
+// tcp_end_cwnd_reduction, which tests undo_marker because
+// tcp_try_undo_recovery has already set Open). After an episode that lost
+// several segments PRR-SSRB leaves cwnd below ssthresh; it used to stay
+// there (or above it after other episodes), because the exit tested for
+// the Recovery state that had just been left.
+func TestRecoveryExitSetsCwndToSsthresh(t *testing.T) {
+	p := newSender(t, "cubic")
+	must(t, sendAll(p.s, 10*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	// Segments 0-3 lost; SACKs of 4-9 start recovery (ssthresh 7 from
+	// cwnd 10), judge all four lost and retransmit them.
+	for k := 5; k <= 10; k++ {
+		p.ack(p.seqOf(0), [2]int{4, k})
+	}
+	_, _, ssthresh, ca := p.state()
+	if ca != caRecovery || ssthresh != 7 {
+		t.Fatalf("state %d ssthresh %d, want recovery with ssthresh 7", ca, ssthresh)
+	}
+	if out := p.sent(); len(out) != 4 {
+		t.Fatalf("retransmitted %d segments, want the 4 lost", len(out))
+	}
+	// The retransmissions arrive one by one; the last ACK ends recovery.
+	p.sc.run(50 * time.Millisecond)
+	for k := 1; k <= 3; k++ {
+		p.ack(p.seqOf(k), [2]int{4, 10})
+	}
+	_, cwnd, _, _ := p.state()
+	p.ack(p.seqOf(10))
+	if _, after, ssthresh, ca := p.state(); ca != caOpen || after < ssthresh {
+		t.Fatalf("after recovery: state %d cwnd %d (was %d in recovery), want Open with cwnd from ssthresh %d", ca, after, cwnd, ssthresh)
+	}
+}
