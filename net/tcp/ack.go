@@ -31,10 +31,10 @@ func (s *Sock) tcpAckLocked(g *segment) bool {
 	}
 	sf, sacked := s.tcpSacktagLocked(g, prevUna)
 	f |= sf
-	acked := 0
+	delivered := 0 // segments newly acknowledged that were not SACKed before
 	if ack.gt(s.sndUna) {
 		f |= flagSndUnaAdvanced
-		acked = s.tcpAckNewDataLocked(g, &f)
+		delivered = s.tcpAckNewDataLocked(g, &f)
 	}
 	dupAck := ack == prevUna && s.isDupAckLocked(g, f&flagWinUpdate != 0)
 	if !s.state.synchronized() || s.state == StateSynRecv {
@@ -49,7 +49,7 @@ func (s *Sock) tcpAckLocked(g *segment) bool {
 	if s.tcpAckIsDubiousLocked(f) {
 		rexmit = s.tcpFastretransAlertLocked(prevUna, f, dupAck)
 	}
-	s.tcpCongControlLocked(acked, sacked, f, s.rtxq.lostOut > lostBefore)
+	s.tcpCongControlLocked(delivered, sacked, f, s.rtxq.lostOut > lostBefore)
 	if f&flagDataAcked != 0 {
 		s.tcpSndbufExpandLocked()
 	}
@@ -81,7 +81,9 @@ func (s *Sock) isDupAckLocked(g *segment, wndChanged bool) bool {
 }
 
 // tcpAckNewDataLocked handles an ACK that advances SND.UNA and returns the
-// number of segments it acknowledged.
+// number of segments it delivered: those it acknowledged that were not
+// SACKed before, which were counted when their SACK arrived (RFC 6937
+// DeliveredData; Linux: tp->delivered, tcp_clean_rtx_queue).
 func (s *Sock) tcpAckNewDataLocked(g *segment, f *ackFlag) int {
 	priorFack := s.fackLocked()
 	a := s.tcpCleanRtxQueueLocked(g.ack)
@@ -102,7 +104,7 @@ func (s *Sock) tcpAckNewDataLocked(g *segment, f *ackFlag) int {
 	s.tcpAckRttLocked(g)
 	s.retrans, s.backoff, s.probesOut = 0, 0, 0
 	s.wakeLocked()
-	return a.segs
+	return a.delivered
 }
 
 // tcpCleanRtxQueueLocked drops acknowledged octets from the send buffer
@@ -163,6 +165,8 @@ func (s *Sock) tcpSetXmitTimerLocked() {
 // tcpCongControlLocked adjusts cwnd after an ACK: PRR while reducing,
 // else the congestion control's growth when data was delivered in order
 // (Linux: tcp_cong_control, tcp_may_raise_cwnd), in whatever state.
+// acked+sacked is what the ACK delivered, each segment counted once
+// (Linux: acked_sacked, tp->delivered's growth).
 func (s *Sock) tcpCongControlLocked(acked, sacked int, f ackFlag, newlyLost bool) {
 	if s.caState == caCWR || s.caState == caRecovery {
 		s.tcpCwndReductionLocked(acked+sacked, f, newlyLost)

@@ -118,15 +118,30 @@ func (s *Sock) tcpTryToOpenLocked() {
 	s.tcpTryKeepOpenLocked()
 }
 
+// tcpTryKeepOpenLocked picks Open, or Disorder while segments are SACKed
+// or judged lost or a retransmission is outstanding, as Linux decides
+// (tcp_try_keep_open: tcp_left_out, tcp_any_retrans_done). Not while a
+// past reduction could still be undone: that kept the sender out of Open,
+// and so without tail loss probes, for good after its first recovery.
 func (s *Sock) tcpTryKeepOpenLocked() {
 	st := caOpen
-	if s.rtxq.sackedOut+s.rtxq.renoSacked > 0 || s.rtxq.retransOut > 0 || s.undoActive {
+	if s.rtxq.sackedOut+s.rtxq.renoSacked+s.rtxq.lostOut > 0 || s.tcpAnyRetransDoneLocked() {
 		st = caDisorder
 	}
 	if s.caState != st {
 		s.caState = st
 		s.highSeq = s.sndNxt
 	}
+}
+
+// tcpAnyRetransDoneLocked: a retransmission is in flight, or the oldest
+// outstanding segment was retransmitted (Linux: tcp_any_retrans_done).
+func (s *Sock) tcpAnyRetransDoneLocked() bool {
+	if s.rtxq.retransOut > 0 {
+		return true
+	}
+	segs := s.rtxq.live()
+	return len(segs) > 0 && segs[0].has(segEverRetrans)
 }
 
 // tcpAddRenoSackLocked counts a duplicate ACK as one segment that left
@@ -231,9 +246,12 @@ func (s *Sock) tcpCwndReductionLocked(newlyAckedSacked int, f ackFlag, newlyLost
 }
 
 // tcpEndCwndReductionLocked finishes a reduction at ssthresh (RFC 6937
-// §3.1 "on exiting recovery"; Linux: tcp_end_cwnd_reduction).
+// §3.1 "on exiting recovery"; Linux: tcp_end_cwnd_reduction): in CWR, or
+// at the end of recovery unless it was undone. That end comes after
+// tcpTryUndoRecoveryLocked has set Open, so, as Linux tests undo_marker,
+// this tests undoActive rather than the state.
 func (s *Sock) tcpEndCwndReductionLocked() {
-	if s.ssthresh < infiniteSSThresh && (s.caState == caCWR || s.caState == caRecovery) {
+	if s.ssthresh < infiniteSSThresh && (s.caState == caCWR || s.undoActive) {
 		s.cwnd = s.ssthresh
 	}
 }

@@ -422,3 +422,134 @@ func TestCwndGrowsAfterClose(t *testing.T) {
 		t.Fatalf("cwnd %d after four ACKs in slow start in FIN-WAIT-1, want %d", cwnd, before+4)
 	}
 }
+
+// TestPRRCountsSackedSegmentOnce: a cumulative ACK that covers segments
+// SACKed earlier delivers only the segments it acknowledges for the first
+// time. RFC 6937's DeliveredData is the change in SND.UNA plus the change
+// in SACKed data, so a SACKed segment counts once, when its SACK arrives
+// (Linux: tp->delivered, counted in tcp_sacktag_one or else in
+// tcp_clean_rtx_queue). Counting it again at the cumulative ACK let PRR
+// send more than its share during recovery.
+func TestPRRCountsSackedSegmentOnce(t *testing.T) {
+	p := newBulkSender(t)
+	p.sc.run(50 * time.Millisecond)
+	// Segment 0 is lost; SACKs of 1, 1-2 send two new segments (limited
+	// transmit), the SACK of 1-3 starts recovery (ssthresh 5 from cwnd 10)
+	// and retransmits 0.
+	p.ack(p.seqOf(0), [2]int{1, 2})
+	p.ack(p.seqOf(0), [2]int{1, 3})
+	p.ack(p.seqOf(0), [2]int{1, 4})
+	if out := p.sent(); len(out) != 3 || out[2] != p.seqOf(0) {
+		t.Fatalf("sent %v, want two new segments and the retransmission of %d", out, p.seqOf(0))
+	}
+	// The retransmission arrives: the ACK covers 0-3 but delivers only
+	// segment 0. Two segments delivered in recovery at ssthresh/RecoverFS
+	// = 5/10 allow ceil(2 · 5/10) = 1 transmission, already spent on the
+	// retransmission; counting 1-3 again would allow 3 and send 2 more.
+	p.ack(p.seqOf(4))
+	if out := p.sent(); len(out) != 0 {
+		t.Fatalf("the ACK of the retransmission sent %d segments, want none (pipe is above ssthresh)", len(out))
+	}
+	if _, _, _, ca := p.state(); ca != caRecovery {
+		t.Fatalf("state %d, want still in recovery (the two limited-transmit segments are outstanding)", ca)
+	}
+}
+
+// TestSlowStartCountsSackedSegmentOnce: in slow start cwnd grows by the
+// segments delivered, and a segment SACKed before the cumulative ACK that
+// covers it is delivered once (Linux: acked_sacked in tcp_cong_control;
+// with tp->reordering at its default, the SACK-only ACKs themselves raise
+// nothing, tcp_may_raise_cwnd). Ten segments with two of them SACKed
+// first grow cwnd from 10 to 18, not 20.
+func TestSlowStartCountsSackedSegmentOnce(t *testing.T) {
+	p := newBulkSender(t)
+	p.sc.run(10 * time.Millisecond)
+	p.ack(p.seqOf(0), [2]int{1, 2}) // segment 0 reordered, not lost
+	p.ack(p.seqOf(0), [2]int{1, 3})
+	p.ack(p.seqOf(10))
+	if _, cwnd, _, ca := p.state(); cwnd != 18 || ca > caDisorder {
+		t.Fatalf("cwnd %d (state %d) after 10 segments delivered, 2 of them SACKed first; want 18", cwnd, ca)
+	}
+}
+
+// TestOpenAfterRecoveryProbesTail: once a recovery episode is over and
+// nothing SACKed, lost or retransmitted is outstanding, the sender is back
+// in Open (Linux: tcp_try_keep_open with tcp_left_out and
+// tcp_any_retrans_done), where a tail loss gets a loss probe (RFC 8985
+// §7) rather than waiting for the RTO. It used to stay in Disorder while
+// the episode's reduction could still be undone — for good, unless a
+// D-SACK undid it — so no probe was ever scheduled after the first
+// recovery.
+func TestOpenAfterRecoveryProbesTail(t *testing.T) {
+	p := newSender(t, "cubic")
+	must(t, sendAll(p.s, 10*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	for k := 2; k <= 10; k++ { // segment 0 lost, 1-9 SACKed
+		p.ack(p.seqOf(0), [2]int{1, k})
+	}
+	if out := p.sent(); len(out) != 1 || out[0] != p.seqOf(0) {
+		t.Fatalf("recovery sent %v, want the retransmission of %d", out, p.seqOf(0))
+	}
+	p.sc.run(50 * time.Millisecond)
+	p.ack(p.seqOf(10))
+	if _, _, _, ca := p.state(); ca != caOpen {
+		t.Fatalf("state %d once everything is acknowledged, want Open", ca)
+	}
+	// Three more segments; the last is lost.
+	must(t, sendAll(p.s, 3*p.mss))
+	if out := p.sent(); len(out) != 3 {
+		t.Fatalf("sent %d segments, want 3", len(out))
+	}
+	p.sc.run(50 * time.Millisecond)
+	p.ack(p.seqOf(12))
+	for i := 0; i < 100 && len(p.sc.ip.sent) == 0; i++ {
+		p.sc.run(10 * time.Millisecond)
+	}
+	if out := p.sent(); len(out) != 1 || out[0] != p.seqOf(12) {
+		t.Fatalf("sent %v, want segment %d again", out, p.seqOf(12))
+	}
+	p.ack(p.seqOf(13))
+	m := &p.sc.p.MIB
+	if m.TCPLossProbes.Load() != 1 || m.TCPTimeouts.Load() != 0 {
+		t.Fatalf("TCPLossProbes %d TCPTimeouts %d; want the tail repaired by a probe, not the RTO",
+			m.TCPLossProbes.Load(), m.TCPTimeouts.Load())
+	}
+}
+
+// TestRecoveryExitSetsCwndToSsthresh: when recovery ends (SND.UNA reaches
+// the recovery point) and the reduction was not undone, cwnd becomes
+// ssthresh (RFC 6937 §3.1 "on exiting recovery"; Linux:
+// tcp_end_cwnd_reduction, which tests undo_marker because
+// tcp_try_undo_recovery has already set Open). After an episode that lost
+// several segments PRR-SSRB leaves cwnd below ssthresh; it used to stay
+// there (or above it after other episodes), because the exit tested for
+// the Recovery state that had just been left.
+func TestRecoveryExitSetsCwndToSsthresh(t *testing.T) {
+	p := newSender(t, "cubic")
+	must(t, sendAll(p.s, 10*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	// Segments 0-3 lost; SACKs of 4-9 start recovery (ssthresh 7 from
+	// cwnd 10), judge all four lost and retransmit them.
+	for k := 5; k <= 10; k++ {
+		p.ack(p.seqOf(0), [2]int{4, k})
+	}
+	_, _, ssthresh, ca := p.state()
+	if ca != caRecovery || ssthresh != 7 {
+		t.Fatalf("state %d ssthresh %d, want recovery with ssthresh 7", ca, ssthresh)
+	}
+	if out := p.sent(); len(out) != 4 {
+		t.Fatalf("retransmitted %d segments, want the 4 lost", len(out))
+	}
+	// The retransmissions arrive one by one; the last ACK ends recovery.
+	p.sc.run(50 * time.Millisecond)
+	for k := 1; k <= 3; k++ {
+		p.ack(p.seqOf(k), [2]int{4, 10})
+	}
+	_, cwnd, _, _ := p.state()
+	p.ack(p.seqOf(10))
+	if _, after, ssthresh, ca := p.state(); ca != caOpen || after < ssthresh {
+		t.Fatalf("after recovery: state %d cwnd %d (was %d in recovery), want Open with cwnd from ssthresh %d", ca, after, cwnd, ssthresh)
+	}
+}

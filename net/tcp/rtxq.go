@@ -149,6 +149,7 @@ func (q *rtxQueue) split(i int, seq seqnum) {
 // ackedInfo summarises what one cumulative ACK removed from the queue.
 type ackedInfo struct {
 	segs      int       // segments fully acknowledged
+	delivered int       // ... of which not SACKed before: newly delivered (Linux: tcp_count_delivered)
 	origAcked bool      // one was never retransmitted (Linux: FLAG_ORIG_SACK_ACKED)
 	newest    txSeg     // the most recently sent one not SACKed before, for RACK
 	hasNewest bool      //
@@ -174,9 +175,13 @@ func (q *rtxQueue) cleanAcked(una seqnum) ackedInfo {
 				a.rttFrom = t.sent
 			}
 		}
-		// A SACKed segment was delivered earlier; RACK saw it then.
-		if !t.has(segSacked) && (!a.hasNewest || t.sent.After(a.newest.sent)) {
-			a.newest, a.hasNewest = *t, true
+		// A SACKed segment was delivered earlier: it was counted, and
+		// RACK saw it, then.
+		if !t.has(segSacked) {
+			a.delivered++
+			if !a.hasNewest || t.sent.After(a.newest.sent) {
+				a.newest, a.hasNewest = *t, true
+			}
 		}
 		q.clearBits(t, segSacked|segLost|segRetrans)
 		n++

@@ -8,7 +8,11 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 
 	"gomenuos/qemu/harness"
 	"gomenuos/qemu/relay"
@@ -231,7 +235,9 @@ func connectMeasure(g *guest, start func(port int) error, port int) func() (floa
 // impairedFigures measures bulk TCP through the relay at each loss rate
 // with the same seeded reordering and duplication, each way: guest→host
 // is our TCP sending to the host's Linux TCP, host→guest the host's Linux
-// TCP sending to ours, in the same run.
+// TCP sending to ours, in the same run. The host's sender uses CUBIC like
+// ours, and also the namespace's default congestion control when that is
+// another one.
 func impairedFigures(dir string) error {
 	for _, loss := range []float64{0.005, 0.01, 0.05} {
 		if err := impairedFigure(dir, loss); err != nil {
@@ -274,21 +280,42 @@ func impairedFigure(dir string, loss float64) error {
 	}
 	onNetns(g, ns)
 	defer g.close()
+	// The host's sender runs CUBIC, as ours does, so the two directions
+	// compare TCP implementations and not congestion controls; the
+	// namespace's default (BBR on some hosts, which does not take random
+	// loss for congestion) is measured beside it when it differs.
+	def, err := netnsDefaultCC(ns)
+	if err != nil {
+		return err
+	}
+	ccs := []string{"cubic"}
+	if def != "cubic" {
+		ccs = append(ccs, def)
+	}
 	label := fmt.Sprintf("%.1f%% loss, 5%% reorder+dup:", loss*100)
-	var out, in []float64
+	out, in := []float64(nil), make([][]float64, len(ccs))
 	for range netRuns {
 		v, err := g.sendBulk(impairBytes)
 		if err != nil {
 			return err
 		}
 		out = append(out, v)
-		if v, err = g.receiveBulk(impairBytes); err != nil {
-			return err
+		for i, cc := range ccs {
+			g.dial = netnsDialer(ns, cc)
+			if v, err = g.receiveBulk(impairBytes); err != nil {
+				return err
+			}
+			in[i] = append(in[i], v)
 		}
-		in = append(in, v)
 	}
-	figure{name: label + " gomenuos → host Linux (MB/s)", ours: out}.print()
-	figure{name: label + " host Linux → gomenuos (MB/s)", ours: in}.print()
+	figure{name: label + " gomenuos → Linux (MB/s)", ours: out}.print()
+	for i, cc := range ccs {
+		name := label + " Linux " + cc
+		if cc == def {
+			name += " (netns default)"
+		}
+		figure{name: name + " → gomenuos (MB/s)", ours: in[i]}.print()
+	}
 	return nil
 }
 
@@ -298,16 +325,62 @@ func netnsEnds(ns *relay.Netns) (func() (net.Listener, error), func(port int) fu
 		err = ns.Do(func() error { l, err = net.Listen("tcp", relay.NetnsHostIP+":0"); return err })
 		return l, err
 	}
-	dialTo := func(port int) func() (net.Conn, error) {
+	return listen, netnsDialer(ns, "")
+}
+
+// netnsDialer dials the guest from inside ns; with cc set, the host's
+// socket uses that congestion control (TCP_CONGESTION, checked after the
+// connection is up) instead of the namespace's default.
+func netnsDialer(ns *relay.Netns, cc string) func(port int) func() (net.Conn, error) {
+	return func(port int) func() (net.Conn, error) {
 		return func() (c net.Conn, err error) {
+			d := net.Dialer{Timeout: 10 * time.Second}
+			if cc != "" {
+				d.Control = func(_, _ string, rc syscall.RawConn) error {
+					var serr error
+					if err := rc.Control(func(fd uintptr) {
+						serr = unix.SetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION, cc)
+					}); err != nil {
+						return err
+					}
+					return serr
+				}
+			}
 			err = ns.Do(func() error {
-				c, err = net.DialTimeout("tcp", fmt.Sprintf("%s:%d", relay.NetnsGuestIP, port), 10*time.Second)
+				c, err = d.Dial("tcp", net.JoinHostPort(relay.NetnsGuestIP, strconv.Itoa(port)))
 				return err
 			})
+			if err == nil && cc != "" {
+				if got, gerr := tcpCongestion(c); gerr != nil || got != cc {
+					c.Close()
+					return nil, fmt.Errorf("host socket's congestion control is %q (%v), want %q", got, gerr, cc)
+				}
+			}
 			return c, err
 		}
 	}
-	return listen, dialTo
+}
+
+// tcpCongestion reads a connection's TCP_CONGESTION.
+func tcpCongestion(c net.Conn) (cc string, err error) {
+	rc, err := c.(*net.TCPConn).SyscallConn()
+	if err != nil {
+		return "", err
+	}
+	if cerr := rc.Control(func(fd uintptr) { cc, err = unix.GetsockoptString(int(fd), unix.IPPROTO_TCP, unix.TCP_CONGESTION) }); cerr != nil {
+		return "", cerr
+	}
+	return strings.TrimRight(cc, "\x00"), err
+}
+
+// netnsDefaultCC is the congestion control new TCP sockets in ns get.
+func netnsDefaultCC(ns *relay.Netns) (cc string, err error) {
+	err = ns.Do(func() error {
+		b, err := os.ReadFile("/proc/sys/net/ipv4/tcp_congestion_control")
+		cc = strings.TrimSpace(string(b))
+		return err
+	})
+	return cc, err
 }
 
 func atof(s string) float64 {
