@@ -38,6 +38,7 @@ func (s *Stack) AddInterface(dev link.Device, addrs ...netip.Prefix) (*Interface
 		}
 	}
 	s.mu.Lock()
+	s.rtGen.Add(1)
 	if s.byDev[dev] != nil {
 		s.mu.Unlock()
 		return nil, ErrExists
@@ -66,6 +67,7 @@ func (s *Stack) AddAddress(ifc *Interface, a netip.Prefix) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.rtGen.Add(1)
 	if slices.Contains(ifc.addrs, a) {
 		return ErrExists
 	}

@@ -66,6 +66,7 @@ func (s *Stack) AddRoute(dst netip.Prefix, gw netip.Addr) error {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.rtGen.Add(1)
 	via, ok := s.routes.lookup(gw)
 	if !ok || !via.connected {
 		return ErrNoRoute
@@ -89,32 +90,59 @@ func (s *Stack) Route(dst netip.Addr) (src netip.Addr, mtu int, err error) {
 	return nh.src, nh.mtu, nil
 }
 
+// rtCacheEntry is the last route routeOutput resolved, kept while nothing
+// under mu changed (gen) and any path MTU it took is current (until).
+type rtCacheEntry struct {
+	gen   uint64
+	dst   netip.Addr
+	nh    nextHop
+	until time.Time // the expiry of the path MTU in nh (zero: none)
+}
+
 // routeOutput resolves dst to a next hop (Linux: ip_route_output_key_hash).
 // Local destinations go through the loopback device, as Linux's local
-// table sends them to lo.
+// table sends them to lo. The last answer is cached: a connection sends
+// every segment to one destination, and the lookup walks the interfaces'
+// addresses and the route table (Linux keeps the route in the socket
+// instead, sk_dst_cache, checked against a generation count the same way).
 func (s *Stack) routeOutput(dst netip.Addr) (nextHop, error) {
+	if e := s.rtCache.Load(); e != nil && e.dst == dst && e.gen == s.rtGen.Load() &&
+		(e.until.IsZero() || s.clock.Now().Before(e.until)) {
+		return e.nh, nil
+	}
 	if !dst.Is4() {
 		return nextHop{}, ErrNoRoute
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	nh, until, err := s.routeOutputLocked(dst)
+	if err == nil {
+		s.rtCache.Store(&rtCacheEntry{gen: s.rtGen.Load(), dst: dst, nh: nh, until: until})
+	}
+	return nh, err
+}
+
+// routeOutputLocked is routeOutput's lookup; until is the expiry of the
+// path MTU it applied (zero: none).
+func (s *Stack) routeOutputLocked(dst netip.Addr) (nh nextHop, until time.Time, err error) {
 	if s.isLocalLocked(dst) {
-		return s.localRouteLocked(dst)
+		nh, err = s.localRouteLocked(dst)
+		return nh, until, err
 	}
 	r, ok := s.routes.lookup(dst)
 	if !ok {
-		return nextHop{}, ErrNoRoute
+		return nextHop{}, until, ErrNoRoute
 	}
-	nh := nextHop{ifc: r.ifc, neighbor: dst, src: r.src, mtu: r.ifc.dev.MTU()}
+	nh = nextHop{ifc: r.ifc, neighbor: dst, src: r.src, mtu: r.ifc.dev.MTU()}
 	// The limited broadcast leaves on the route's device as a broadcast,
 	// never to the gateway (Linux: __mkroute_output makes it RTN_BROADCAST).
 	if !r.connected && dst != limitedBroadcast {
 		nh.neighbor = r.gw
 	}
 	if e, ok := s.routes.pmtu[dst]; ok && e.mtu < nh.mtu && s.clock.Now().Before(e.expires) {
-		nh.mtu = e.mtu
+		nh.mtu, until = e.mtu, e.expires
 	}
-	return nh, nil
+	return nh, until, nil
 }
 
 func (s *Stack) localRouteLocked(dst netip.Addr) (nextHop, error) {
@@ -147,6 +175,7 @@ func (s *Stack) updatePMTU(dst netip.Addr, mtu int) {
 	mtu = max(mtu, minPMTU)
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.rtGen.Add(1)
 	if s.routes.pmtu == nil {
 		s.routes.pmtu = map[netip.Addr]pmtuEntry{}
 	}

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"gomenuos/net/clock"
+	"gomenuos/net/header"
 	"gomenuos/net/link"
 )
 
@@ -85,4 +86,45 @@ func TestAddInterfaceErrors(t *testing.T) {
 	if !s.IsLocal(netip.MustParseAddr("127.0.0.53")) || s.IsLocal(netip.MustParseAddr("128.0.0.1")) {
 		t.Fatal("IsLocal of the loopback subnet")
 	}
+}
+
+// The last route resolved is cached; every change to routes, addresses
+// and path MTUs, and a path MTU's expiry, must show in the next lookup.
+func TestRouteCacheFollowsChanges(t *testing.T) {
+	n := newTestNet(t, link.Impairment{})
+	far := netip.MustParseAddr("192.168.1.1")
+	if _, err := n.a.routeOutput(far); !errors.Is(err, ErrNoRoute) {
+		t.Fatalf("no route yet: %v", err)
+	}
+	if err := n.a.SetDefaultGateway(netip.MustParseAddr("10.0.0.254")); err != nil {
+		t.Fatal(err)
+	}
+	nh, err := n.a.routeOutput(far) // a failed lookup was not cached
+	if err != nil {
+		t.Fatal(err)
+	}
+	eq(t, "via the default gateway", nh.neighbor.String(), "10.0.0.254")
+	if err := n.a.AddRoute(netip.MustParsePrefix("192.168.0.0/16"), netip.MustParseAddr("10.0.0.2")); err != nil {
+		t.Fatal(err)
+	}
+	nh, _ = n.a.routeOutput(far)
+	eq(t, "via the new, more specific route", nh.neighbor.String(), "10.0.0.2")
+
+	sent := make([]byte, 28)
+	header.PutIPv4(sent, header.IPv4Fields{TotalLength: 1400, Flags: header.IPv4FlagDF, TTL: 64, Protocol: 200, Src: ipA, Dst: far})
+	body := make([]byte, 8+28)
+	copy(body[8:], sent)
+	header.PutICMPv4(body, header.ICMPv4DestUnreach, header.ICMPv4FragNeeded, 1280)
+	n.a.DeliverFrame(n.pipe.A, ipFrame(macA, ipB, ipA, header.ProtocolICMP, 1, 0, false, body))
+	nh, _ = n.a.routeOutput(far)
+	eq(t, "mtu after fragmentation needed", nh.mtu, 1280)
+	n.vc.Advance(pmtuExpires)
+	nh, _ = n.a.routeOutput(far)
+	eq(t, "mtu once the path MTU expired", nh.mtu, 1500)
+
+	if err := n.a.AddAddress(n.ifa, netip.MustParsePrefix("192.168.1.0/24")); err != nil {
+		t.Fatal(err)
+	}
+	nh, _ = n.a.routeOutput(far)
+	eq(t, "on a connected subnet now", nh.neighbor.String(), far.String())
 }

@@ -96,6 +96,10 @@ type Stack struct {
 	transports [256]TransportProtocol
 	batch      []batcher // the transports among them that batch (link.BatchReceiver)
 	backlogs   []link.BacklogDevice
+	// rtGen counts changes made under mu: a cached route (rtCache) made
+	// at another count is stale.
+	rtGen   atomic.Uint64
+	rtCache atomic.Pointer[rtCacheEntry]
 
 	neigh neighTable
 	frags fragTable
@@ -127,6 +131,7 @@ func (s *Stack) AddTransport(p TransportProtocol) {
 		return
 	}
 	s.mu.Lock()
+	s.rtGen.Add(1)
 	s.transports[p.Protocol()] = p
 	if b, ok := p.(batcher); ok {
 		s.batch = append(s.batch, b)
