@@ -324,7 +324,7 @@ func nextTable(va uintptr) uintptr {
 // the one loaded (one CPU: another tree's translations were flushed when
 // it was loaded).
 func (m *MM) flushLocked(start, end uintptr, changed int) {
-	if changed == 0 || uintptr(x86.ReadCR3())&^0xfff != m.Root {
+	if changed == 0 || x86.MirroredRoot() != m.Root {
 		return
 	}
 	if changed > 64 {
@@ -337,7 +337,7 @@ func (m *MM) flushLocked(start, end uintptr, changed int) {
 }
 
 func (m *MM) flushAllLocked() {
-	if uintptr(x86.ReadCR3())&^0xfff == m.Root {
+	if x86.MirroredRoot() == m.Root {
 		x86.WriteCR3(x86.ReadCR3())
 	}
 }
