@@ -69,6 +69,7 @@ var TLBStats struct {
 	Switches    uint64 // mirrored tree changed
 	Invlpgs     uint64 // pages invalidated one by one
 	FullFlushes uint64 // switches that reloaded CR3 instead (maxInvlpg exceeded)
+	Groups      uint64 // groups of 32 table entries read
 }
 
 // SetCPURoot makes the page at pa, a PML4 whose upper half is the
@@ -150,6 +151,7 @@ func flushAccessed(parent PTE, level int, va uintptr, n int) int {
 		if parent&(1<<groupBits[g]) == 0 {
 			continue // no entry of this group was ever made
 		}
+		TLBStats.Groups++
 		for k := range t[g] {
 			if q := &t[g][k]; (q[0]|q[1]|q[2]|q[3])&PTEAccessed != 0 { // most: one test for four
 				n = flushQuad(q, level, va|uintptr(g*32+k*4)<<shift, n)

@@ -30,7 +30,7 @@ import (
 func main() {
 	side := flag.String("side", "ours", "ours or linux")
 	build := flag.String("build", "build", "our build directory (the Linux peer lives in BUILD/linux)")
-	line := flag.String("cmd", "ubench pipe 20000", "guest command line")
+	line := flag.String("cmd", "ubench pipe 20000", "guest command lines, separated by ;;")
 	n := flag.Int("n", 3, "times to run it (after one warm-up run)")
 	perfArgs := flag.String("perf", "", "run perf with these arguments and -p QEMU's pid while the runs go (e.g. 'record -o FILE' or 'stat -e EVENTS')")
 	extra := flag.String("extra", "", "more QEMU arguments")
@@ -73,11 +73,20 @@ func run(side, build, line string, n int, perfArgs string, extra []string) error
 		return fmt.Errorf("-side %q: ours or linux", side)
 	}
 	defer m.Kill()
-	out, err := sh(line)
-	if err != nil {
+	lines := strings.Split(line, ";;")
+	runAll := func(what string) error {
+		for _, l := range lines {
+			out, err := sh(strings.TrimSpace(l))
+			if err != nil {
+				return err
+			}
+			fmt.Printf("%s: %s\n", what, strings.TrimSpace(out))
+		}
+		return nil
+	}
+	if err := runAll("warm-up"); err != nil {
 		return err
 	}
-	fmt.Printf("warm-up: %s\n", strings.TrimSpace(out))
 	var perf *exec.Cmd
 	if perfArgs != "" {
 		perf = exec.Command("perf", append(strings.Fields(perfArgs), "-p", fmt.Sprint(m.Pid()))...)
@@ -89,11 +98,9 @@ func run(side, build, line string, n int, perfArgs string, extra []string) error
 	}
 	t0 := time.Now()
 	for i := 0; i < n; i++ {
-		out, err := sh(line)
-		if err != nil {
+		if err := runAll(fmt.Sprintf("run %d", i)); err != nil {
 			return err
 		}
-		fmt.Printf("run %d: %s\n", i, strings.TrimSpace(out))
 	}
 	fmt.Printf("%d runs in %v\n", n, time.Since(t0).Round(time.Millisecond))
 	if perf != nil {
