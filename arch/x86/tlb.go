@@ -1,6 +1,9 @@
 package x86
 
-import "unsafe"
+import (
+	"math/bits"
+	"unsafe"
+)
 
 // Address-space switches without a TLB flush (the user half of the CPU's
 // own PML4, Linux's switch_mm_irqs_off in arch/x86/mm/tlb.c in purpose,
@@ -45,10 +48,55 @@ var groupBits = [16]uint8{6, 8, 9, 10, 11, 52, 53, 54, 55, 56, 57, 58, 59, 60, 6
 
 func groupBit(index int) PTE { return 1 << groupBits[index>>5] }
 
+// groupMask gathers the group bits of a table entry: bit g set when group
+// g of the table it points at was used.
+func groupMask(e PTE) uint16 {
+	return uint16(e>>6&1 | e>>7&0x1e | e>>47&0xffe0)
+}
+
+// The PML4 has no entry above it to mark, so the groups of 16 user-half
+// PML4 slots a tree may use are kept here, for the last trees made that
+// hash to each line: a superset (a tree not found reads as all 16 groups,
+// so an evicted line costs time, never a stale translation). NewUserRoot
+// starts a tree's line empty; markGroup adds to it.
+var rootSlots [64]struct {
+	root uintptr
+	mask uint16
+}
+
+func slotLine(root uintptr) *struct {
+	root uintptr
+	mask uint16
+} {
+	return &rootSlots[root>>12&63]
+}
+
+// slotsOf returns the slot groups root may use.
+func slotsOf(root uintptr) uint16 {
+	if root == 0 {
+		return 0 // nothing mirrored: the user half is empty
+	}
+	if l := slotLine(root); l.root == root {
+		return l.mask
+	}
+	return 0xffff
+}
+
+// NewUserRoot registers a new process tree (empty user half) at root.
+func NewUserRoot(root uintptr) {
+	l := slotLine(root)
+	l.root, l.mask = root, 0
+}
+
 // markGroup records in e, root's entry at level for va, the group of the
 // entry below it that va uses, in the CPU root's copy too when it mirrors
 // root (keeping the copy's accessed bit).
 func markGroup(root uintptr, e *PTE, va uintptr, level int) {
+	if level == 3 {
+		if l := slotLine(root); l.root == root {
+			l.mask |= 1 << (Index(va, 3) >> 4)
+		}
+	}
 	g := groupBit(Index(va, level-1))
 	if *e&g != 0 && !(level == 3 && root == mirrored && cpuRoot != 0) {
 		return
@@ -99,7 +147,14 @@ func SwitchUserRoot(root uintptr) {
 	TLBStats.Switches++
 	flushUserTLB()
 	dst, src := TableAt(cpuRoot), TableAt(root)
-	copy(dst[:256], src[:256])
+	for m := slotsOf(mirrored); m != 0; m &= m - 1 {
+		g := bits.TrailingZeros16(m) * 16
+		clear(dst[g : g+16])
+	}
+	for m := slotsOf(root); m != 0; m &= m - 1 {
+		g := bits.TrailingZeros16(m) * 16
+		copy(dst[g:g+16], src[g:g+16])
+	}
 	mirrored = root
 }
 
@@ -118,16 +173,13 @@ func DropUserRoot(root uintptr) {
 // half: each page whose accessed bit is set, clearing the bit, or the
 // whole TLB when there are more than maxInvlpg of them.
 func flushUserTLB() {
-	pml4 := (*[64][4]PTE)(unsafe.Pointer(TableAt(cpuRoot))) // the lower half, four at a time
+	pml4 := TableAt(cpuRoot)
 	n := 0
-	for i := range pml4 {
-		q := &pml4[i]
-		if (q[0]|q[1]|q[2]|q[3])&PTEAccessed == 0 {
-			continue
-		}
-		for j, e := range q {
+	for m := slotsOf(mirrored); m != 0; m &= m - 1 {
+		g := bits.TrailingZeros16(m) * 16
+		for i, e := range pml4[g : g+16] {
 			if e&(PTEPresent|PTEAccessed) == PTEPresent|PTEAccessed {
-				n = flushAccessed(e, 2, uintptr(i*4+j)<<39, n)
+				n = flushAccessed(e, 2, uintptr(g+i)<<39, n)
 			}
 		}
 	}
@@ -147,10 +199,8 @@ func flushUserTLB() {
 func flushAccessed(parent PTE, level int, va uintptr, n int) int {
 	t := (*[16][8][4]PTE)(unsafe.Pointer(TableAt(parent.Addr()))) // groups of 32, four at a time
 	shift := 12 + 9*uint(level)
-	for g := range t {
-		if parent&(1<<groupBits[g]) == 0 {
-			continue // no entry of this group was ever made
-		}
+	for m := groupMask(parent); m != 0; m &= m - 1 { // the groups ever used
+		g := bits.TrailingZeros16(m)
 		TLBStats.Groups++
 		for k := range t[g] {
 			if q := &t[g][k]; (q[0]|q[1]|q[2]|q[3])&PTEAccessed != 0 { // most: one test for four

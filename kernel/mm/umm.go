@@ -81,6 +81,7 @@ func NewMM() (*MM, error) {
 	}
 	src, dst := x86.TableAt(kernelRoot), x86.TableAt(root)
 	copy(dst[256:], src[256:])
+	x86.NewUserRoot(root)
 	m := &MM{Root: root}
 	m.users.Store(1)
 	Stats.AddressSpaces.Add(1)
