@@ -57,6 +57,9 @@ func kstatCmd(c *menu.Ctx, args []string) error {
 		linux.UptimeNS()/1_000_000, sw, pre, sig)
 	c.Printf("page faults %d, pages unmapped %d, RAM used %d KiB of %d KiB (peak %d KiB)\n",
 		faults, unmapped, (total-free)>>10, total>>10, linux.PeakMemory()>>10)
+	mms, invlpgs, flushes, groups := linux.MMSwitchStats()
+	c.Printf("address-space switches %d: %d pages invalidated, %d full flushes, %d page-table groups read\n",
+		mms, invlpgs, flushes, groups)
 	tx, rx, overruns, throttles := uart.Counts()
 	c.Printf("console: %d bytes sent, %d received, %d overruns, ring full %d times\n", tx, rx, overruns, throttles)
 	counts := linux.SyscallCounts()

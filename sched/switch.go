@@ -84,11 +84,12 @@ var loadedGS uint64
 
 // switchMM gives the CPU the address space and GS base of a thread
 // that runs user code (Linux: switch_mm_irqs_off, and the FS/GS part of
-// __switch_to). Kernel-only threads keep whatever tree is loaded: every
-// tree has the kernel's half (Linux: lazy TLB).
+// __switch_to): the CPU root's user half mirrors the thread's tree, with no
+// CR3 write (arch/x86/tlb.go). Kernel-only threads keep whatever tree is
+// mirrored: the kernel's half is the same in all (Linux: lazy TLB).
 func switchMM(n *Thread) {
-	if n.CR3 != 0 && n.CR3 != x86.ReadCR3() {
-		x86.WriteCR3(n.CR3)
+	if n.CR3 != 0 && uintptr(n.CR3) != x86.MirroredRoot() {
+		x86.SwitchUserRoot(uintptr(n.CR3))
 		Stats.MMSwitches++
 	}
 	if n.CR3 != 0 && n.UserGS != loadedGS {
@@ -108,18 +109,16 @@ func SetUserGS(v uint64) {
 
 // DropRoot makes sure no thread and no CPU uses the page-table tree at
 // root any more, before it is freed: threads that ran it forget it, and the
-// CPU falls back to the kernel's tree (Linux: the lazy-TLB mm switch in
+// CPU root stops mirroring it (Linux: the lazy-TLB mm switch in
 // exit_mmap's callers).
-func DropRoot(root, kernelRoot uint64) {
+func DropRoot(root uint64) {
 	for i := range Table {
 		if Table[i].CR3 == root {
 			Table[i].CR3 = 0
 		}
 	}
 	x86.BootCPU.PerCPU.UserCR3 = Table[Current].CR3
-	if x86.ReadCR3() == root {
-		x86.WriteCR3(kernelRoot)
-	}
+	x86.DropUserRoot(uintptr(root))
 }
 
 // SetKernelStackTop moves the running thread's kernel stack top (where
@@ -130,16 +129,15 @@ func SetKernelStackTop(top uint64) {
 	x86.BootCPU.SetKernelStack(top)
 }
 
-// SetRoot makes root the running thread's page-table tree and loads it.
+// SetRoot makes root the running thread's page-table tree and mirrors it
+// in the CPU root.
 func SetRoot(root uint64) {
 	if Table[Current].CR3 == root {
 		return // loaded: a running thread's non-zero CR3 is the CPU's (switchMM, DropRoot)
 	}
 	Table[Current].CR3 = root
 	x86.BootCPU.PerCPU.UserCR3 = root
-	if x86.ReadCR3() != root {
-		x86.WriteCR3(root)
-	}
+	x86.SwitchUserRoot(uintptr(root))
 }
 
 // schedule picks the next thread for the CPU after the current one has

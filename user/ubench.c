@@ -5,6 +5,9 @@
  *   ubench syscall N     N getppid() calls: ns per round trip
  *   ubench pipe N        N pipe ping-pong round trips between two
  *                        processes: us per switch (round trip / 2)
+ *   ubench tpipe N       the same ping-pong between two threads of one
+ *                        process: no address-space switch (compare with
+ *                        pipe to see what loading another page table costs)
  *   ubench spawn N PROG  N fork + execv(PROG) + wait: us per cycle
  *   ubench loop N [print] N loopback connect/send/recv/close round trips
  *                        against a server process (which prints each
@@ -21,6 +24,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -65,6 +69,39 @@ static void bench_pipe(long n)
 	double dt = now() - t0;
 	waitpid(pid, NULL, 0);
 	printf("ubench pipe: %.2f us per switch (%ld round trips)\n", dt / n / 2 * 1e6, n);
+}
+
+struct tpipe {
+	int a[2], b[2];
+	long n;
+};
+
+static void *tpipe_echo(void *arg)
+{
+	struct tpipe *p = arg;
+	char c;
+	for (long i = 0; i < p->n; i++)
+		if (read(p->a[0], &c, 1) != 1 || write(p->b[1], &c, 1) != 1)
+			_exit(1);
+	return NULL;
+}
+
+static void bench_tpipe(long n)
+{
+	struct tpipe p = {.n = n};
+	pthread_t t;
+	char c = 'x';
+	if (pipe(p.a) < 0 || pipe(p.b) < 0)
+		die("pipe");
+	if (pthread_create(&t, NULL, tpipe_echo, &p) != 0)
+		die("pthread_create");
+	double t0 = now();
+	for (long i = 0; i < n; i++)
+		if (write(p.a[1], &c, 1) != 1 || read(p.b[0], &c, 1) != 1)
+			die("ping-pong");
+	double dt = now() - t0;
+	pthread_join(t, NULL);
+	printf("ubench tpipe: %.2f us per switch (%ld round trips)\n", dt / n / 2 * 1e6, n);
 }
 
 static void bench_spawn(long n, const char *prog)
@@ -199,7 +236,7 @@ static void bench_accept(int port, long n)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: ubench syscall|pipe|loop N | spawn N PROG | send HOST PORT BYTES | recv PORT | accept PORT N\n");
+		fprintf(stderr, "usage: ubench syscall|pipe|tpipe|loop N | spawn N PROG | send HOST PORT BYTES | recv PORT | accept PORT N\n");
 		return 2;
 	}
 	if (!strcmp(argv[1], "send") && argc == 5) {
@@ -221,6 +258,8 @@ int main(int argc, char **argv)
 		bench_syscall(n);
 	else if (!strcmp(argv[1], "pipe"))
 		bench_pipe(n);
+	else if (!strcmp(argv[1], "tpipe"))
+		bench_tpipe(n);
 	else if (!strcmp(argv[1], "spawn") && argc == 4)
 		bench_spawn(n, argv[3]);
 	else if (!strcmp(argv[1], "loop"))

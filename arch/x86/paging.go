@@ -71,6 +71,9 @@ func WalkLevel(root uintptr, va uintptr, stop int, alloc func() uintptr) *PTE {
 		} else if e.Huge() {
 			return nil
 		}
+		if alloc != nil && va < UserEnd {
+			markGroup(root, e, va, level)
+		}
 		t = TableAt(e.Addr())
 	}
 	return &t[Index(va, stop)]

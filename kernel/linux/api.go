@@ -127,6 +127,14 @@ func SyscallCounts() map[int]uint64 {
 // IRQCounts returns interrupts per legacy line.
 func IRQCounts() [16]uint64 { return Counters.IRQs }
 
+// MMSwitchStats returns the address-space switches and what they did
+// (arch/x86/tlb.go): pages invalidated one by one, full flushes, groups of
+// 32 page-table entries read.
+func MMSwitchStats() (switches, invlpgs, flushes, groups uint64) {
+	s := &x86.TLBStats
+	return sched.Stats.MMSwitches, s.Invlpgs, s.FullFlushes, s.Groups
+}
+
 // SchedStats returns context switches, preemptions and signals delivered.
 func SchedStats() (switches, preemptions, signals uint64) {
 	return sched.Stats.Switches, sched.Stats.Preemptions, Counters.Signals

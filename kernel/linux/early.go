@@ -73,7 +73,10 @@ func early() uintptr {
 		kputs("gomenuos: no memory for the kernel page tables\n")
 		shutdown(3)
 	}
-	x86.WriteCR3(uint64(mm.KernelRoot()))
+	if !mm.InitCPURoot() {
+		kputs("gomenuos: no memory for the kernel page tables\n")
+		shutdown(3)
+	}
 	x86.InitPIC()
 	x86.InitVirtualWire()
 	startConsoleInput()

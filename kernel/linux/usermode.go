@@ -193,7 +193,7 @@ func sysKick(tid int32) int64 {
 }
 
 func sysDropRoot(root uint64) int64 {
-	sched.DropRoot(root, uint64(mm.KernelRoot()))
+	sched.DropRoot(root)
 	return 0
 }
 

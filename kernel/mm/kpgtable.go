@@ -43,6 +43,19 @@ func InitKernelPageTables(segs []Segment) bool {
 	return true
 }
 
+// InitCPURoot loads the CPU's own PML4 (arch/x86/tlb.go): the kernel's
+// upper half, and a lower half that mirrors the running process's tree.
+// Returns false when no frame is left.
+func InitCPURoot() bool {
+	pa := AllocFrame()
+	if pa == 0 {
+		return false
+	}
+	copy(x86.TableAt(pa)[256:], x86.TableAt(kernelRoot)[256:])
+	x86.SetCPURoot(pa)
+	return true
+}
+
 func mapDirect(root uintptr) bool {
 	for pa := uintptr(0); pa < x86.DirectSize; pa += 2 << 20 {
 		pde := x86.WalkLevel(root, x86.PhysToVirt(pa), 1, AllocFrame)

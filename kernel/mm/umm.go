@@ -81,6 +81,7 @@ func NewMM() (*MM, error) {
 	}
 	src, dst := x86.TableAt(kernelRoot), x86.TableAt(root)
 	copy(dst[256:], src[256:])
+	x86.NewUserRoot(root)
 	m := &MM{Root: root}
 	m.users.Store(1)
 	Stats.AddressSpaces.Add(1)
@@ -324,7 +325,7 @@ func nextTable(va uintptr) uintptr {
 // the one loaded (one CPU: another tree's translations were flushed when
 // it was loaded).
 func (m *MM) flushLocked(start, end uintptr, changed int) {
-	if changed == 0 || uintptr(x86.ReadCR3())&^0xfff != m.Root {
+	if changed == 0 || x86.MirroredRoot() != m.Root {
 		return
 	}
 	if changed > 64 {
@@ -337,7 +338,7 @@ func (m *MM) flushLocked(start, end uintptr, changed int) {
 }
 
 func (m *MM) flushAllLocked() {
-	if uintptr(x86.ReadCR3())&^0xfff == m.Root {
+	if x86.MirroredRoot() == m.Root {
 		x86.WriteCR3(x86.ReadCR3())
 	}
 }

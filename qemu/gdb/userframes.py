@@ -19,7 +19,7 @@
 #        ctx.Regs. The thread is the one whose *Thread the run frame holds
 #        (its receiver, spilled by run's prologue); gdb then unwinds on in
 #        user memory, readable because the process's page tables are
-#        loaded (CR3) while the kernel works for it;
+#        loaded (mirrored in the CPU root) while the kernel works for it;
 #      - UserUnwinder unwinds every user frame: by the program's call-frame
 #        tables (readelf -wF of the binary user-symbols loads) or, for
 #        functions without any (musl builds its C library without unwind
@@ -154,8 +154,16 @@ def current_user_thread():
 
 
 def loaded_cr3(pending):
-    """The page-table root the CPU has loaded (QEMU's cr3 register), or
-    None when the stub does not say."""
+    """The process page-table root whose user half the CPU runs with: the
+    kernel's x86.mirrored (arch/x86/tlb.go: CR3 holds the CPU's own root,
+    whose lower half mirrors that tree's), else QEMU's cr3 register, or
+    None when neither can be read."""
+    try:
+        v = _u(gdb.parse_and_eval("'gomenuos/arch/x86.mirrored'"))
+        if v:
+            return v & ~0xfff
+    except (gdb.error, ValueError):
+        pass
     try:
         return _u(pending.read_register("cr3")) & ~0xfff
     except (gdb.error, ValueError):

@@ -119,6 +119,9 @@ func (m *Machine) Kill() {
 	<-m.done
 }
 
+// Pid is QEMU's process id (for a host profiler such as perf).
+func (m *Machine) Pid() int { return m.cmd.Process.Pid }
+
 // Send types s on the serial console.
 func (m *Machine) Send(s string) error {
 	_, err := io.WriteString(m.stdin, s)
