@@ -32,9 +32,10 @@ import (
 // 4.10.4.1), so the stale PML4 entries of the outgoing tree go with the
 // first one; a switch that finds nothing accessed issues one anyway.
 
-// cpuRoot is the physical address of the CPU root (0 before SetCPURoot:
-// CR3 writes then load the tree itself); mirrored is the process tree whose
-// lower half it holds (0: none, the lower half is empty).
+// cpuRoot is the physical address of the CPU root, loaded at boot before
+// any process tree exists (SetCPURoot); mirrored is the process tree whose
+// lower half it holds (0: none, the lower half is empty). A non-zero
+// mirrored implies cpuRoot is set.
 var cpuRoot, mirrored uintptr
 
 // A user-half entry that points at a table also says which groups of 32
@@ -59,24 +60,21 @@ func groupMask(e PTE) uint16 {
 // hash to each line: a superset (a tree not found reads as all 16 groups,
 // so an evicted line costs time, never a stale translation). NewUserRoot
 // starts a tree's line empty; markGroup adds to it.
-var rootSlots [64]struct {
+var rootSlots [64]slotLine
+
+type slotLine struct {
 	root uintptr
 	mask uint16
 }
 
-func slotLine(root uintptr) *struct {
-	root uintptr
-	mask uint16
-} {
-	return &rootSlots[root>>12&63]
-}
+func lineOf(root uintptr) *slotLine { return &rootSlots[root>>12&63] }
 
 // slotsOf returns the slot groups root may use.
 func slotsOf(root uintptr) uint16 {
 	if root == 0 {
 		return 0 // nothing mirrored: the user half is empty
 	}
-	if l := slotLine(root); l.root == root {
+	if l := lineOf(root); l.root == root {
 		return l.mask
 	}
 	return 0xffff
@@ -84,7 +82,7 @@ func slotsOf(root uintptr) uint16 {
 
 // NewUserRoot registers a new process tree (empty user half) at root.
 func NewUserRoot(root uintptr) {
-	l := slotLine(root)
+	l := lineOf(root)
 	l.root, l.mask = root, 0
 }
 
@@ -93,16 +91,17 @@ func NewUserRoot(root uintptr) {
 // root (keeping the copy's accessed bit).
 func markGroup(root uintptr, e *PTE, va uintptr, level int) {
 	if level == 3 {
-		if l := slotLine(root); l.root == root {
+		if l := lineOf(root); l.root == root {
 			l.mask |= 1 << (Index(va, 3) >> 4)
 		}
 	}
 	g := groupBit(Index(va, level-1))
-	if *e&g != 0 && !(level == 3 && root == mirrored && cpuRoot != 0) {
+	copyPML4E := level == 3 && root == mirrored
+	if *e&g != 0 && !copyPML4E {
 		return
 	}
 	*e |= g
-	if level == 3 && root == mirrored && cpuRoot != 0 {
+	if copyPML4E {
 		c := &TableAt(cpuRoot)[Index(va, 3)]
 		*c = *e | *c&PTEAccessed
 	}
@@ -114,7 +113,6 @@ const maxInvlpg = 64
 
 // TLBStats counts what the switches did.
 var TLBStats struct {
-	Switches    uint64 // mirrored tree changed
 	Invlpgs     uint64 // pages invalidated one by one
 	FullFlushes uint64 // switches that reloaded CR3 instead (maxInvlpg exceeded)
 	Groups      uint64 // groups of 32 table entries read
@@ -139,12 +137,6 @@ func SwitchUserRoot(root uintptr) {
 	if root == mirrored {
 		return
 	}
-	if cpuRoot == 0 {
-		WriteCR3(uint64(root))
-		mirrored = root
-		return
-	}
-	TLBStats.Switches++
 	flushUserTLB()
 	dst, src := TableAt(cpuRoot), TableAt(root)
 	for m := slotsOf(mirrored); m != 0; m &= m - 1 {
@@ -161,7 +153,7 @@ func SwitchUserRoot(root uintptr) {
 // DropUserRoot empties the CPU root's user half if it mirrors root, which
 // is about to be freed: no translation of it may survive.
 func DropUserRoot(root uintptr) {
-	if root != mirrored || cpuRoot == 0 {
+	if root != mirrored {
 		return
 	}
 	clear(TableAt(cpuRoot)[:256])
