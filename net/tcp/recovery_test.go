@@ -38,6 +38,17 @@ func newSender(t *testing.T, cc string, cfgs ...func(*Config)) *sender {
 	return &sender{sc: sc, s: s, iss: syn.Seq(), port: s.LocalAddr().Port(), mss: mss, tsval: 200}
 }
 
+// newSentSender is a CUBIC sender that has sent n segments (all in its
+// initial window) and waited 50 ms with none of them acknowledged.
+func newSentSender(t *testing.T, n int) *sender {
+	t.Helper()
+	p := newSender(t, "cubic")
+	must(t, sendAll(p.s, n*p.mss))
+	p.sent()
+	p.sc.run(50 * time.Millisecond)
+	return p
+}
+
 // newBulkSender is a Reno sender that has written 40 segments and sent
 // its initial window of 10.
 func newBulkSender(t *testing.T) *sender {
@@ -268,10 +279,7 @@ func TestDsackSentForDuplicate(t *testing.T) {
 // resends the last segment instead of an RTO collapsing cwnd, and its ACK
 // proves a loss the probe repaired (§7.4).
 func TestTailLossProbe(t *testing.T) {
-	p := newSender(t, "cubic")
-	must(t, sendAll(p.s, 3*p.mss))
-	p.sent()
-	p.sc.run(50 * time.Millisecond)
+	p := newSentSender(t, 3)
 	p.ack(p.seqOf(2)) // segment 2 is lost
 	p.sc.run(195 * time.Millisecond)
 	if out := p.sent(); len(out) != 0 {
@@ -330,10 +338,7 @@ func TestFrtoDetectsSpuriousRTO(t *testing.T) {
 // min_RTT/4) lasts; the late original then counts as reordering. A gap
 // that outlasts the window is lost: the RACK timer retransmits it.
 func TestRackToleratesReordering(t *testing.T) {
-	p := newSender(t, "cubic")
-	must(t, sendAll(p.s, 10*p.mss))
-	p.sent()
-	p.sc.run(50 * time.Millisecond)
+	p := newSentSender(t, 10)
 	p.ack(p.seqOf(0), [2]int{1, 2})
 	p.sc.run(5 * time.Millisecond)
 	for _, seq := range p.sent() {
@@ -481,10 +486,7 @@ func TestSlowStartCountsSackedSegmentOnce(t *testing.T) {
 // D-SACK undid it — so no probe was ever scheduled after the first
 // recovery.
 func TestOpenAfterRecoveryProbesTail(t *testing.T) {
-	p := newSender(t, "cubic")
-	must(t, sendAll(p.s, 10*p.mss))
-	p.sent()
-	p.sc.run(50 * time.Millisecond)
+	p := newSentSender(t, 10)
 	for k := 2; k <= 10; k++ { // segment 0 lost, 1-9 SACKed
 		p.ack(p.seqOf(0), [2]int{1, k})
 	}
@@ -526,10 +528,7 @@ func TestOpenAfterRecoveryProbesTail(t *testing.T) {
 // there (or above it after other episodes), because the exit tested for
 // the Recovery state that had just been left.
 func TestRecoveryExitSetsCwndToSsthresh(t *testing.T) {
-	p := newSender(t, "cubic")
-	must(t, sendAll(p.s, 10*p.mss))
-	p.sent()
-	p.sc.run(50 * time.Millisecond)
+	p := newSentSender(t, 10)
 	// Segments 0-3 lost; SACKs of 4-9 start recovery (ssthresh 7 from
 	// cwnd 10), judge all four lost and retransmit them.
 	for k := 5; k <= 10; k++ {

@@ -27,27 +27,36 @@ func (c *countingClock) AfterFunc(d time.Duration, f func()) clock.Timer {
 func (t countingTimer) Reset(d time.Duration) bool { t.c.resets++; return t.Timer.Reset(d) }
 func (t countingTimer) Stop() bool                 { t.c.stops++; return t.Timer.Stop() }
 
-// timerUnderTest arms st on p with a handler that records when it ran.
-func timerUnderTest(p *Proto, st *sockTimer, ran *[]time.Duration) func(d time.Duration) {
-	return func(d time.Duration) {
-		st.arm(p, d, func() func() {
-			return func() {
-				p.lock()
-				if st.due(p) {
-					*ran = append(*ran, p.now().Sub(epoch))
-				}
-				p.unlock()
+// timerFixture is a sockTimer on an instance whose clock counts the Go
+// timer calls; arm arms it with a handler that records when it ran.
+type timerFixture struct {
+	c   *countingClock
+	p   *Proto
+	st  sockTimer
+	ran []time.Duration
+}
+
+func newTimerFixture() *timerFixture {
+	c := &countingClock{Virtual: clock.NewVirtual(epoch)}
+	return &timerFixture{c: c, p: New(&fakeIP{addr: addrA, mtu: 1500}, c, testConfig())}
+}
+
+// arm arms the timer after d; the caller holds the instance's lock.
+func (f *timerFixture) arm(d time.Duration) {
+	f.st.arm(f.p, d, func() func() {
+		return func() {
+			f.p.lock()
+			if f.st.due(f.p) {
+				f.ran = append(f.ran, f.p.now().Sub(epoch))
 			}
-		})
-	}
+			f.p.unlock()
+		}
+	})
 }
 
 func TestSockTimerMovesLaterWithoutReset(t *testing.T) {
-	c := &countingClock{Virtual: clock.NewVirtual(epoch)}
-	p := New(&fakeIP{addr: addrA, mtu: 1500}, c, testConfig())
-	var st sockTimer
-	var ran []time.Duration
-	arm := timerUnderTest(p, &st, &ran)
+	f := newTimerFixture()
+	c, p, arm := f.c, f.p, f.arm
 
 	p.lock()
 	arm(200 * time.Millisecond)
@@ -66,12 +75,12 @@ func TestSockTimerMovesLaterWithoutReset(t *testing.T) {
 	// it on, and the handler runs once, at 300 ms, not before.
 	c.Advance(95 * time.Millisecond) // 195 ms
 	c.Advance(10 * time.Millisecond) // 205 ms: the early firing
-	if len(ran) != 0 {
-		t.Fatalf("handler ran at %v, before its deadline of 300ms", ran)
+	if len(f.ran) != 0 {
+		t.Fatalf("handler ran at %v, before its deadline of 300ms", f.ran)
 	}
 	c.Advance(200 * time.Millisecond)
-	if len(ran) != 1 || ran[0] != 300*time.Millisecond {
-		t.Fatalf("handler ran at %v, want once at 300ms", ran)
+	if len(f.ran) != 1 || f.ran[0] != 300*time.Millisecond {
+		t.Fatalf("handler ran at %v, want once at 300ms", f.ran)
 	}
 	if c.arms != 1 || c.resets != 1 {
 		t.Fatalf("Go timer armed %d and reset %d times, want 1 and 1 (the early firing's)", c.arms, c.resets)
@@ -79,37 +88,34 @@ func TestSockTimerMovesLaterWithoutReset(t *testing.T) {
 }
 
 func TestSockTimerMovesEarlierStopsAndKills(t *testing.T) {
-	c := &countingClock{Virtual: clock.NewVirtual(epoch)}
-	p := New(&fakeIP{addr: addrA, mtu: 1500}, c, testConfig())
-	var st sockTimer
-	var ran []time.Duration
-	arm := timerUnderTest(p, &st, &ran)
+	f := newTimerFixture()
+	c, p, arm := f.c, f.p, f.arm
 
 	p.lock()
 	arm(time.Second)
 	arm(100 * time.Millisecond) // earlier: the Go timer must move
 	p.unlock()
 	c.Advance(150 * time.Millisecond)
-	if len(ran) != 1 || ran[0] != 100*time.Millisecond || c.resets != 1 {
-		t.Fatalf("handler ran at %v with %d resets, want once at 100ms after 1 reset", ran, c.resets)
+	if len(f.ran) != 1 || f.ran[0] != 100*time.Millisecond || c.resets != 1 {
+		t.Fatalf("handler ran at %v with %d resets, want once at 100ms after 1 reset", f.ran, c.resets)
 	}
 
 	// A stopped timer's pending firing does nothing, and a new arm for a
 	// later time rides on it.
 	p.lock()
 	arm(200 * time.Millisecond) // due at 350 ms
-	st.stop()
+	f.st.stop()
 	p.unlock()
 	c.Advance(time.Second)
-	if len(ran) != 1 {
-		t.Fatalf("a stopped timer ran its handler: %v", ran)
+	if len(f.ran) != 1 {
+		t.Fatalf("a stopped timer ran its handler: %v", f.ran)
 	}
 
 	// kill stops the Go timer itself, so nothing stays pending to hold
 	// the socket.
 	p.lock()
 	arm(time.Hour)
-	st.kill()
+	f.st.kill()
 	p.unlock()
 	if _, pending := c.NextDeadline(); pending || c.stops != 1 {
 		t.Fatalf("after kill: Go timer pending %v, %d stops; want none pending after 1 stop", pending, c.stops)
