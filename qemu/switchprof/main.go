@@ -55,10 +55,7 @@ func run(side, build, line string, n int, perfArgs string, extra []string) error
 		if _, err := m.Expect("MenuOS>>", time.Minute); err != nil {
 			return err
 		}
-		sh = func(l string) (string, error) {
-			m.Send(l + "\r")
-			return m.Expect("MenuOS>>", 10*time.Minute)
-		}
+		sh = func(l string) (string, error) { return m.Command(l, "MenuOS>>", 10*time.Minute) }
 	case "linux":
 		if err := linuxpeer.Build(build); err != nil {
 			return err
