@@ -37,8 +37,7 @@ func (s *Stack) AddInterface(dev link.Device, addrs ...netip.Prefix) (*Interface
 			return nil, ErrInvalid
 		}
 	}
-	s.mu.Lock()
-	s.rtGen.Add(1)
+	s.lockChange()
 	if s.byDev[dev] != nil {
 		s.mu.Unlock()
 		return nil, ErrExists
@@ -65,9 +64,8 @@ func (s *Stack) AddAddress(ifc *Interface, a netip.Prefix) error {
 	if !a.Addr().Is4() {
 		return ErrInvalid
 	}
-	s.mu.Lock()
+	s.lockChange()
 	defer s.mu.Unlock()
-	s.rtGen.Add(1)
 	if slices.Contains(ifc.addrs, a) {
 		return ErrExists
 	}

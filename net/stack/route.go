@@ -64,9 +64,8 @@ func (s *Stack) AddRoute(dst netip.Prefix, gw netip.Addr) error {
 	if !dst.Addr().Is4() || !gw.Is4() {
 		return ErrInvalid
 	}
-	s.mu.Lock()
+	s.lockChange()
 	defer s.mu.Unlock()
-	s.rtGen.Add(1)
 	via, ok := s.routes.lookup(gw)
 	if !ok || !via.connected {
 		return ErrNoRoute
@@ -88,6 +87,13 @@ func (s *Stack) Route(dst netip.Addr) (src netip.Addr, mtu int, err error) {
 		return netip.Addr{}, 0, err
 	}
 	return nh.src, nh.mtu, nil
+}
+
+// lockChange takes mu to change what it guards, which makes any cached
+// route stale (rtGen). Every writer takes mu this way.
+func (s *Stack) lockChange() {
+	s.mu.Lock()
+	s.rtGen.Add(1)
 }
 
 // rtCacheEntry is the last route routeOutput resolved, kept while nothing
@@ -173,9 +179,8 @@ func (s *Stack) ownsAddrAnyLocked(a netip.Addr) bool {
 // does, so a forged ICMP cannot shrink segments to nothing.
 func (s *Stack) updatePMTU(dst netip.Addr, mtu int) {
 	mtu = max(mtu, minPMTU)
-	s.mu.Lock()
+	s.lockChange()
 	defer s.mu.Unlock()
-	s.rtGen.Add(1)
 	if s.routes.pmtu == nil {
 		s.routes.pmtu = map[netip.Addr]pmtuEntry{}
 	}

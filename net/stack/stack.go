@@ -130,8 +130,7 @@ func (s *Stack) AddTransport(p TransportProtocol) {
 	if p.Protocol() == header.ProtocolICMP {
 		return
 	}
-	s.mu.Lock()
-	s.rtGen.Add(1)
+	s.lockChange()
 	s.transports[p.Protocol()] = p
 	if b, ok := p.(batcher); ok {
 		s.batch = append(s.batch, b)
