@@ -26,6 +26,7 @@ type guest struct {
 	listen    func() (net.Listener, error)            // a host listener the guest can reach
 	dial      func(port int) func() (net.Conn, error) // the host connecting to a guest port
 	cleanup   func()
+	ns        *relay.Netns // the namespace of its tap, if on one
 	started   time.Time
 	booted    time.Duration // QEMU start → prompt
 	hiStarted bool          // the hi server runs (startHi)
@@ -148,6 +149,7 @@ func oursOnUserNet(dir string) (*guest, error) {
 // onNetns makes g's host ends the namespace's side of its tap.
 func onNetns(g *guest, ns *relay.Netns) {
 	g.hostIP = relay.NetnsHostIP
+	g.ns = ns
 	g.listen, g.dial = netnsEnds(ns)
 	g.cleanup = func() { ns.Close() }
 }

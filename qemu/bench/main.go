@@ -33,6 +33,7 @@ func main() {
 	flag.StringVar(&profileSteps, "profilesteps", "cpu-rx,cpu-tx", "with -profile: the bulk directions to profile (cpu-rx host→guest, cpu-tx guest→host)")
 	flag.StringVar(&profileCmd, "profilecmd", "", "with -profile: profile this shell command line (e.g. '/bin/ubench pipe 20000') instead of bulk TCP")
 	flag.StringVar(&vsDir, "vs", "", "instead of the Linux peer, measure our image in this build directory beside ours (A/B)")
+	flag.StringVar(&wireDir, "wire", "", "capture the tap connection rounds into this directory and print where each connection's time goes (wire.go; needs tcpdump)")
 	peerOn := flag.Bool("peer", true, "measure the Linux peer (qemu/linuxpeer) beside ours")
 	userFigs := flag.Int("user", 5, "rounds of the user-space figures against the Linux peer (user.go); 0 skips them")
 	flag.Parse()

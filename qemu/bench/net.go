@@ -212,14 +212,14 @@ func tapFigures(dir string, peer *peerImage) error {
 			"tap host→guest connect/send/recv/close (/s)",
 			"  the same, served by user/tcpbulk hi on both (/s)"},
 		func(g *guest) []func() (float64, error) {
-			return append(bulkMeasures(g), connectMeasure(g, g.startHi, hiPort),
-				connectMeasure(g, g.startUserHi, userHiPort))
+			return append(bulkMeasures(g), connectMeasure(g, g.startHi, hiPort, "hi"),
+				connectMeasure(g, g.startUserHi, userHiPort, "user-hi"))
 		})
 }
 
 // connectMeasure measures g's connection rate on port, served by the
-// server start runs on the first round.
-func connectMeasure(g *guest, start func(port int) error, port int) func() (float64, error) {
+// server start runs on the first round (label names it for -wire).
+func connectMeasure(g *guest, start func(port int) error, port int, label string) func() (float64, error) {
 	started := false
 	return func() (float64, error) {
 		if !started {
@@ -228,7 +228,7 @@ func connectMeasure(g *guest, start func(port int) error, port int) func() (floa
 			}
 			started = true
 		}
-		return g.connectRate(port, connRounds)
+		return measureOnWire(g, port, label, func() (float64, error) { return g.connectRate(port, connRounds) })
 	}
 }
 
