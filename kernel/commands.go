@@ -12,6 +12,7 @@ import (
 	"gomenuos/kernel/menu"
 	"gomenuos/kernel/profcmd"
 	"gomenuos/kernel/selftest"
+	"gomenuos/sched"
 )
 
 // registerCommands adds the kernel's own commands to the shell's table.
@@ -60,6 +61,9 @@ func kstatCmd(c *menu.Ctx, args []string) error {
 	mms, invlpgs, flushes, groups := linux.MMSwitchStats()
 	c.Printf("address-space switches %d: %d pages invalidated, %d full flushes, %d page-table groups read\n",
 		mms, invlpgs, flushes, groups)
+	raised, runs, fallbacks := sched.SoftirqStats()
+	c.Printf("softirqs: %d interrupts handed to user tasks, %d bottom halves run by them, %d handed back to drivers\n",
+		raised, runs, fallbacks)
 	tx, rx, overruns, throttles := uart.Counts()
 	c.Printf("console: %d bytes sent, %d received, %d overruns, ring full %d times\n", tx, rx, overruns, throttles)
 	counts := linux.SyscallCounts()

@@ -87,3 +87,6 @@ func (m msiIRQ) Wait() error {
 	_, err := m.q.Wait()
 	return err
 }
+
+// SetSoftirq implements hw.SoftirqIRQ.
+func (m msiIRQ) SetSoftirq(fn func() (wokeOthers bool)) { m.q.SetSoftirq(fn) }

@@ -1,6 +1,7 @@
 package sched
 
 import (
+	"runtime"
 	"sync/atomic"
 	"syscall"
 	"time"
@@ -20,16 +21,33 @@ import (
 
 // kernelSleep is the word a task sleeps on.
 type kernelSleep struct {
-	word    atomic.Uint32
-	slot    atomic.Int32 // the thread slot (Table index) it last slept on; 0: never slept
-	irqSeen uint64       // deviceIRQs when the task last slept
+	word      atomic.Uint32
+	slot      atomic.Int32 // the thread slot (Table index) it last slept on; 0: never slept
+	wakesSeen uint32       // goWakes when goroutines last had the P while the task slept
 }
 
-// deviceIRQs counts device interrupts (not the timer's).
-var deviceIRQs atomic.Uint64
+// What may need the P while a task sleeps: device interrupts whose
+// goroutine has not yet taken them (deviceIRQs counts those signalled
+// to an eventfd, irqsTaken what the goroutines' reads returned), and
+// goroutines readied by kick (goWakes).
+var (
+	deviceIRQs, irqsTaken atomic.Uint64
+	goWakes               atomic.Uint32
+)
 
-// NoteDeviceIRQ counts a device interrupt. Trap context.
+// NoteDeviceIRQ counts a device interrupt signalled to the eventfd its
+// goroutine reads. Trap context.
 func NoteDeviceIRQ() { deviceIRQs.Add(1) }
+
+// NoteIRQsTaken counts n interrupts a goroutine took from its eventfd.
+func NoteIRQsTaken(n uint64) { irqsTaken.Add(n) }
+
+// goroutinesWaiting reports whether goroutines may wait for the P: an
+// interrupt's goroutine not yet run, a new task's, or one readied since
+// the P was last free while the task slept (wakesSeen).
+func (k *kernelSleep) goroutinesWaiting() bool {
+	return deviceIRQs.Load() != irqsTaken.Load() || newTasks.Load() > 0 || goWakes.Load() != k.wakesSeen
+}
 
 // futexWaitPrivate is FUTEX_WAIT|FUTEX_PRIVATE_FLAG (private to the
 // process: the kernel and its Go runtime are one address space).
@@ -53,7 +71,7 @@ func NewTaskRunning() { newTasks.Add(-1) }
 
 // SleepInKernel makes t's waits futex waits of its own thread. Call it
 // before the task first waits.
-func (t *Task) SleepInKernel() { t.ksleep = &kernelSleep{irqSeen: deviceIRQs.Load()} }
+func (t *Task) SleepInKernel() { t.ksleep = &kernelSleep{wakesSeen: goWakes.Load()} }
 
 // wake makes the sleeper's next or current futex wait return: the bumped
 // word ends a wait that has not blocked yet, and a queued wake-up
@@ -61,6 +79,7 @@ func (t *Task) SleepInKernel() { t.ksleep = &kernelSleep{irqSeen: deviceIRQs.Loa
 // system call of the waker's own. A task that never slept has no sleeper
 // to wake.
 func (k *kernelSleep) wake() {
+	noteWake(k)
 	k.word.Add(1)
 	if s := k.slot.Load(); s > 0 {
 		ttwuQueue(int(s), uintptr(unsafe.Pointer(&k.word)))
@@ -77,6 +96,7 @@ func (k *kernelSleep) sleep(seq uint32, deadline time.Time) bool {
 	// sees no slot bumped the word first, and the wait below returns at
 	// once. Current is this goroutine's thread while it runs (one CPU).
 	k.slot.Store(int32(Current))
+	k.softirqs() // raised while the task ran in the kernel
 	for k.word.Load() == seq {
 		var ts *syscall.Timespec
 		if !deadline.IsZero() {
@@ -87,21 +107,52 @@ func (k *kernelSleep) sleep(seq uint32, deadline time.Time) bool {
 			t := syscall.NsecToTimespec(int64(d))
 			ts = &t
 		}
-		// A device that interrupted since the task last slept has
-		// goroutines to run (its driver, the stack above it) while the
-		// task sleeps, and so has a new task not yet started: hand them
-		// the P. Otherwise the task waits for another task, which takes
-		// the P the sleeper keeps on its way back from its own system
-		// call — the quicker switch.
-		if n := deviceIRQs.Load(); n != k.irqSeen || newTasks.Load() > 0 {
-			k.irqSeen = n
+		// Goroutines that wait to run (a device's driver and the stack
+		// above it, a new task, a kernel task this one woke) get the P
+		// while the task sleeps; they have run when it comes back, as
+		// the runtime hands a P to the woken thread once they are done.
+		// Otherwise the task keeps the P: it waits for another task,
+		// which takes the P the sleeper keeps on its way back from its
+		// own system call — the quicker switch — or for a device whose
+		// bottom half it then runs itself (softirq.go).
+		if k.goroutinesWaiting() {
+			// Interrupts now go to the drivers' goroutines, which get
+			// the P; those raised on this thread before run first.
+			ServeSoftirqs(false)
+			k.softirqs()
 			futexWaitBlocking(&k.word, seq, ts)
-		} else {
+			ServeSoftirqs(true)
+			k.wakesSeen = goWakes.Load()
+			continue
+		}
+		// The softirq host: a bottom half raised from here on bumps the
+		// word, so the wait returns; one raised before (on this thread)
+		// must not be slept on.
+		softirq.host.Store(k)
+		if softirq.pending.Load() == 0 {
 			syscall.Syscall6(syscall.SYS_FUTEX, uintptr(unsafe.Pointer(&k.word)), futexWaitPrivate, uintptr(seq),
 				uintptr(unsafe.Pointer(ts)), 0, 0)
 		}
+		softirq.host.CompareAndSwap(k, nil)
+		k.softirqs()
 	}
+	k.softirqs() // raised after the wait ended, before the host left
 	return true
+}
+
+// softirqs runs the bottom halves raised on k; if they woke a goroutine
+// or another task, k lets them have the P before it goes on.
+func (k *kernelSleep) softirqs() {
+	if k.runSoftirqs() {
+		// The goroutines run on this thread's P meanwhile: interrupts
+		// then go to the drivers' goroutines.
+		t := &Table[Current]
+		serving := t.Softirqs
+		t.Softirqs = false
+		runtime.Gosched()
+		Table[Current].Softirqs = serving
+		k.wakesSeen = goWakes.Load()
+	}
 }
 
 // The Go runtime's own entry and exit of a system call that blocks

@@ -234,6 +234,7 @@ func Tick(tf *x86.TrapFrame, now int64) {
 			Wake(t, t.Wait.TimeoutResult)
 		}
 	}
+	softirqTick(now)
 	Reschedule(tf, now)
 }
 

@@ -127,11 +127,18 @@ func (t *Task) setSleeping(wake chan<- struct{}, asleep bool) (interrupted bool)
 	return interrupted
 }
 
+// Kick is kick for goroutines outside sched that wake one another through
+// a one-slot channel (a driver's helper goroutine): a task that sleeps in
+// the kernel then knows a goroutine waits for the P (ksleep.go).
+func Kick(wake chan<- struct{}) { kick(wake) }
+
 // kick makes a pending wake-up on a one-slot wake channel; a second kick
 // before the sleeper runs is absorbed, as waking a running task is a no-op.
 func kick(wake chan<- struct{}) {
 	select {
 	case wake <- struct{}{}:
+		goWakes.Add(1)
+		noteWake(nil)
 	default:
 	}
 }

@@ -87,6 +87,10 @@ type Thread struct {
 	CR3    uint64  // page-table root this thread runs with; 0: whichever is loaded
 	UserGS uint64  // the user's GS base (in MSR_KERNEL_GS_BASE while in ring 0)
 	Kick   bool    // leave user mode at the next chance (a signal, a kill)
+	// UserTask: the thread's goroutine serves a user task (SetUserTask);
+	// Softirqs: it runs device bottom halves raised while it runs
+	// (softirq.go).
+	UserTask, Softirqs bool
 }
 
 // VectorKick is the Regs.Vector of a UserContext that left user mode (or

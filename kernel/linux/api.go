@@ -19,6 +19,7 @@ import (
 type IRQ struct {
 	f   *os.File
 	buf [8]byte
+	msi int // the MSI vector slot; -1 for a legacy line
 }
 
 // OpenIRQ binds legacy IRQ line to a new IRQ. top, if not nil, runs in
@@ -30,7 +31,7 @@ func OpenIRQ(line uint8, top func()) (*IRQ, error) {
 	if errno != 0 {
 		return nil, errno
 	}
-	return &IRQ{f: os.NewFile(fd, "irq")}, nil
+	return &IRQ{f: os.NewFile(fd, "irq"), msi: -1}, nil
 }
 
 var nextMSI atomic.Int32
@@ -46,7 +47,18 @@ func OpenMSI() (q *IRQ, addr uint64, data uint32, err error) {
 	if errno != 0 {
 		return nil, 0, 0, errno
 	}
-	return &IRQ{f: os.NewFile(fd, "msi")}, x86.MSIAddress, uint32(x86.VectorMSIBase + idx), nil
+	return &IRQ{f: os.NewFile(fd, "msi"), msi: int(idx)}, x86.MSIAddress, uint32(x86.VectorMSIBase + idx), nil
+}
+
+// SetSoftirq makes fn the bottom half of an MSI: a task sleeping in the
+// kernel with the P runs it in place of waking Wait (sched.RegisterSoftirq).
+// It reports false for a legacy line, whose mask Wait must lift.
+func (q *IRQ) SetSoftirq(fn func() (wokeOthers bool)) bool {
+	if q.msi < 0 {
+		return false
+	}
+	sched.RegisterSoftirq(q.msi, fn)
+	return true
 }
 
 // Wait blocks until the line has interrupted since the last Wait and
@@ -63,6 +75,7 @@ func (q *IRQ) Wait() (uint64, error) {
 	for i := 7; i >= 0; i-- {
 		v = v<<8 | uint64(q.buf[i])
 	}
+	sched.NoteIRQsTaken(v)
 	return v, nil
 }
 

@@ -87,6 +87,7 @@ func early() uintptr {
 	x86.InitPIT(HZ)
 	x86.UnmaskIRQ(0)
 	sched.Init(kernelFSBase(), monotonicNS())
+	sched.SoftirqFallback = msiFallback
 	initRandom()
 	sp := buildProcessStack()
 	Boot.RuntimeTSC = x86.Rdtsc()

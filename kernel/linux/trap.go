@@ -228,8 +228,8 @@ func irq(tf *x86.TrapFrame, line uint8) {
 	}
 	if fd := irqFD[line]; fd > 0 {
 		eventfdSignal(int(fd), 1)
+		sched.NoteDeviceIRQ()
 	}
-	sched.NoteDeviceIRQ()
 	x86.EOI(line)
 	sched.Reschedule(tf, now)
 }
@@ -237,15 +237,29 @@ func irq(tf *x86.TrapFrame, line uint8) {
 // msiFD holds the eventfd each MSI vector wakes.
 var msiFD [x86.NumMSI]int32
 
+// msiFallback wakes the driver goroutine of MSI slot idx for a bottom
+// half no task ran (sched.SoftirqFallback). Trap context.
+func msiFallback(idx int) {
+	if idx < len(msiFD) && msiFD[idx] > 0 {
+		eventfdSignal(int(msiFD[idx]), 1)
+		sched.NoteDeviceIRQ()
+	}
+}
+
 // msi handles a message-signalled interrupt: edge-triggered and owned by
 // one device, so there is nothing to mask — signal its eventfd and
 // acknowledge the local APIC.
 func msi(tf *x86.TrapFrame, idx int) {
 	Counters.MSIs[idx]++
-	if fd := msiFD[idx]; fd > 0 {
-		eventfdSignal(int(fd), 1)
+	// A task sleeping in the kernel with the P runs the device's bottom
+	// half itself if it has one (sched/softirq.go); otherwise the
+	// driver's goroutine is woken through the eventfd.
+	if !sched.RaiseSoftirq(idx) {
+		if fd := msiFD[idx]; fd > 0 {
+			eventfdSignal(int(fd), 1)
+			sched.NoteDeviceIRQ()
+		}
 	}
-	sched.NoteDeviceIRQ()
 	x86.LAPICEOI()
 	sched.Reschedule(tf, monotonicNS())
 }

@@ -45,8 +45,10 @@ func canonical(a uint64) bool { return a < x86.UserEnd || a >= 0xffff80000000000
 func sysRunUser(c call) int64 {
 	t := sched.Cur()
 	u := (*sched.UserContext)(ptr(c.a[0]))
-	if t.Kick {
-		t.Kick = false // something came up since the goroutine last looked
+	if t.Kick || t.Softirqs && sched.SoftirqPending() {
+		// Something came up since the goroutine last looked: a kick,
+		// or a bottom half raised on its way here (sched.RaiseSoftirq).
+		t.Kick = false
 		u.Regs.Vector = sched.VectorKick
 		return 0
 	}

@@ -81,6 +81,7 @@ func (t *Thread) run() {
 	trace.SetTask(t.Proc.Comm(), uint64(t.TID)) // what traces call this goroutine (docs/tracing.md)
 	t.ktid.Store(int32(syscall.Gettid()))
 	t.running.Store(true)
+	sched.SetUserTask(true)
 	for !t.exitNow.Load() {
 		t.archDoSignalOrRestart()
 		if t.exitNow.Load() {
@@ -91,7 +92,10 @@ func (t *Thread) run() {
 			continue
 		}
 		t.handleExit()
+		t.task.Softirqs() // raised while it ran (a kick out of user mode, or during a call)
 	}
+	sched.SetUserTask(false)
+	t.task.Softirqs()
 	t.doExit()
 	t.ktid.Store(0)
 	if spareThreads() > maxSpareThreads {

@@ -94,6 +94,17 @@ type BacklogDevice interface {
 	ProcessBacklog()
 }
 
+// TxFlushDevice is a device that holds back the notification of frames
+// it was given until their sender is done (virtio-net: see its
+// kickOrDeferLocked). A task leaving the network code — after a call that
+// sent, before it sleeps (Stack.DoSoftirq) — calls FlushTx, which sends
+// what that device holds back for it (Linux: the doorbell a driver rings
+// at the end of a dev_queue_xmit without xmit_more).
+type TxFlushDevice interface {
+	Device
+	FlushTx()
+}
+
 // Errors returned by Transmit.
 var (
 	// ErrQueueFull: the device's transmit or backlog queue is full and the

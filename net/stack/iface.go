@@ -48,6 +48,14 @@ func (s *Stack) AddInterface(dev link.Device, addrs ...netip.Prefix) (*Interface
 	if b, ok := dev.(link.BacklogDevice); ok {
 		s.backlogs = append(s.backlogs[:len(s.backlogs):len(s.backlogs)], b) // DoSoftirq reads the old slice unlocked
 	}
+	if f, ok := dev.(link.TxFlushDevice); ok {
+		var fl []link.TxFlushDevice
+		if old := s.flushers.Load(); old != nil {
+			fl = append(fl, *old...)
+		}
+		fl = append(fl, f)
+		s.flushers.Store(&fl)
+	}
 	s.mu.Unlock()
 	for _, a := range addrs {
 		if err := s.AddAddress(ifc, a); err != nil {

@@ -96,6 +96,7 @@ type Stack struct {
 	transports [256]TransportProtocol
 	batch      []batcher // the transports among them that batch (link.BatchReceiver)
 	backlogs   []link.BacklogDevice
+	flushers   atomic.Pointer[[]link.TxFlushDevice] // read without mu by DoSoftirq
 	// rtGen counts changes made under mu: a cached route (rtCache) made
 	// at another count is stale.
 	rtGen   atomic.Uint64
@@ -202,14 +203,21 @@ func (s *Stack) DeliverFrame(dev link.Device, frame []byte) {
 
 // DoSoftirq delivers the frames waiting in the backlogs of devices such as
 // the loopback, on the caller's goroutine (Linux: do_softirq →
-// net_rx_action → process_backlog). The socket layer calls it when a task
-// leaves the network code; the devices' own goroutines deliver whatever
-// no task did.
+// net_rx_action → process_backlog), and has the devices that hold back
+// transmit notifications for the caller send them (link.TxFlushDevice).
+// The socket layer calls it when a task leaves the network code, after a
+// call that sent and before it sleeps; the devices' own goroutines deliver
+// whatever no task did.
 func (s *Stack) DoSoftirq() {
 	s.mu.RLock()
 	devs := s.backlogs
 	s.mu.RUnlock()
 	for _, d := range devs {
 		d.ProcessBacklog()
+	}
+	if fl := s.flushers.Load(); fl != nil {
+		for _, d := range *fl {
+			d.FlushTx()
+		}
 	}
 }

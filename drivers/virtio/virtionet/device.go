@@ -76,9 +76,17 @@ type Device struct {
 	txSpace chan struct{} // poked by the receive goroutine on each interrupt
 	// Deferred transmit notification (kickOrDeferLocked): unkicked (bytes
 	// queued since the last kick) is guarded by txMu; kickCh wakes the
-	// kicker goroutine.
-	unkicked int
-	kickCh   chan struct{}
+	// kicker goroutine; flushOwed says, without txMu, that a user task's
+	// sending left FlushTx a notification to send.
+	unkicked  int
+	kickCh    chan struct{}
+	flushOwed atomic.Bool
+	napi      bool // a receive poll runs: it sends the notification when it ends (napiPoll)
+
+	// rxMu makes one receive poll run at a time: the receive goroutine's,
+	// or the bottom half run on a sleeping task (softirq).
+	rxMu      sync.Mutex
+	txWaiting atomic.Int32 // transmitters waiting for ring space (pokeTx)
 
 	recv     link.Receiver
 	attached atomic.Bool
@@ -282,5 +290,8 @@ func (d *Device) Attach(r link.Receiver) {
 		buf.RegisterLender(d.rxPool.mem, d.rxPool)
 	}
 	go d.kicker()
+	if si, ok := d.irq.(hw.SoftirqIRQ); ok && d.msix {
+		si.SetSoftirq(d.softirq)
+	}
 	go d.receiveLoop()
 }

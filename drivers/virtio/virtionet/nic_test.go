@@ -19,6 +19,7 @@ import (
 	"gomenuos/net/checksum"
 	"gomenuos/net/header"
 	"gomenuos/net/link"
+	"gomenuos/sched"
 )
 
 const allFeatures = virtio.FeatureVersion1 | virtionet.FeatureMAC | virtionet.FeatureStatus |
@@ -449,6 +450,59 @@ func TestMSIXDeliversWithoutISRRead(t *testing.T) {
 	n.expectFrames(f)
 }
 
+// echoReceiver answers every frame with one of its own, as TCP answers a
+// segment with an ACK from inside the receive path.
+type echoReceiver struct {
+	dev *virtionet.Device
+	rx  chan []byte
+}
+
+func (e *echoReceiver) DeliverFrame(_ link.Device, f []byte) {
+	e.rx <- append([]byte(nil), f...)
+	e.dev.Transmit(ethFrame("ack"))
+}
+
+// With MSI the driver hands the kernel its bottom half, which a task that
+// sleeps in the kernel runs on its own goroutine when the interrupt comes
+// (sched/softirq.go): the frames reach the stack during the call, without
+// the receive goroutine, and what the stack sent meanwhile is notified
+// once, when the poll ends, without the kicker.
+func TestSoftirqRunsTheBottomHalfOnTheCaller(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	e := &echoReceiver{rx: make(chan []byte, 8)}
+	n := newNICFull(t, allFeatures, 8, 8, true, virtionet.Options{}, e)
+	e.dev = n.dev
+	<-n.fake.Notified() // the receive kick from Probe
+	if n.fake.MSI.Softirq == nil {
+		t.Fatal("the driver registered no bottom half on its MSI")
+	}
+	if n.fake.IRQ.Softirq != nil {
+		t.Fatal("a bottom half on the legacy line, whose Wait must unmask it")
+	}
+	f1, f2 := ethFrame("one"), ethFrame("two")
+	n.put(append(hdr(0, 0, 0, 0, 1), f1...))
+	n.put(append(hdr(0, 0, 0, 0, 1), f2...))
+	if woke := n.fake.MSI.Softirq(); woke {
+		t.Fatal("bottom half reports a woken transmitter; none waits")
+	}
+	for i, want := range [][]byte{f1, f2} {
+		select {
+		case got := <-e.rx:
+			if !bytes.Equal(got, want) {
+				t.Fatalf("frame %d: got % x", i, got)
+			}
+		default:
+			t.Fatalf("frame %d not delivered during the call", i)
+		}
+	}
+	if tx := n.txKicksNow(); tx != 1 {
+		t.Fatalf("%d notifications of the transmit queue after the poll; want 1 for both answers", tx)
+	}
+	if got := n.dev.Stats.Softirqs.Load(); got != 1 {
+		t.Fatalf("Stats.Softirqs %d, want 1", got)
+	}
+}
+
 func TestCoalescedSegmentsNeedTSO4AndNeedsCsum(t *testing.T) {
 	n := newNIC(t, allFeatures|virtionet.FeatureGuestTSO4, 16, 8)
 	if n.dev.NegotiatedFeatures()&virtionet.FeatureGuestTSO4 == 0 {
@@ -485,6 +539,22 @@ func TestSecondAttachPanics(t *testing.T) {
 		}
 	}()
 	n.dev.Attach(chanReceiver(n.rx))
+}
+
+// txKicksNow counts the transmit queue's notifications sent so far,
+// leaving out the receive queue's.
+func (n *nic) txKicksNow() int {
+	tx := 0
+	for {
+		select {
+		case q := <-n.fake.Notified():
+			if q == 1 {
+				tx++
+			}
+		default:
+			return tx
+		}
+	}
 }
 
 // kickedNow reports whether the transmit queue was notified already.
@@ -540,6 +610,43 @@ func TestBurstLeavesKickToKicker(t *testing.T) {
 	}
 	if kicks != 1 {
 		t.Fatalf("%d immediate notifications for 540 KB queued; want 1, at the budget", kicks)
+	}
+}
+
+// A user task's frames are not left to the kicker, which would wait for
+// the task to hand its P over: they are notified when the task leaves the
+// network code (FlushTx, from the stack's DoSoftirq), all at once.
+func TestUserTaskFramesWaitForFlushTx(t *testing.T) {
+	n := newNIC(t, allFeatures|virtionet.FeatureHostTSO4, 64, 64)
+	<-n.fake.Notified() // the receive kick from Probe
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
+	n.dev.FlushTx()
+	if n.kickedNow() {
+		t.Fatal("FlushTx notified with nothing queued")
+	}
+	sched.SetUserTask(true) // this goroutine's thread (slot 0 here) serves a user task
+	defer sched.SetUserTask(false)
+	for _, f := range []string{"hi", "fin"} {
+		if err := n.dev.Transmit(ethFrame(f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	time.Sleep(50 * time.Millisecond) // the kicker would have run by now
+	if n.kickedNow() {
+		t.Fatal("a user task's frames notified before it left the network code")
+	}
+	n.dev.FlushTx()
+	if tx := n.txKicksNow(); tx != 1 {
+		t.Fatalf("%d notifications for the two frames after FlushTx, want 1", tx)
+	}
+	for _, want := range []string{"hi", "fin"} {
+		if got := n.take(); string(got[12+14:]) != want {
+			t.Fatalf("device got % x, want frame %s", got, want)
+		}
+	}
+	n.dev.FlushTx()
+	if n.kickedNow() {
+		t.Fatal("a second FlushTx notified again")
 	}
 }
 

@@ -2,6 +2,7 @@ package virtionet
 
 import (
 	"encoding/binary"
+	"gomenuos/sched"
 	"time"
 
 	"gomenuos/drivers/virtio"
@@ -240,10 +241,12 @@ func (d *Device) txSlotLocked(pool *dmaPool) (int, bool) {
 			continue
 		}
 		d.txMu.Unlock()
+		d.txWaiting.Add(1)
 		select {
 		case <-d.txSpace:
 		case <-time.After(txWaitStep):
 		}
+		d.txWaiting.Add(-1)
 		d.txMu.Lock()
 		d.txq.DisableInterrupts()
 	}
@@ -311,8 +314,18 @@ const kickBudget = 512 << 10
 // alternating, 16 KiB against 512 KiB 1.34x, 8 KiB against 16 KiB 1.18x.
 const kickBudgetMSS = 8 << 10
 
-// kickOrDeferLocked notifies the device of n bytes just queued, via the
-// kicker or, past kickBudget, now.
+// kickOrDeferLocked notifies the device of n bytes just queued: now past
+// the budget; else when the sender is done. Who that is decides who
+// notifies: a receive poll when it ends (napiPoll); a user task when it
+// leaves the network code — at the end of its system call, or before it
+// sleeps in one (FlushTx); a goroutine through the kicker, which runs
+// when it sleeps, on the same P. A user task does not leave it to the
+// kicker: its thread keeps the P through its return to user mode and the
+// system calls after it, and a sleeping task may keep it too
+// (sched/ksleep.go), so the kicker would wait for the P to be handed over
+// — a user server's "hi" went out after its close, its next accept and
+// that hand-over (hello→"hi" 430–580 µs on the wire, 360–420 when the
+// task notified itself; docs/performance.md).
 func (d *Device) kickOrDeferLocked(n int) {
 	d.unkicked += n
 	budget := kickBudget
@@ -320,13 +333,16 @@ func (d *Device) kickOrDeferLocked(n int) {
 		budget = kickBudgetMSS
 	}
 	if d.unkicked >= budget {
-		d.unkicked = 0
-		d.kick(d.txq)
+		d.kickLocked()
 		return
 	}
-	select {
-	case d.kickCh <- struct{}{}:
+	switch {
+	case d.napi:
+		// the receive poll notifies when it ends
+	case sched.OnUserTask():
+		d.flushOwed.Store(true)
 	default:
+		sched.Kick(d.kickCh)
 	}
 }
 
@@ -335,9 +351,29 @@ func (d *Device) kicker() {
 	for range d.kickCh {
 		d.txMu.Lock()
 		if d.unkicked > 0 {
-			d.unkicked = 0
-			d.kick(d.txq)
+			d.kickLocked()
 		}
 		d.txMu.Unlock()
 	}
+}
+
+// kickLocked notifies the device of everything queued so far.
+func (d *Device) kickLocked() {
+	d.unkicked = 0
+	d.flushOwed.Store(false)
+	d.kick(d.txq)
+}
+
+// FlushTx implements link.TxFlushDevice: it sends the notification a user
+// task's sending left for it.
+func (d *Device) FlushTx() {
+	if !d.flushOwed.Load() {
+		return
+	}
+	d.txMu.Lock()
+	if d.unkicked > 0 {
+		d.kickLocked()
+	}
+	d.flushOwed.Store(false)
+	d.txMu.Unlock()
 }

@@ -10,12 +10,18 @@ import (
 // ErrIRQClosed ends a Wait after Close.
 var ErrIRQClosed = errors.New("virtiotest: interrupt source closed")
 
-// IRQ is a fake hw.IRQ: Fire latches, Wait consumes the latch.
+// IRQ is a fake hw.IRQ: Fire latches, Wait consumes the latch. It is a
+// hw.SoftirqIRQ too: Softirq is the bottom half the driver registered,
+// for a test to run as a sleeping task would.
 type IRQ struct {
-	fired chan struct{}
-	once  sync.Once
-	done  chan struct{}
+	fired   chan struct{}
+	once    sync.Once
+	done    chan struct{}
+	Softirq func() (wokeOthers bool)
 }
+
+// SetSoftirq implements hw.SoftirqIRQ.
+func (i *IRQ) SetSoftirq(fn func() (wokeOthers bool)) { i.Softirq = fn }
 
 // NewIRQ returns an idle interrupt source.
 func NewIRQ() *IRQ { return &IRQ{fired: make(chan struct{}, 1), done: make(chan struct{})} }
