@@ -318,3 +318,42 @@ func httpGet(url string) (string, error) {
 	}
 	return "", last
 }
+
+// Host connections to a user server run its device bottom halves on the
+// server's own task (sched/softirq.go): every connection is answered,
+// and kstat counts bottom halves that user tasks ran.
+func TestQEMUUserServerRunsBottomHalves(t *testing.T) {
+	port, err := harness.FreePort()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := boot(t, harness.Config{ExtraArgs: harness.UserNet(fmt.Sprintf("tcp:127.0.0.1:%d-:5006", port))})
+	m.Send("tcpbulk hi 5006 &\r")
+	if _, err := m.Expect("tcpbulk hi: listening on 5006", cmdTimeout); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 20 {
+		c, err := net.DialTimeout("tcp", fmt.Sprintf("127.0.0.1:%d", port), 10*time.Second)
+		if err != nil {
+			t.Fatalf("connection %d: %v", i, err)
+		}
+		c.SetDeadline(time.Now().Add(10 * time.Second))
+		_, err = c.Write([]byte("hello"))
+		buf := make([]byte, 2)
+		if err == nil {
+			_, err = io.ReadFull(c, buf)
+		}
+		c.Close()
+		if err != nil || string(buf) != "hi" {
+			t.Fatalf("connection %d: %q, %v", i, buf, err)
+		}
+	}
+	out := run(t, m, "kstat")
+	sm := regexp.MustCompile(`softirqs: (\d+) interrupts handed to user tasks, (\d+) bottom halves run by them, (\d+) handed back to drivers`).FindStringSubmatch(out)
+	if sm == nil {
+		t.Fatalf("no softirqs line in kstat:\n%s", out)
+	}
+	if runs, _ := strconv.Atoi(sm[2]); runs == 0 {
+		t.Fatalf("20 connections to a user server, and no bottom half ran on a user task:\n%s", sm[0])
+	}
+}
