@@ -45,12 +45,12 @@ type IRQ interface {
 }
 
 // SoftirqIRQ is an optional upgrade of an IRQ (an MSI): the kernel may run
-// the driver's bottom half fn on a task that sleeps in the kernel when the
-// interrupt comes, instead of waking Wait's goroutine (Linux: the softirq
-// irq_exit runs on the interrupted task). fn must be safe to run on any
+// the driver's bottom half fn on the user task the interrupt finds,
+// instead of waking Wait's goroutine (Linux: the softirq irq_exit runs on
+// the interrupted task; sched/softirq.go). fn must be safe to run on any
 // goroutine, alongside the driver's own, and report whether it woke a
 // goroutine (say, a transmitter waiting for ring space). Interrupts that
-// come while no task sleeps that way still end a Wait.
+// find no user task still end a Wait.
 type SoftirqIRQ interface {
 	IRQ
 	SetSoftirq(fn func() (wokeOthers bool))

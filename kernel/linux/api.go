@@ -50,8 +50,8 @@ func OpenMSI() (q *IRQ, addr uint64, data uint32, err error) {
 	return &IRQ{f: os.NewFile(fd, "msi"), msi: int(idx)}, x86.MSIAddress, uint32(x86.VectorMSIBase + idx), nil
 }
 
-// SetSoftirq makes fn the bottom half of an MSI: a task sleeping in the
-// kernel with the P runs it in place of waking Wait (sched.RegisterSoftirq).
+// SetSoftirq makes fn the bottom half of an MSI: the user task the
+// interrupt finds runs it in place of waking Wait (sched.RegisterSoftirq).
 // It reports false for a legacy line, whose mask Wait must lift.
 func (q *IRQ) SetSoftirq(fn func() (wokeOthers bool)) bool {
 	if q.msi < 0 {

@@ -87,7 +87,7 @@ func early() uintptr {
 	x86.InitPIT(HZ)
 	x86.UnmaskIRQ(0)
 	sched.Init(kernelFSBase(), monotonicNS())
-	sched.SoftirqFallback = msiFallback
+	sched.SoftirqFallback = msiWakeDriver
 	initRandom()
 	sp := buildProcessStack()
 	Boot.RuntimeTSC = x86.Rdtsc()

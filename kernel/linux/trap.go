@@ -237,9 +237,10 @@ func irq(tf *x86.TrapFrame, line uint8) {
 // msiFD holds the eventfd each MSI vector wakes.
 var msiFD [x86.NumMSI]int32
 
-// msiFallback wakes the driver goroutine of MSI slot idx for a bottom
-// half no task ran (sched.SoftirqFallback). Trap context.
-func msiFallback(idx int) {
+// msiWakeDriver wakes the driver goroutine of MSI slot idx through its
+// eventfd: for an interrupt no user task takes, and for a bottom half
+// none ran (sched.SoftirqFallback). Trap context.
+func msiWakeDriver(idx int) {
 	if idx < len(msiFD) && msiFD[idx] > 0 {
 		eventfdSignal(int(msiFD[idx]), 1)
 		sched.NoteDeviceIRQ()
@@ -251,14 +252,10 @@ func msiFallback(idx int) {
 // acknowledge the local APIC.
 func msi(tf *x86.TrapFrame, idx int) {
 	Counters.MSIs[idx]++
-	// A task sleeping in the kernel with the P runs the device's bottom
-	// half itself if it has one (sched/softirq.go); otherwise the
-	// driver's goroutine is woken through the eventfd.
+	// A user task runs the device's bottom half itself if it has one
+	// (sched/softirq.go); otherwise the driver's goroutine is woken.
 	if !sched.RaiseSoftirq(idx) {
-		if fd := msiFD[idx]; fd > 0 {
-			eventfdSignal(int(fd), 1)
-			sched.NoteDeviceIRQ()
-		}
+		msiWakeDriver(idx)
 	}
 	x86.LAPICEOI()
 	sched.Reschedule(tf, monotonicNS())

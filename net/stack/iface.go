@@ -49,12 +49,7 @@ func (s *Stack) AddInterface(dev link.Device, addrs ...netip.Prefix) (*Interface
 		s.backlogs = append(s.backlogs[:len(s.backlogs):len(s.backlogs)], b) // DoSoftirq reads the old slice unlocked
 	}
 	if f, ok := dev.(link.TxFlushDevice); ok {
-		var fl []link.TxFlushDevice
-		if old := s.flushers.Load(); old != nil {
-			fl = append(fl, *old...)
-		}
-		fl = append(fl, f)
-		s.flushers.Store(&fl)
+		s.flushers = append(s.flushers[:len(s.flushers):len(s.flushers)], f) // as backlogs
 	}
 	s.mu.Unlock()
 	for _, a := range addrs {

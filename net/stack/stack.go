@@ -96,7 +96,7 @@ type Stack struct {
 	transports [256]TransportProtocol
 	batch      []batcher // the transports among them that batch (link.BatchReceiver)
 	backlogs   []link.BacklogDevice
-	flushers   atomic.Pointer[[]link.TxFlushDevice] // read without mu by DoSoftirq
+	flushers   []link.TxFlushDevice
 	// rtGen counts changes made under mu: a cached route (rtCache) made
 	// at another count is stale.
 	rtGen   atomic.Uint64
@@ -210,14 +210,12 @@ func (s *Stack) DeliverFrame(dev link.Device, frame []byte) {
 // whatever no task did.
 func (s *Stack) DoSoftirq() {
 	s.mu.RLock()
-	devs := s.backlogs
+	devs, flushers := s.backlogs, s.flushers
 	s.mu.RUnlock()
 	for _, d := range devs {
 		d.ProcessBacklog()
 	}
-	if fl := s.flushers.Load(); fl != nil {
-		for _, d := range *fl {
-			d.FlushTx()
-		}
+	for _, d := range flushers {
+		d.FlushTx()
 	}
 }

@@ -8,8 +8,8 @@
 //
 // prints two connections' scheduler and TCP events; -icount with
 // -before kstat -after kstat counts the instructions and thread switches
-// of 300 (the guest clock then counts instructions); -pprof FILE profiles
-// the guest meanwhile. docs/performance.md shows what it found.
+// of 300 (the guest clock then counts instructions). docs/performance.md
+// shows what it found.
 package main
 
 import (
@@ -18,12 +18,10 @@ import (
 	"io"
 	"net"
 	"os"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
 
-	"gomenuos/kernel/profcmd"
 	"gomenuos/qemu/harness"
 	"gomenuos/qemu/relay"
 )
@@ -37,7 +35,6 @@ func main() {
 	conns := flag.Int("conns", 3, "traced connections")
 	before := flag.String("before", "", "guest lines before the traced connections (;; apart)")
 	after := flag.String("after", "trace", "guest lines after them (;; apart)")
-	flag.StringVar(&pprofOut, "pprof", "", "profile the guest over the traced connections (pprof start/stop) into this file")
 	flag.BoolVar(&icount, "icount", false, "run QEMU with -icount shift=0,sleep=off (the guest clock counts instructions)")
 	flag.Parse()
 	if err := run(*dir, *setup, *ready, *port, *warm, *conns, *before, *after); err != nil {
@@ -46,10 +43,7 @@ func main() {
 	}
 }
 
-var (
-	icount   bool
-	pprofOut string
-)
+var icount bool
 
 func run(dir, setup, ready string, port, warm, conns int, before, after string) error {
 	ns, err := relay.NewNetns("gmconntl")
@@ -115,11 +109,7 @@ func run(dir, setup, ready string, port, warm, conns int, before, after string) 
 	if err := lines(before); err != nil {
 		return err
 	}
-	if pprofOut != "" {
-		if err := lines("pprof start"); err != nil {
-			return err
-		}
-	}
+
 	start := time.Now()
 	for range conns {
 		if err := dial(); err != nil {
@@ -127,22 +117,5 @@ func run(dir, setup, ready string, port, warm, conns int, before, after string) 
 		}
 	}
 	fmt.Printf("conntl: %d connections in %v\n", conns, time.Since(start))
-	if pprofOut != "" {
-		m.Send("pprof stop\r")
-		out, _, err := m.ExpectRegexp(regexp.MustCompile(`-----END PPROF \w+-----`), 2*time.Minute)
-		if err != nil {
-			return err
-		}
-		if _, err := m.Expect(prompt, 10*time.Second); err != nil {
-			return err
-		}
-		_, data, err := profcmd.Decode(out)
-		if err != nil {
-			return err
-		}
-		if err := os.WriteFile(pprofOut, data, 0o644); err != nil {
-			return err
-		}
-	}
 	return lines(after)
 }

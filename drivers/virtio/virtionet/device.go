@@ -84,7 +84,7 @@ type Device struct {
 	napi      bool // a receive poll runs: it sends the notification when it ends (napiPoll)
 
 	// rxMu makes one receive poll run at a time: the receive goroutine's,
-	// or the bottom half run on a sleeping task (softirq).
+	// or the bottom half run on a user task (softirq).
 	rxMu      sync.Mutex
 	txWaiting atomic.Int32 // transmitters waiting for ring space (pokeTx)
 

@@ -23,8 +23,8 @@ const rxYieldBytes = 16 << 10
 // the receive ring in batches with interrupts suppressed. It ends when the
 // interrupt source reports an error. Frames that arrived between Probe and
 // Attach raised an interrupt that the IRQ kept, so the first Wait returns.
-// With MSI, an interrupt that comes while a task sleeps in the kernel
-// runs softirq on that task instead, and this goroutine is not woken.
+// With MSI, an interrupt that finds a user task runs softirq on that task
+// instead, and this goroutine is not woken.
 //
 // Linux: virtnet_poll (run from vring_interrupt's NAPI schedule)
 func (d *Device) receiveLoop() {
@@ -43,7 +43,7 @@ func (d *Device) receiveLoop() {
 	}
 }
 
-// softirq is the bottom half as a sleeping task runs it (hw.SoftirqIRQ):
+// softirq is the bottom half as a user task runs it (hw.SoftirqIRQ):
 // the receive goroutine's work for one interrupt, without yielding (the
 // task runs the readers it woke itself, or lets them run after). It
 // reports whether it woke a transmitter waiting for ring space.

@@ -22,7 +22,7 @@ type Stats struct {
 	TxInPlace atomic.Uint64
 	// Frames handed to the stack in their receive buffers, uncopied.
 	RxLent atomic.Uint64
-	// Interrupts taken (Softirqs of them by a sleeping task, not the
+	// Interrupts taken (Softirqs of them by a user task, not the
 	// receive goroutine) and notifications sent (Kicks; RxKicks of them
 	// for the receive queue's refills).
 	Interrupts, Softirqs, Kicks, RxKicks atomic.Uint64
@@ -53,7 +53,7 @@ func (s *Stats) WriteTo(w io.Writer) (int64, error) {
 			"RX csum completed %d  device-validated %d  coalesced %d  lent in place %d\n"+
 			"TX packets %d  bytes %d\n"+
 			"TX errors %d  dropped %d  sent in place %d\n"+
-			"interrupts %d (run on sleeping tasks %d)  kicks %d (receive refills %d)\n",
+			"interrupts %d (run on user tasks %d)  kicks %d (receive refills %d)\n",
 		s.RxPackets.Load(), s.RxBytes.Load(),
 		s.RxErrors.Load(), s.RxDropped.Load(), s.RxShort.Load(), s.RxOversize.Load(), s.RxBadHdr.Load(),
 		s.RxMissingBufs.Load(), s.RxBadUsed.Load(), s.RxBadCsum.Load(),

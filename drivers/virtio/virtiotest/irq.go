@@ -12,7 +12,7 @@ var ErrIRQClosed = errors.New("virtiotest: interrupt source closed")
 
 // IRQ is a fake hw.IRQ: Fire latches, Wait consumes the latch. It is a
 // hw.SoftirqIRQ too: Softirq is the bottom half the driver registered,
-// for a test to run as a sleeping task would.
+// for a test to run as a user task would.
 type IRQ struct {
 	fired   chan struct{}
 	once    sync.Once
